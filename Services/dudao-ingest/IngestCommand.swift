@@ -1,0 +1,74 @@
+import ArgumentParser
+import DudaoCore
+import DudaoService
+import DudaoWire
+import Logging
+import NIOCore
+import NIOPosix
+import Foundation
+
+/// `dudao-ingest`: accepts feeds from integrators, validates them, stores them durably and
+/// streams them to the downstream services.
+@main
+struct IngestCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dudao-ingest",
+        abstract: "Accept, validate and durably store Dudao feeds; stream them to the downstream services.")
+
+    @Option(name: .long, help: "The configuration file (JSON). Environment variables DUDAO_INGEST_* override its members.")
+    var config: String = "deploy/ingest.json"
+
+    func run() async throws {
+        let logger = ServiceRuntime.makeLogger(label: "dudao-ingest")
+        let settings: IngestConfig
+        let policy: AccessPolicy
+        do {
+            settings = try IngestConfig(file: ConfigFile(path: config, environmentPrefix: "DUDAO_INGEST_"))
+            policy = try AccessPolicy(path: settings.accessPath)
+        } catch {
+            logger.critical("configuration: \(error)")
+            throw ExitCode(78)
+        }
+        try createParentDirectory(of: settings.databasePath)
+        let store = try SQLiteIngestStore(path: settings.databasePath)
+        let hub = LogHub(head: try store.head())
+        let committer = try GroupCommitter(store: store, maxBatch: settings.maxBatch, logger: logger) { seq in
+            hub.published(upTo: seq)
+        }
+        committer.start()
+        let tls = try settings.tls.makeServerContext()
+        let context = IngestContext(
+            policy: policy, committer: committer, store: store, hub: hub, threadPool: NIOThreadPool.singleton,
+            dedupeWindowMillis: settings.retention.dedupeWindowMillis, logger: logger)
+        let server = try await FrameServer.start(
+            configuration: settings.server, tls: tls, group: MultiThreadedEventLoopGroup.singleton,
+            factory: IngestSessionFactory(context: context), logger: logger)
+        // One line on stdout for scripts and tests: the port actually bound.
+        ServiceRuntime.announce("dudao-ingest listening on \(settings.server.host):\(server.port)")
+
+        let serving = ClosureService(
+            body: { await server.waitUntilClosed() },
+            onShutdown: {
+                await server.close()
+                committer.stop()
+                logger.info("stopped")
+            })
+        let retention = settings.retention
+        let compaction = PeriodicService(every: settings.compactIntervalSeconds) {
+            do {
+                let report = try store.compact(policy: retention, now: .now())
+                if report.supersededRemoved + report.eventsRemoved + report.dedupeRemoved > 0 {
+                    logger.info(
+                        "compacted",
+                        metadata: [
+                            "superseded": "\(report.supersededRemoved)", "events": "\(report.eventsRemoved)",
+                            "dedupe": "\(report.dedupeRemoved)",
+                        ])
+                }
+            } catch {
+                logger.error("compaction failed", metadata: ["error": "\(error)"])
+            }
+        }
+        try await ServiceRuntime.run([serving, compaction], logger: logger)
+    }
+}

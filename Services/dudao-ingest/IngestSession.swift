@@ -1,0 +1,188 @@
+import DudaoCore
+import DudaoFeeds
+import DudaoService
+import DudaoWire
+import Logging
+import NIOCore
+import NIOPosix
+
+/// What every ingest connection shares.
+struct IngestContext: Sendable {
+    var policy: AccessPolicy
+    var committer: GroupCommitter
+    var store: any IngestStore
+    var hub: LogHub
+    var threadPool: NIOThreadPool
+    var dedupeWindowMillis: Int64
+    var logger: Logger
+}
+
+struct IngestSessionFactory: FrameSessionFactory {
+    let context: IngestContext
+
+    func makeSession(peer: PeerIdentity, channel: any Channel) -> any FrameSession {
+        IngestSession(peer: peer, channel: channel, context: context)
+    }
+}
+
+/// One connection to `dudao-ingest`: feeds from integrators, status queries, and log
+/// subscriptions from the downstream services.
+final class IngestSession: FrameSession {
+    private let peer: PeerIdentity
+    private let channel: any Channel
+    private let context: IngestContext
+    private let grant: AccessPolicy.Grant?
+    private var subscription: LogSubscription?
+
+    init(peer: PeerIdentity, channel: any Channel, context: IngestContext) {
+        self.peer = peer
+        self.channel = channel
+        self.context = context
+        self.grant = context.policy.grant(for: peer.name)
+    }
+
+    func handle(_ envelope: Envelope) -> EventLoopFuture<JSONValue?> {
+        switch envelope.kind {
+        case "feed": return handleFeed(envelope)
+        case "query": return handleQuery(envelope)
+        case "subscribe": return reply(subscribe(envelope))
+        case "credit": return reply(credit(envelope))
+        default:
+            return nack(
+                envelope.id,
+                WireError(.invalidEnvelope, "kind \"\(envelope.kind)\" is not accepted here; send feed or query", path: "kind"))
+        }
+    }
+
+    func connectionClosed() {
+        subscription?.close()
+        subscription = nil
+    }
+
+    private func reply(_ value: JSONValue?) -> EventLoopFuture<JSONValue?> {
+        channel.eventLoop.makeSucceededFuture(value)
+    }
+
+    private func nack(_ id: String, _ error: WireError) -> EventLoopFuture<JSONValue?> {
+        reply(Reply.nack(id: id, error: error))
+    }
+
+    // MARK: feeds
+
+    private func handleFeed(_ envelope: Envelope) -> EventLoopFuture<JSONValue?> {
+        let type = envelope.type!
+        guard FeedType(rawValue: type) != nil else {
+            return nack(envelope.id, WireError(.unknownType, "\"\(type)\" is not a feed type; see SPEC section 3", path: "type"))
+        }
+        if let error = context.policy.checkFeed(identity: peer.name, type: type) {
+            return nack(envelope.id, error)
+        }
+        let feed: ValidatedFeed
+        switch FeedValidator.validate(type: type, body: envelope.body!) {
+        case .success(let validated): feed = validated
+        case .failure(let error): return nack(envelope.id, error)
+        }
+        let promise = channel.eventLoop.makePromise(of: CommitOutcome.self)
+        context.committer.submit(
+            CommitRequest(
+                sender: peer.name, feedID: envelope.id, feed: feed, allowedTowns: grant?.towns, receivedAt: .now(),
+                dedupeWindowMillis: context.dedupeWindowMillis),
+            promise: promise)
+        let id = envelope.id
+        return promise.futureResult.map { outcome in
+            switch outcome {
+            case .accepted: Reply.ack(id: id, status: "accepted")
+            case .duplicate: Reply.ack(id: id, status: "duplicate")
+            case .stale: Reply.ack(id: id, status: "stale")
+            case .rejected(let error): Reply.nack(id: id, error: error)
+            }
+        }
+    }
+
+    // MARK: queries
+
+    private func handleQuery(_ envelope: Envelope) -> EventLoopFuture<JSONValue?> {
+        let type = envelope.type!
+        guard type == "ingest.status" else {
+            return nack(envelope.id, WireError(.unknownType, "\"\(type)\" is not a query of dudao-ingest; ask ingest.status", path: "type"))
+        }
+        if let error = context.policy.checkQuery(identity: peer.name, type: type) { return nack(envelope.id, error) }
+        let store = context.store
+        let hub = context.hub
+        let registry = context.committer.registry
+        let id = envelope.id
+        return context.threadPool.runIfActive(eventLoop: channel.eventLoop) { () -> JSONValue? in
+            let counts = try store.counts()
+            let positions = try store.consumerPositions()
+            var consumers = JSONObject()
+            for (name, position) in positions.sorted(by: { $0.key < $1.key }) { consumers[name] = .int(position) }
+            return Reply.result(
+                id: id,
+                body: [
+                    "head": .int(hub.head), "log_records": .int(Int64(counts.log)), "keys": .int(Int64(counts.keys)),
+                    "dedupe_entries": .int(Int64(counts.dedupe)), "consumers": .object(consumers),
+                    "towns": .int(Int64(registry.towns.count)), "institutions": .int(Int64(registry.institutions.count)),
+                ])
+        }
+    }
+
+    // MARK: subscriptions
+
+    private func subscribe(_ envelope: Envelope) -> JSONValue {
+        guard grant?.subscribe == true else {
+            return Reply.nack(id: envelope.id, error: WireError(.forbidden, "identity \"\(peer.name)\" may not subscribe to the log"))
+        }
+        guard subscription == nil else {
+            return Reply.nack(id: envelope.id, error: WireError(.invalidEnvelope, "this connection is already subscribed", path: "kind"))
+        }
+        let body = envelope.body ?? [:]
+        guard let from = body["from"]?.intValue, from >= 1 else {
+            return Reply.nack(
+                id: envelope.id,
+                error: WireError(.invalidField, "body.from must be the first sequence number wanted (>= 1)", path: "body.from"))
+        }
+        let credit = body["credit"]?.intValue ?? 1000
+        guard credit >= 0 else {
+            return Reply.nack(id: envelope.id, error: WireError(.invalidField, "body.credit must be >= 0", path: "body.credit"))
+        }
+        var types: [String] = []
+        if let list = body["types"] {
+            guard let array = list.arrayValue, array.allSatisfy({ $0.stringValue != nil }) else {
+                return Reply.nack(
+                    id: envelope.id, error: WireError(.invalidField, "body.types must be an array of type patterns", path: "body.types"))
+            }
+            types = array.compactMap(\.stringValue)
+        }
+        let subscription = LogSubscription(
+            from: from, credit: Int(credit), types: types, store: context.store, hub: context.hub, channel: channel,
+            threadPool: context.threadPool, logger: context.logger)
+        self.subscription = subscription
+        if from > 1 { recordPosition(from - 1) }
+        // The reply goes out before the first record: records are written after this future completes.
+        let result = Reply.result(id: envelope.id, body: ["from": .int(from), "head": .int(context.hub.head)])
+        let bound = NIOLoopBound(subscription, eventLoop: channel.eventLoop)
+        channel.eventLoop.execute { bound.value.start() }
+        return result
+    }
+
+    private func credit(_ envelope: Envelope) -> JSONValue? {
+        guard let subscription else {
+            return Reply.nack(id: envelope.id, error: WireError(.invalidEnvelope, "credit without a subscription", path: "kind"))
+        }
+        let body = envelope.body ?? [:]
+        if let more = body["credit"]?.intValue, more > 0 { subscription.grant(Int(more)) }
+        if let committed = body["committed"]?.intValue, committed > 0 { recordPosition(committed) }
+        return nil
+    }
+
+    private func recordPosition(_ position: Int64) {
+        let store = context.store
+        let name = peer.name
+        let logger = context.logger
+        context.threadPool.runIfActive(eventLoop: channel.eventLoop) {
+            try store.setConsumerPosition(name: name, position: position, now: .now())
+        }.whenFailure { error in
+            logger.error("saving a consumer position failed", metadata: ["consumer": "\(name)", "error": "\(error)"])
+        }
+    }
+}

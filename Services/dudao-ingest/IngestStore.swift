@@ -1,0 +1,85 @@
+import DudaoCore
+import DudaoFeeds
+
+/// One feed on its way to durable storage, already validated and access-checked by type.
+struct CommitRequest: Sendable {
+    var sender: String
+    var feedID: String
+    var feed: ValidatedFeed
+    /// Towns the sender is restricted to (`nil`: any).
+    var allowedTowns: Set<String>?
+    var receivedAt: Timestamp
+    /// How long an accepted (sender, id) answers `duplicate`.
+    var dedupeWindowMillis: Int64
+}
+
+/// What became of a feed.
+enum CommitOutcome: Sendable, Equatable {
+    case accepted(seq: Int64)
+    case duplicate
+    case stale
+    case rejected(WireError)
+}
+
+/// One record of the ingest log, as a subscriber receives it.
+struct LogEntry: Sendable {
+    var seq: Int64
+    var sender: String
+    var feedID: String
+    var type: String
+    var key: String
+    var asOf: Int64
+    var receivedAt: Int64
+    /// The record's body, compact JSON as received.
+    var body: String
+}
+
+/// How long and how much the log keeps (see `IngestStore.compact`).
+struct RetentionPolicy: Sendable {
+    /// How long a (sender, id) pair answers `duplicate`.
+    var dedupeWindowMillis: Int64
+    /// How long event records (alarms: every one is its own key) are kept once all consumers have them.
+    var eventRetentionMillis: Int64
+    /// Consumers whose position bounds compaction; a consumer not yet seen holds everything back.
+    var consumers: [String]
+}
+
+struct CompactionReport: Sendable {
+    var supersededRemoved = 0
+    var eventsRemoved = 0
+    var dedupeRemoved = 0
+}
+
+/// The ingest's storage: a durable, append-only log of accepted records with the current version
+/// of each key and the dedupe table beside it.
+///
+/// SQLite (`SQLiteIngestStore`) is the embedded default; a PostgreSQL store implements the
+/// same calls. Every call is synchronous and made from one writer thread or a reader pool.
+protocol IngestStore: Sendable {
+    /// The registered towns and institutions, rebuilt from the stored records.
+    func loadRegistry() throws -> Registry
+
+    /// Applies `batch` in order in one durable transaction (fsync'd before it returns). The
+    /// registry is updated in place as registry feeds are accepted, and restored if the
+    /// transaction fails.
+    func commit(_ batch: [CommitRequest], registry: inout Registry, now: Timestamp) throws -> [CommitOutcome]
+
+    /// Log entries with `seq > after`, oldest first.
+    func readLog(after: Int64, limit: Int) throws -> [LogEntry]
+
+    /// The highest sequence number stored (0 when empty).
+    func head() throws -> Int64
+
+    /// Records that consumer `name` has processed everything up to `position`.
+    func setConsumerPosition(name: String, position: Int64, now: Timestamp) throws
+
+    /// Consumer positions.
+    func consumerPositions() throws -> [String: Int64]
+
+    /// Drops what no one needs any more: superseded versions and old events every consumer has
+    /// seen, and dedupe entries older than the window.
+    func compact(policy: RetentionPolicy, now: Timestamp) throws -> CompactionReport
+
+    /// Row counts for status queries.
+    func counts() throws -> (log: Int, keys: Int, dedupe: Int)
+}

@@ -1,0 +1,140 @@
+import DudaoCore
+import Logging
+import NIOCore
+import NIOPosix
+
+/// Streams the ingest log to one downstream consumer with credit-based flow control.
+///
+/// The consumer says where to start (`from`: the first sequence number it lacks) and how many
+/// records it can take (`credit`); each `record` frame spends one credit, and the consumer
+/// grants more with `credit` frames as it commits what it processed (reporting the position
+/// it has durably committed, which lets the ingest compact). Nothing is pushed beyond the
+/// credit, so a slow consumer costs the ingest nothing but a cursor.
+final class LogSubscription {
+    private let store: any IngestStore
+    private let hub: LogHub
+    private let channel: any Channel
+    private let threadPool: NIOThreadPool
+    private let typePatterns: [String]
+    private let logger: Logger
+    private var next: Int64
+    private var credit: Int
+    private var head: Int64 = 0
+    private var reading = false
+    private var closed = false
+    private var token: Int?
+
+    /// Records per read from the store.
+    static let readChunk = 512
+
+    init(
+        from: Int64, credit: Int, types: [String], store: any IngestStore, hub: LogHub, channel: any Channel,
+        threadPool: NIOThreadPool, logger: Logger
+    ) {
+        self.next = max(from, 1)
+        self.credit = credit
+        self.typePatterns = types
+        self.store = store
+        self.hub = hub
+        self.channel = channel
+        self.threadPool = threadPool
+        self.logger = logger
+    }
+
+    /// Starts listening for new records and sends what is already there.
+    func start() {
+        let bound = NIOLoopBound(self, eventLoop: channel.eventLoop)
+        let loop = channel.eventLoop
+        let registration = hub.add { seq in
+            loop.execute { bound.value.logGrew(to: seq) }
+        }
+        token = registration.token
+        head = registration.head
+        pump()
+    }
+
+    func grant(_ more: Int) {
+        credit = min(credit + more, 1_000_000)
+        pump()
+    }
+
+    func close() {
+        closed = true
+        if let token { hub.remove(token) }
+        token = nil
+    }
+
+    private func logGrew(to seq: Int64) {
+        head = max(head, seq)
+        pump()
+    }
+
+    private func pump() {
+        guard !closed, !reading, credit > 0, next <= head else { return }
+        reading = true
+        let after = next - 1
+        let limit = min(credit, Self.readChunk)
+        let store = self.store
+        let bound = NIOLoopBound(self, eventLoop: channel.eventLoop)
+        threadPool.runIfActive(eventLoop: channel.eventLoop) {
+            try store.readLog(after: after, limit: limit)
+        }.whenComplete { result in
+            let subscription = bound.value
+            subscription.reading = false
+            switch result {
+            case .success(let entries):
+                subscription.send(entries, readUpTo: after, limit: limit)
+            case .failure(let error):
+                subscription.logger.error("reading the log failed", metadata: ["error": "\(error)"])
+                subscription.channel.close(promise: nil)
+            }
+        }
+    }
+
+    private func send(_ entries: [LogEntry], readUpTo after: Int64, limit: Int) {
+        guard !closed else { return }
+        for entry in entries {
+            next = entry.seq + 1
+            if !typePatterns.isEmpty, !typePatterns.contains(where: { Self.matches($0, entry.type) }) { continue }
+            channel.write(Self.frame(for: entry), promise: nil)
+            credit -= 1
+        }
+        if entries.count < limit {
+            // Everything up to the head we knew of has been read (rows may have been compacted away).
+            next = max(next, head + 1)
+        }
+        channel.flush()
+        pump()
+    }
+
+    static func matches(_ pattern: String, _ type: String) -> Bool {
+        pattern == "*" || pattern == type || (pattern.hasSuffix(".*") && type.hasPrefix(pattern.dropLast()))
+    }
+
+    /// `{"v":1,"kind":"record","id":"<seq>","type":...,"body":{"seq":...,"sender":...,"feed_id":...,
+    /// "key":...,"as_of":...,"received_at":...,"record":<body as stored>}}`, spliced without re-parsing.
+    static func frame(for entry: LogEntry) -> ByteBuffer {
+        var out: [UInt8] = []
+        out.reserveCapacity(entry.body.utf8.count + 256)
+        out.append(contentsOf: #"{"v":1,"kind":"record","id":""#.utf8)
+        out.append(contentsOf: String(entry.seq).utf8)
+        out.append(contentsOf: #"","type":"#.utf8)
+        JSONWriter.writeString(entry.type, into: &out)
+        out.append(contentsOf: #","body":{"seq":"#.utf8)
+        out.append(contentsOf: String(entry.seq).utf8)
+        out.append(contentsOf: #","sender":"#.utf8)
+        JSONWriter.writeString(entry.sender, into: &out)
+        out.append(contentsOf: #","feed_id":"#.utf8)
+        JSONWriter.writeString(entry.feedID, into: &out)
+        out.append(contentsOf: #","key":"#.utf8)
+        JSONWriter.writeString(entry.key, into: &out)
+        out.append(contentsOf: #","as_of":""#.utf8)
+        out.append(contentsOf: Timestamp(millis: entry.asOf).description.utf8)
+        out.append(contentsOf: #"","received_at":""#.utf8)
+        out.append(contentsOf: Timestamp(millis: entry.receivedAt).description.utf8)
+        out.append(contentsOf: #"","record":"#.utf8)
+        out.append(contentsOf: entry.body.utf8)
+        out.append(contentsOf: "}}".utf8)
+        return ByteBuffer(bytes: out)
+    }
+}

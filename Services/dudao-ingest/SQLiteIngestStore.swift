@@ -1,0 +1,250 @@
+import DudaoCore
+import DudaoFeeds
+import GRDB
+
+/// The embedded default store: one SQLite file in WAL mode with `synchronous = FULL`, so a
+/// committed transaction has been fsync'd and survives `kill -9` and a power cut.
+final class SQLiteIngestStore: IngestStore {
+    private let pool: DatabasePool
+
+    /// Feed types whose every record is its own key: kept for the retention period only.
+    static let eventTypes: Set<String> = [FeedType.safetyAlarm.rawValue]
+
+    init(path: String) throws {
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            // FULL: the WAL is fsync'd at every commit; NORMAL would ack before the disk.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        configuration.busyMode = .timeout(10)
+        pool = try DatabasePool(path: path, configuration: configuration)
+        try Self.migrator.migrate(pool)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-log") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE log (
+                        seq INTEGER PRIMARY KEY,
+                        sender TEXT NOT NULL,
+                        feed_id TEXT NOT NULL,
+                        type TEXT NOT NULL,
+                        key TEXT NOT NULL,
+                        as_of INTEGER NOT NULL,
+                        received_at INTEGER NOT NULL,
+                        body TEXT NOT NULL);
+                    CREATE TABLE current (
+                        type TEXT NOT NULL,
+                        key TEXT NOT NULL,
+                        as_of INTEGER NOT NULL,
+                        seq INTEGER NOT NULL,
+                        PRIMARY KEY (type, key)) WITHOUT ROWID;
+                    CREATE INDEX current_seq ON current(seq);
+                    CREATE TABLE dedupe (
+                        sender TEXT NOT NULL,
+                        feed_id TEXT NOT NULL,
+                        received_at INTEGER NOT NULL,
+                        PRIMARY KEY (sender, feed_id)) WITHOUT ROWID;
+                    CREATE INDEX dedupe_age ON dedupe(received_at);
+                    CREATE TABLE consumers (
+                        name TEXT PRIMARY KEY,
+                        position INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL);
+                    """)
+        }
+        return migrator
+    }
+
+    func loadRegistry() throws -> Registry {
+        try pool.read { db in
+            var registry = Registry()
+            // Towns before institutions: an institution refers to its town.
+            for type in [FeedType.registryTown, .registryInstitution] {
+                let rows = try Row.fetchAll(
+                    db,
+                    sql: "SELECT l.body FROM current c JOIN log l ON l.seq = c.seq WHERE c.type = ?",
+                    arguments: [type.rawValue])
+                for row in rows {
+                    let text: String = row[0]
+                    guard let body = (try? JSONParser.parse(text))?.objectValue,
+                        case .success(let feed) = FeedValidator.validate(type: type.rawValue, body: body)
+                    else { continue }
+                    registry.apply(feed)
+                }
+            }
+            return registry
+        }
+    }
+
+    func commit(_ batch: [CommitRequest], registry: inout Registry, now: Timestamp) throws -> [CommitOutcome] {
+        let before = registry
+        var outcomes: [CommitOutcome] = []
+        outcomes.reserveCapacity(batch.count)
+        do {
+            var working = registry
+            try pool.write { db in
+                let dedupeCutoff = now.millis
+                let findDedupe = try db.cachedStatement(
+                    sql: "SELECT received_at FROM dedupe WHERE sender = ? AND feed_id = ?")
+                let findCurrent = try db.cachedStatement(sql: "SELECT as_of, seq FROM current WHERE type = ? AND key = ?")
+                let findBody = try db.cachedStatement(sql: "SELECT body FROM log WHERE seq = ?")
+                let insertLog = try db.cachedStatement(
+                    sql: "INSERT INTO log (sender, feed_id, type, key, as_of, received_at, body) VALUES (?, ?, ?, ?, ?, ?, ?)")
+                let upsertCurrent = try db.cachedStatement(
+                    sql: "INSERT OR REPLACE INTO current (type, key, as_of, seq) VALUES (?, ?, ?, ?)")
+                let insertDedupe = try db.cachedStatement(
+                    sql: "INSERT OR REPLACE INTO dedupe (sender, feed_id, received_at) VALUES (?, ?, ?)")
+                for request in batch {
+                    if let seenAt = try Int64.fetchOne(findDedupe, arguments: [request.sender, request.feedID]),
+                        seenAt >= dedupeCutoff - request.dedupeWindowMillis
+                    {
+                        outcomes.append(.duplicate)
+                        continue
+                    }
+                    let feed = request.feed
+                    if let error = working.check(feed.references) {
+                        outcomes.append(.rejected(error))
+                        continue
+                    }
+                    if let towns = request.allowedTowns {
+                        let town = working.town(of: feed)
+                        guard let town, towns.contains(town) else {
+                            let message =
+                                "identity \"\(request.sender)\" may send feeds only for \(towns.sorted().joined(separator: ", ")); "
+                                + (town.map { "this record belongs to \($0)" } ?? "this record belongs to no town")
+                            outcomes.append(.rejected(WireError(.forbidden, message)))
+                            continue
+                        }
+                    }
+                    let asOf = feed.asOf?.millis ?? request.receivedAt.millis
+                    let bodyText = JSONWriter.string(.object(feed.body))
+                    if let row = try Row.fetchOne(findCurrent, arguments: [feed.type.rawValue, feed.key]) {
+                        let storedAsOf: Int64 = row[0]
+                        // Older loses; on a tie the larger body wins, so arrival order never decides.
+                        var isStale = asOf < storedAsOf
+                        if asOf == storedAsOf {
+                            let storedSeq: Int64 = row[1]
+                            isStale = bodyText <= (try String.fetchOne(findBody, arguments: [storedSeq]) ?? "")
+                        }
+                        if isStale {
+                            outcomes.append(.stale)
+                            continue
+                        }
+                    }
+                    try insertLog.execute(arguments: [
+                        request.sender, request.feedID, feed.type.rawValue, feed.key, asOf, request.receivedAt.millis, bodyText,
+                    ])
+                    let seq = db.lastInsertedRowID
+                    try upsertCurrent.execute(arguments: [feed.type.rawValue, feed.key, asOf, seq])
+                    try insertDedupe.execute(arguments: [request.sender, request.feedID, request.receivedAt.millis])
+                    working.apply(feed)
+                    outcomes.append(.accepted(seq: seq))
+                }
+            }
+            registry = working
+            return outcomes
+        } catch {
+            registry = before
+            throw error
+        }
+    }
+
+    func readLog(after: Int64, limit: Int) throws -> [LogEntry] {
+        try pool.read { db in
+            let statement = try db.cachedStatement(
+                sql: "SELECT seq, sender, feed_id, type, key, as_of, received_at, body FROM log WHERE seq > ? ORDER BY seq LIMIT ?")
+            let cursor = try Row.fetchCursor(statement, arguments: [after, limit])
+            var entries: [LogEntry] = []
+            while let row = try cursor.next() {
+                entries.append(
+                    LogEntry(
+                        seq: row[0], sender: row[1], feedID: row[2], type: row[3], key: row[4], asOf: row[5], receivedAt: row[6],
+                        body: row[7]))
+            }
+            return entries
+        }
+    }
+
+    func head() throws -> Int64 {
+        try pool.read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM log") ?? 0 }
+    }
+
+    func setConsumerPosition(name: String, position: Int64, now: Timestamp) throws {
+        try pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO consumers (name, position, updated_at) VALUES (?, ?, ?)
+                    ON CONFLICT(name) DO UPDATE SET position = MAX(position, excluded.position), updated_at = excluded.updated_at
+                    """,
+                arguments: [name, position, now.millis])
+        }
+    }
+
+    func consumerPositions() throws -> [String: Int64] {
+        try pool.read { db in
+            var positions: [String: Int64] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT name, position FROM consumers") {
+                positions[row[0]] = row[1]
+            }
+            return positions
+        }
+    }
+
+    func compact(policy: RetentionPolicy, now: Timestamp) throws -> CompactionReport {
+        let positions = try consumerPositions()
+        // Everything at or below `safe` has been processed by every configured consumer.
+        let safe = policy.consumers.isEmpty ? Int64.max : policy.consumers.map { positions[$0] ?? 0 }.min() ?? 0
+        var report = CompactionReport()
+        let chunk = 20_000
+        // Superseded versions: rows that are no longer any key's current version.
+        while true {
+            let removed = try pool.write { db -> Int in
+                try db.execute(
+                    sql: """
+                        DELETE FROM log WHERE seq IN (
+                            SELECT seq FROM log WHERE seq <= ?
+                            AND NOT EXISTS (SELECT 1 FROM current c WHERE c.seq = log.seq) LIMIT ?)
+                        """,
+                    arguments: [safe, chunk])
+                return db.changesCount
+            }
+            report.supersededRemoved += removed
+            if removed < chunk { break }
+        }
+        // Events past their retention.
+        let eventCutoff = now.millis - policy.eventRetentionMillis
+        for type in Self.eventTypes {
+            while true {
+                let removed = try pool.write { db -> Int in
+                    let seqs = try Int64.fetchAll(
+                        db, sql: "SELECT seq FROM log WHERE type = ? AND seq <= ? AND received_at < ? LIMIT ?",
+                        arguments: [type, safe, eventCutoff, chunk])
+                    for seq in seqs {
+                        try db.execute(sql: "DELETE FROM current WHERE seq = ?", arguments: [seq])
+                        try db.execute(sql: "DELETE FROM log WHERE seq = ?", arguments: [seq])
+                    }
+                    return seqs.count
+                }
+                report.eventsRemoved += removed
+                if removed < chunk { break }
+            }
+        }
+        report.dedupeRemoved = try pool.write { db -> Int in
+            try db.execute(sql: "DELETE FROM dedupe WHERE received_at < ?", arguments: [now.millis - policy.dedupeWindowMillis])
+            return db.changesCount
+        }
+        return report
+    }
+
+    func counts() throws -> (log: Int, keys: Int, dedupe: Int) {
+        try pool.read { db in
+            (
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM log") ?? 0,
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM current") ?? 0,
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM dedupe") ?? 0
+            )
+        }
+    }
+}

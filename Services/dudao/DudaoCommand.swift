@@ -1,0 +1,10 @@
+import ArgumentParser
+
+/// `dudao`: the operator's command line.
+@main
+struct DudaoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dudao",
+        abstract: "Dudao (督导) operator CLI: certificates, feeds, queries, benchmarks.",
+        subcommands: [CertsCommand.self, SendCommand.self, StatusCommand.self, TailCommand.self, QueryCommand.self, BenchCommand.self])
+}

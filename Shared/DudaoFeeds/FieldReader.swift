@@ -1,0 +1,332 @@
+import DudaoCore
+
+/// Reads the typed fields of one JSON object of a feed body, throwing an `invalid_field`
+/// ``WireError`` whose path names the offending field (`body.classes[2].children`).
+///
+/// Creating a reader refuses members that are not in the allowed list, so a validator that
+/// reads every field it allows has checked the whole object. Paths and messages are only built
+/// when something is wrong.
+struct FieldReader {
+    /// The object being read.
+    let object: JSONObject
+    /// The path of the object itself: `body` or `body.classes[2]`.
+    let path: String
+
+    /// Checks that `object` has no member outside `allowed`, in document order.
+    /// - Parameter subject: what the object is, for the message ("preschool.census").
+    init(_ object: JSONObject, path: String, allowed: [String], subject: @autoclosure () -> String)
+        throws(WireError)
+    {
+        self.object = object
+        self.path = path
+        for member in object.members where !allowed.contains(member.key) {
+            let fieldPath = path + "." + FieldReader.clip(member.key, to: 64)
+            throw WireError(
+                .invalidField,
+                "\(fieldPath) is not a field of \(subject()); allowed: \(allowed.joined(separator: ", "))",
+                path: fieldPath)
+        }
+    }
+
+    // MARK: - Paths and errors
+
+    /// The path of member `name`.
+    func path(_ name: String) -> String { path + "." + name }
+
+    /// `<path> is missing; it must be <expected>`.
+    func missing(_ name: String, _ expected: String) -> WireError {
+        let fieldPath = path(name)
+        return WireError(.invalidField, "\(fieldPath) is missing; it must be \(expected)", path: fieldPath)
+    }
+
+    /// `<path> must be <expected>, got <value>`.
+    func wrong(_ name: String, _ expected: String, got value: JSONValue) -> WireError {
+        FieldReader.wrong(at: path(name), expected, got: value)
+    }
+
+    /// `<path> must be <expected>, got <value>` for any path.
+    static func wrong(at path: String, _ expected: String, got value: JSONValue) -> WireError {
+        WireError(.invalidField, "\(path) must be \(expected), got \(describe(value))", path: path)
+    }
+
+    /// An `invalid_field` error at member `name` with a message the caller words.
+    func invalid(_ name: String, _ message: (String) -> String) -> WireError {
+        let fieldPath = path(name)
+        return WireError(.invalidField, message(fieldPath), path: fieldPath)
+    }
+
+    /// Throws unless `value` of member `name` is at most `limit`, the value of member `limitName`.
+    func requireNotAbove(_ name: String, _ value: Int64, _ limitName: String, _ limit: Int64) throws(WireError) {
+        guard value <= limit else {
+            throw invalid(name) { "\($0) (\(value)) must not exceed \(path(limitName)) (\(limit))" }
+        }
+    }
+
+    // MARK: - Raw members
+
+    /// Member `name`; missing → error naming `expected`.
+    func required(_ name: String, _ expected: @autoclosure () -> String) throws(WireError) -> JSONValue {
+        guard let value = object[name] else { throw missing(name, expected()) }
+        return value
+    }
+
+    /// Member `name`, or nil when absent or `null`.
+    func optional(_ name: String) -> JSONValue? {
+        guard let value = object[name] else { return nil }
+        if case .null = value { return nil }
+        return value
+    }
+
+    // MARK: - Numbers
+
+    /// A count: an integer >= 0 (`3.0` and `3.5` are not counts).
+    func count(_ name: String) throws(WireError) -> Int64 {
+        let value = try required(name, Expect.count)
+        guard case .int(let number) = value, number >= 0 else { throw wrong(name, Expect.count, got: value) }
+        return number
+    }
+
+    /// An integer within `range`.
+    func integer(_ name: String, in range: ClosedRange<Int64>) throws(WireError) -> Int64 {
+        let value = try required(name, Expect.integer(range))
+        guard case .int(let number) = value, range.contains(number) else {
+            throw wrong(name, Expect.integer(range), got: value)
+        }
+        return number
+    }
+
+    /// `year`: an integer from 2000 to 2100.
+    func year() throws(WireError) -> Int64 { try integer("year", in: 2000...2100) }
+
+    /// Money: a decimal number >= 0 (integer or not).
+    func money(_ name: String) throws(WireError) -> Double {
+        let value = try required(name, Expect.money)
+        switch value {
+        case .int(let number) where number >= 0: return Double(number)
+        case .double(let number) where number >= 0 && number.isFinite: return number
+        default: throw wrong(name, Expect.money, got: value)
+        }
+    }
+
+    // MARK: - Strings
+
+    /// An id: 1–64 characters of `[A-Za-z0-9._-]`.
+    func identifier(_ name: String) throws(WireError) -> String {
+        let value = try required(name, Expect.identifier)
+        guard case .string(let text) = value, FieldReader.isIdentifier(text) else {
+            throw wrong(name, Expect.identifier, got: value)
+        }
+        return text
+    }
+
+    /// A name: not blank, at most `maxLength` characters, no control characters.
+    func text(_ name: String, maxLength: Int) throws(WireError) -> String {
+        let value = try required(name, Expect.text(maxLength))
+        guard case .string(let text) = value, FieldReader.isText(text, maxLength: maxLength, allowControl: false)
+        else { throw wrong(name, Expect.text(maxLength), got: value) }
+        return text
+    }
+
+    /// Optional free text of at most `maxLength` characters (line breaks allowed); absent or
+    /// `null` → nil.
+    func optionalNote(_ name: String, maxLength: Int) throws(WireError) -> String? {
+        guard let value = optional(name) else { return nil }
+        guard case .string(let text) = value, text.utf8.count <= maxLength || text.count <= maxLength else {
+            throw wrong(name, Expect.note(maxLength), got: value)
+        }
+        return text
+    }
+
+    /// One of `options`, exactly.
+    func choice(_ name: String, among options: [String]) throws(WireError) -> String {
+        let value = try required(name, Expect.oneOf(options))
+        guard case .string(let text) = value, options.contains(text) else {
+            throw wrong(name, Expect.oneOf(options), got: value)
+        }
+        return text
+    }
+
+    /// One case of `E`, by raw value.
+    func choice<E: RawRepresentable & CaseIterable>(_ name: String, _ type: E.Type) throws(WireError) -> E
+    where E.RawValue == String {
+        let value = try required(name, Expect.oneOf(E.allCases.map(\.rawValue)))
+        guard case .string(let text) = value, let result = E(rawValue: text) else {
+            throw wrong(name, Expect.oneOf(E.allCases.map(\.rawValue)), got: value)
+        }
+        return result
+    }
+
+    /// An RFC 3339 timestamp.
+    func timestamp(_ name: String) throws(WireError) -> Timestamp {
+        let value = try required(name, Expect.timestamp)
+        guard case .string(let text) = value, let stamp = Timestamp(rfc3339: text) else {
+            throw wrong(name, Expect.timestamp, got: value)
+        }
+        return stamp
+    }
+
+    /// An optional RFC 3339 timestamp; absent or `null` → nil.
+    func optionalTimestamp(_ name: String) throws(WireError) -> Timestamp? {
+        guard let value = optional(name) else { return nil }
+        guard case .string(let text) = value, let stamp = Timestamp(rfc3339: text) else {
+            throw wrong(name, Expect.timestamp, got: value)
+        }
+        return stamp
+    }
+
+    /// A calendar date `YYYY-MM-DD`.
+    func date(_ name: String) throws(WireError) -> String {
+        let value = try required(name, Expect.date)
+        guard case .string(let text) = value, Timestamp.isValidDate(text) else {
+            throw wrong(name, Expect.date, got: value)
+        }
+        return text
+    }
+
+    // MARK: - Booleans, arrays, objects
+
+    /// `true` or `false`.
+    func bool(_ name: String) throws(WireError) -> Bool {
+        let value = try required(name, Expect.bool)
+        guard case .bool(let flag) = value else { throw wrong(name, Expect.bool, got: value) }
+        return flag
+    }
+
+    /// An optional boolean; absent or `null` → nil.
+    func optionalBool(_ name: String) throws(WireError) -> Bool? {
+        guard let value = optional(name) else { return nil }
+        guard case .bool(let flag) = value else { throw wrong(name, Expect.bool, got: value) }
+        return flag
+    }
+
+    /// An array (possibly empty).
+    func array(_ name: String, of elements: @autoclosure () -> String) throws(WireError) -> [JSONValue] {
+        let value = try required(name, Expect.array(elements()))
+        guard case .array(let items) = value else { throw wrong(name, Expect.array(elements()), got: value) }
+        return items
+    }
+
+    /// An array of objects, each checked against `allowed`; one reader per element, with the
+    /// element's path (`body.classes[2]`).
+    func objects(_ name: String, allowed: [String], subject: String) throws(WireError) -> [FieldReader] {
+        let items = try array(name, of: "objects with " + allowed.joined(separator: ", "))
+        var readers: [FieldReader] = []
+        readers.reserveCapacity(items.count)
+        for (index, item) in items.enumerated() {
+            let itemPath = "\(path(name))[\(index)]"
+            guard case .object(let member) = item else {
+                throw FieldReader.wrong(at: itemPath, "an object with " + allowed.joined(separator: ", "), got: item)
+            }
+            readers.append(try FieldReader(member, path: itemPath, allowed: allowed, subject: subject))
+        }
+        return readers
+    }
+
+    /// An object checked against `allowed`.
+    func object(_ name: String, allowed: [String]) throws(WireError) -> FieldReader {
+        let value = try required(name, "an object with " + allowed.joined(separator: ", "))
+        guard case .object(let member) = value else {
+            throw wrong(name, "an object with " + allowed.joined(separator: ", "), got: value)
+        }
+        return try FieldReader(member, path: path(name), allowed: allowed, subject: path(name))
+    }
+
+    /// An array of ids with no repeats.
+    func identifiers(_ name: String, of what: String) throws(WireError) -> [String] {
+        let items = try array(name, of: what + " ids")
+        var ids: [String] = []
+        ids.reserveCapacity(items.count)
+        var seen: [String: Int] = [:]
+        for (index, item) in items.enumerated() {
+            guard case .string(let text) = item, FieldReader.isIdentifier(text) else {
+                throw FieldReader.wrong(at: "\(path(name))[\(index)]", Expect.identifier, got: item)
+            }
+            if let first = seen[text] {
+                let itemPath = "\(path(name))[\(index)]"
+                throw WireError(
+                    .invalidField,
+                    "\(itemPath) repeats \(what) \"\(text)\", already listed at \(path(name))[\(first)]; list each once",
+                    path: itemPath)
+            }
+            seen[text] = index
+            ids.append(text)
+        }
+        return ids
+    }
+
+    // MARK: - Value checks
+
+    /// Whether `text` is 1–64 characters of `[A-Za-z0-9._-]`.
+    static func isIdentifier(_ text: String) -> Bool {
+        var length = 0
+        for byte in text.utf8 {
+            length += 1
+            guard length <= 64 else { return false }
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
+                continue
+            default:
+                return false
+            }
+        }
+        return length > 0
+    }
+
+    /// Whether `text` is not blank, has at most `maxLength` characters and (unless allowed) no
+    /// control characters.
+    static func isText(_ text: String, maxLength: Int, allowControl: Bool) -> Bool {
+        var blank = true
+        for scalar in text.unicodeScalars {
+            if !allowControl && (scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)) { return false }
+            if blank && !scalar.properties.isWhitespace { blank = false }
+        }
+        if blank { return false }
+        return text.utf8.count <= maxLength || text.count <= maxLength
+    }
+
+    /// A JSON value as a message shows it: numbers and booleans as written, strings quoted and
+    /// clipped, containers by kind.
+    static func describe(_ value: JSONValue) -> String {
+        switch value {
+        case .null: "null"
+        case .bool(let flag): flag ? "true" : "false"
+        case .int(let number): String(number)
+        case .double(let number): "\(number)"
+        case .string(let text): text.isEmpty ? "an empty string" : "\"\(clip(text, to: 40))\""
+        case .array(let items): items.isEmpty ? "an empty array" : "an array"
+        case .object: "an object"
+        }
+    }
+
+    /// `text`, cut to `limit` characters with "…" when longer.
+    static func clip(_ text: String, to limit: Int) -> String {
+        if text.utf8.count <= limit { return text }
+        guard text.count > limit else { return text }
+        return String(text.prefix(limit)) + "…"
+    }
+}
+
+/// What a field must be, as messages word it ("must be <expected>").
+enum Expect {
+    static let count = "an integer >= 0"
+    static let money = "a number >= 0"
+    static let identifier = "an id of 1 to 64 characters from A-Z, a-z, 0-9, '.', '_', '-'"
+    static let timestamp = "an RFC 3339 timestamp such as \"2025-09-30T10:00:00+08:00\""
+    static let date = "a date \"YYYY-MM-DD\""
+    static let bool = "true or false"
+
+    static func integer(_ range: ClosedRange<Int64>) -> String {
+        "an integer from \(range.lowerBound) to \(range.upperBound)"
+    }
+
+    static func text(_ maxLength: Int) -> String { "a non-blank string of at most \(maxLength) characters" }
+
+    static func note(_ maxLength: Int) -> String { "a string of at most \(maxLength) characters" }
+
+    static func oneOf(_ options: [String]) -> String {
+        "one of " + options.map { "\"\($0)\"" }.joined(separator: ", ")
+    }
+
+    static func array(_ elements: String) -> String { "an array of \(elements)" }
+}

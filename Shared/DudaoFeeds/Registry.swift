@@ -1,0 +1,115 @@
+import DudaoCore
+
+/// The registered towns and institutions, as the ingest knows them (in memory).
+///
+/// Built by replaying accepted `registry.town` / `registry.institution` feeds with
+/// ``apply(_:)``; consulted with ``check(_:)`` before a feed is accepted.
+public struct Registry: Sendable {
+    /// A registered town or street (镇/街).
+    public struct Town: Sendable, Equatable {
+        public var id: String
+        public var name: String
+        /// `town` or `street`.
+        public var kind: String
+
+        public init(id: String, name: String, kind: String) {
+            self.id = id
+            self.name = name
+            self.kind = kind
+        }
+    }
+
+    /// A registered institution.
+    public struct Institution: Sendable, Equatable {
+        public var id: String
+        public var name: String
+        public var townID: String
+        public var level: InstitutionLevel
+        public var ownership: Ownership
+        /// The town's public central kindergarten (公办中心幼儿园).
+        public var townCentral: Bool
+
+        public init(
+            id: String, name: String, townID: String, level: InstitutionLevel, ownership: Ownership,
+            townCentral: Bool = false
+        ) {
+            self.id = id
+            self.name = name
+            self.townID = townID
+            self.level = level
+            self.ownership = ownership
+            self.townCentral = townCentral
+        }
+    }
+
+    /// Towns by id.
+    public private(set) var towns: [String: Town]
+    /// Institutions by id.
+    public private(set) var institutions: [String: Institution]
+
+    /// An empty registry.
+    public init() {
+        towns = [:]
+        institutions = [:]
+    }
+
+    /// nil when every reference resolves; else `unknown_reference` ("town \"x\" is not
+    /// registered; send registry.town first") at the reference's path or, for an institution of
+    /// the wrong level, `invalid_field` naming the level found and the levels allowed.
+    public func check(_ references: [FeedReference]) -> WireError? {
+        for reference in references {
+            switch reference {
+            case .town(let id, let path):
+                if towns[id] == nil {
+                    return WireError(
+                        .unknownReference, "town \"\(id)\" is not registered; send registry.town first", path: path)
+                }
+            case .institution(let id, let path, let levels):
+                guard let institution = institutions[id] else {
+                    return WireError(
+                        .unknownReference, "institution \"\(id)\" is not registered; send registry.institution first",
+                        path: path)
+                }
+                if let levels, !levels.contains(institution.level) {
+                    let allowed = InstitutionLevel.allCases.filter(levels.contains).map(\.rawValue)
+                    let expected = allowed.count == 1 ? "level \(allowed[0])" : "one of the levels " + allowed.joined(separator: ", ")
+                    return WireError(
+                        .invalidField,
+                        "institution \"\(id)\" is registered with level \(institution.level.rawValue), "
+                            + "but this feed is only for \(expected)",
+                        path: path)
+                }
+            }
+        }
+        return nil
+    }
+
+    /// Records registry.town / registry.institution feeds (ignores other types). A later feed
+    /// for the same id replaces the earlier record.
+    public mutating func apply(_ feed: ValidatedFeed) {
+        let body = feed.body
+        switch feed.type {
+        case .registryTown:
+            guard let id = body["town_id"]?.stringValue else { return }
+            towns[id] = Town(id: id, name: body["name"]?.stringValue ?? id, kind: body["kind"]?.stringValue ?? "town")
+        case .registryInstitution:
+            guard let id = body["institution_id"]?.stringValue, let townID = body["town_id"]?.stringValue,
+                let level = body["level"]?.stringValue.flatMap(InstitutionLevel.init(rawValue:)),
+                let ownership = body["ownership"]?.stringValue.flatMap(Ownership.init(rawValue:))
+            else { return }
+            institutions[id] = Institution(
+                id: id, name: body["name"]?.stringValue ?? id, townID: townID, level: level, ownership: ownership,
+                townCentral: body["town_central"]?.boolValue ?? false)
+        default:
+            return
+        }
+    }
+
+    /// The town of a feed for access control: `feed.townID`, or the registered town of
+    /// `feed.institutionID`; nil if none.
+    public func town(of feed: ValidatedFeed) -> String? {
+        if let townID = feed.townID { return townID }
+        if let institutionID = feed.institutionID { return institutions[institutionID]?.townID }
+        return nil
+    }
+}

@@ -1,0 +1,144 @@
+import DudaoCore
+import Foundation
+
+/// A service's configuration: one JSON file, with environment overrides.
+///
+/// An override names a member path in upper case with `_` for `.`, after a prefix:
+/// `DUDAO_INGEST_LISTEN_PORT=7500` sets `listen.port` in `dudao-ingest`'s file. The value is
+/// read as JSON when it parses (numbers, booleans, arrays) and as a string otherwise. Relative
+/// paths in the file are resolved against the file's folder, so a deployment folder can move.
+public struct ConfigFile: Sendable {
+    public let path: String
+    public let directory: String
+    public private(set) var root: JSONObject
+
+    /// Loads `path` and applies the overrides from `environment` that start with `prefix`.
+    public init(path: String, environmentPrefix prefix: String, environment: [String: String] = ProcessInfo.processInfo.environment)
+        throws(ConfigError)
+    {
+        self.path = path
+        let url = URL(fileURLWithPath: path)
+        self.directory = url.deletingLastPathComponent().path
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError("\(path): cannot read the configuration file")
+        }
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(Array(data))
+        } catch {
+            throw ConfigError("\(path): not valid JSON (\(error))")
+        }
+        guard case .object(let object) = value else { throw ConfigError("\(path): the configuration must be a JSON object") }
+        self.root = object
+        for (name, text) in environment.sorted(by: { $0.key < $1.key }) where name.hasPrefix(prefix) {
+            let pathComponents = name.dropFirst(prefix.count).lowercased().split(separator: "_").map(String.init)
+            guard !pathComponents.isEmpty else { continue }
+            let parsed = (try? JSONParser.parse(text)) ?? .string(text)
+            applyOverride(path: resolveOverridePath(pathComponents), value: parsed)
+        }
+    }
+
+    /// Environment names cannot tell `max_frame_bytes` from `max.frame.bytes`: match the
+    /// longest member names that exist in the file first.
+    private func resolveOverridePath(_ words: [String]) -> [String] {
+        var result: [String] = []
+        var index = 0
+        var current: JSONObject? = root
+        while index < words.count {
+            var matched = false
+            for end in stride(from: words.count, to: index, by: -1) {
+                let candidate = words[index..<end].joined(separator: "_")
+                if let value = current?[candidate] {
+                    result.append(candidate)
+                    current = value.objectValue
+                    index = end
+                    matched = true
+                    break
+                }
+            }
+            if !matched {
+                result.append(words[index...].joined(separator: "_"))
+                break
+            }
+        }
+        return result
+    }
+
+    private mutating func applyOverride(path: [String], value: JSONValue) {
+        func set(_ object: inout JSONObject, _ path: ArraySlice<String>) {
+            guard let first = path.first else { return }
+            if path.count == 1 {
+                object[first] = value
+            } else {
+                var child = object[first]?.objectValue ?? JSONObject()
+                set(&child, path.dropFirst())
+                object[first] = .object(child)
+            }
+        }
+        set(&root, path[...])
+    }
+
+    /// The value at a dotted path (`listen.port`).
+    public func value(_ dotted: String) -> JSONValue? {
+        var current: JSONValue = .object(root)
+        for component in dotted.split(separator: ".") {
+            guard let next = current[String(component)] else { return nil }
+            current = next
+        }
+        return current
+    }
+
+    public func string(_ dotted: String, default fallback: String? = nil) throws(ConfigError) -> String {
+        guard let value = value(dotted) else {
+            if let fallback { return fallback }
+            throw ConfigError("\(path): \(dotted) is required")
+        }
+        guard let text = value.stringValue else { throw ConfigError("\(path): \(dotted) must be a string") }
+        return text
+    }
+
+    public func int(_ dotted: String, default fallback: Int? = nil, range: ClosedRange<Int>? = nil) throws(ConfigError) -> Int {
+        guard let value = value(dotted) else {
+            if let fallback { return fallback }
+            throw ConfigError("\(path): \(dotted) is required")
+        }
+        guard let number = value.intValue else { throw ConfigError("\(path): \(dotted) must be an integer") }
+        if let range, !range.contains(Int(number)) {
+            throw ConfigError("\(path): \(dotted) must be from \(range.lowerBound) to \(range.upperBound), got \(number)")
+        }
+        return Int(number)
+    }
+
+    public func double(_ dotted: String, default fallback: Double) throws(ConfigError) -> Double {
+        guard let value = value(dotted) else { return fallback }
+        guard let number = value.doubleValue else { throw ConfigError("\(path): \(dotted) must be a number") }
+        return number
+    }
+
+    public func strings(_ dotted: String, default fallback: [String] = []) throws(ConfigError) -> [String] {
+        guard let value = value(dotted) else { return fallback }
+        guard let array = value.arrayValue else { throw ConfigError("\(path): \(dotted) must be an array of strings") }
+        var result: [String] = []
+        for element in array {
+            guard let text = element.stringValue else { throw ConfigError("\(path): \(dotted) must be an array of strings") }
+            result.append(text)
+        }
+        return result
+    }
+
+    /// A path from the file, resolved against the file's folder when relative.
+    public func filePath(_ dotted: String, default fallback: String? = nil) throws(ConfigError) -> String {
+        resolve(try string(dotted, default: fallback))
+    }
+
+    /// Resolves `path` against the configuration file's folder.
+    public func resolve(_ path: String) -> String {
+        path.hasPrefix("/") ? path : (directory.isEmpty ? path : "\(directory)/\(path)")
+    }
+}
+
+/// A configuration problem, said so an operator can fix it.
+public struct ConfigError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

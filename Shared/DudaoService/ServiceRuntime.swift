@@ -1,0 +1,66 @@
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// Runs a service's long-lived parts until SIGTERM or SIGINT, then shuts them down in reverse
+/// order (each `Service` gets its graceful-shutdown signal).
+public enum ServiceRuntime {
+    /// A logger writing to standard error at `level` (`DUDAO_LOG_LEVEL` overrides).
+    public static func makeLogger(label: String, level: Logger.Level = .info) -> Logger {
+        var logger = Logger(label: label) { label in StreamLogHandler.standardError(label: label) }
+        if let text = environmentValue("DUDAO_LOG_LEVEL"), let parsed = Logger.Level(rawValue: text) {
+            logger.logLevel = parsed
+        } else {
+            logger.logLevel = level
+        }
+        return logger
+    }
+
+    public static func run(_ services: [any Service], logger: Logger) async throws {
+        let group = ServiceGroup(
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}
+
+/// A `Service` made of a closure that runs until graceful shutdown begins, and one that stops it.
+public struct ClosureService: Service {
+    let body: @Sendable () async throws -> Void
+    let onShutdown: @Sendable () async -> Void
+
+    /// - Parameters:
+    ///   - body: runs the service; it should return once `onShutdown` has been called.
+    ///   - onShutdown: called when graceful shutdown starts.
+    public init(body: @escaping @Sendable () async throws -> Void, onShutdown: @escaping @Sendable () async -> Void) {
+        self.body = body
+        self.onShutdown = onShutdown
+    }
+
+    public func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await body()
+        } onGracefulShutdown: {
+            Task { await onShutdown() }
+        }
+    }
+}
+
+/// Runs `work` every `seconds` until graceful shutdown.
+public struct PeriodicService: Service {
+    let seconds: Int
+    let work: @Sendable () async -> Void
+
+    public init(every seconds: Int, work: @escaping @Sendable () async -> Void) {
+        self.seconds = seconds
+        self.work = work
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do { try await Task.sleep(for: .seconds(seconds)) } catch { return }
+                await work()
+            }
+        }
+    }
+}

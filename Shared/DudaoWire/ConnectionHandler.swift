@@ -1,0 +1,158 @@
+import DudaoCore
+import Logging
+import NIOCore
+import NIOSSL
+
+/// Turns decoded frames into session calls and writes exactly one reply per frame, in arrival
+/// order, with a bounded number of frames in flight.
+///
+/// Backpressure: while `maxInFlight` frames await their replies, or while the peer does not
+/// read what was written (the channel is not writable), this handler holds back `read()`: the
+/// kernel's receive buffer fills and TCP flow control slows the sender. Memory per connection
+/// stays bounded by `maxInFlight` plus one read's worth of frames.
+final class ConnectionHandler: ChannelDuplexHandler {
+    typealias InboundIn = InboundFrame
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private enum Slot {
+        case pending
+        case ready(ByteBuffer?, closeAfter: Bool)
+    }
+
+    private let factory: any FrameSessionFactory
+    private let maxInFlight: Int
+    private let logger: Logger
+    private var session: (any FrameSession)?
+    private var context: ChannelHandlerContext?
+    private var slots = CircularBuffer<Slot>(initialCapacity: 16)
+    /// Sequence number of `slots.first`.
+    private var headSequence = 0
+    private var readHeldBack = false
+    private var closing = false
+
+    init(factory: any FrameSessionFactory, maxInFlight: Int, logger: Logger) {
+        self.factory = factory
+        self.maxInFlight = maxInFlight
+        self.logger = logger
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        session?.connectionClosed()
+        session = nil
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !closing else { return }
+        switch unwrapInboundIn(data) {
+        case .broken(let error):
+            closing = true
+            slots.append(.ready(ByteBuffer(json: Reply.error(error)), closeAfter: true))
+            flushReady()
+        case .payload(let payload):
+            switch Envelope.parse(payload) {
+            case .failure(let rejection):
+                slots.append(.ready(ByteBuffer(json: Reply.nack(id: rejection.id, error: rejection.error)), closeAfter: false))
+                flushReady()
+            case .success(let envelope):
+                guard let session = sessionFor(context: context) else { return }
+                let sequence = headSequence + slots.count
+                slots.append(.pending)
+                let id = envelope.id
+                let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+                session.handle(envelope).hop(to: context.eventLoop).whenComplete { result in
+                    let handler = bound.value
+                    switch result {
+                    case .success(let reply):
+                        handler.complete(sequence: sequence, reply: reply.map { ByteBuffer(json: $0) })
+                    case .failure(let error):
+                        handler.logger.error("session failed", metadata: ["id": "\(id)", "error": "\(error)"])
+                        let reply = Reply.nack(id: id, error: WireError(.internal, "the service failed to handle this frame; retry later"))
+                        handler.complete(sequence: sequence, reply: ByteBuffer(json: reply))
+                    }
+                }
+            }
+        }
+    }
+
+    private func sessionFor(context: ChannelHandlerContext) -> (any FrameSession)? {
+        if let session { return session }
+        guard let certificate = try? context.pipeline.syncOperations.nioSSL_peerCertificate(),
+            let peer = PeerIdentity(certificate: certificate)
+        else {
+            logger.warning("connection without a usable client certificate name; closing")
+            closing = true
+            context.close(promise: nil)
+            return nil
+        }
+        let made = factory.makeSession(peer: peer, channel: context.channel)
+        session = made
+        return made
+    }
+
+    private func complete(sequence: Int, reply: ByteBuffer?) {
+        let offset = sequence - headSequence
+        guard offset >= 0, offset < slots.count else { return }
+        slots[slots.index(slots.startIndex, offsetBy: offset)] = .ready(reply, closeAfter: false)
+        flushReady()
+    }
+
+    private func flushReady() {
+        guard let context else { return }
+        var wrote = false
+        while let first = slots.first, case .ready(let reply, let closeAfter) = first {
+            slots.removeFirst()
+            headSequence += 1
+            if closeAfter {
+                // The last frame of a broken stream: close once it has gone out.
+                let promise = context.eventLoop.makePromise(of: Void.self)
+                context.writeAndFlush(wrapOutboundOut(reply ?? ByteBuffer()), promise: promise)
+                let channel = context.channel
+                promise.futureResult.whenComplete { _ in channel.close(promise: nil) }
+                return
+            }
+            if let reply {
+                context.write(wrapOutboundOut(reply), promise: nil)
+                wrote = true
+            }
+        }
+        if wrote { context.flush() }
+        resumeReadingIfPossible(context: context)
+    }
+
+    private func resumeReadingIfPossible(context: ChannelHandlerContext) {
+        if readHeldBack, slots.count < maxInFlight, context.channel.isWritable, !closing {
+            readHeldBack = false
+            context.read()
+        }
+    }
+
+    // MARK: outbound
+
+    func read(context: ChannelHandlerContext) {
+        if slots.count >= maxInFlight || !context.channel.isWritable || closing {
+            readHeldBack = true
+        } else {
+            context.read()
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        resumeReadingIfPossible(context: context)
+        context.fireChannelWritabilityChanged()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        logger.debug("connection error", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
+    }
+}

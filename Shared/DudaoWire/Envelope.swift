@@ -1,0 +1,151 @@
+import DudaoCore
+import NIOCore
+
+/// A frame's envelope (SPEC section 2), validated.
+public struct Envelope: Sendable {
+    public var kind: String
+    public var id: String
+    public var type: String?
+    public var sentAt: Timestamp?
+    public var body: JSONObject?
+
+    public init(kind: String, id: String, type: String? = nil, sentAt: Timestamp? = nil, body: JSONObject? = nil) {
+        self.kind = kind
+        self.id = id
+        self.type = type
+        self.sentAt = sentAt
+        self.body = body
+    }
+
+    /// Envelope members the contract knows.
+    static let knownMembers: Set<String> = ["v", "kind", "id", "type", "sent_at", "body", "status", "error"]
+
+    /// Whether `id` is 1–128 characters of `[A-Za-z0-9._:-]`.
+    public static func isValidID(_ id: String) -> Bool {
+        let utf8 = id.utf8
+        guard (1...128).contains(utf8.count) else { return false }
+        for byte in utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: ":"),
+                UInt8(ascii: "-"):
+                continue
+            default:
+                return false
+            }
+        }
+        return true
+    }
+
+    /// Parses and validates a frame's payload.
+    ///
+    /// - Returns: the envelope, or the rejection together with the frame's `id` when it had a
+    ///   usable one (`nil` otherwise: the nack then carries `"id": null`).
+    public static func parse(_ payload: ByteBuffer) -> Result<Envelope, Rejection> {
+        let value: JSONValue
+        do {
+            value = try payload.withUnsafeReadableBytes { raw throws(JSONParseError) -> JSONValue in
+                try JSONParser.parse(raw.bindMemory(to: UInt8.self))
+            }
+        } catch {
+            return .failure(Rejection(id: nil, error: WireError(.malformedJSON, "the frame is not valid JSON: \(error)")))
+        }
+        return parse(value)
+    }
+
+    /// Validates an already parsed frame.
+    public static func parse(_ value: JSONValue) -> Result<Envelope, Rejection> {
+        guard case .object(let object) = value else {
+            return .failure(
+                Rejection(id: nil, error: WireError(.invalidEnvelope, "the frame must be a JSON object, not \(value.typeName)")))
+        }
+        let rawID = object["id"]?.stringValue
+        let id = rawID.flatMap { isValidID($0) ? $0 : nil }
+        func reject(_ code: WireErrorCode, _ message: String, _ path: String?) -> Result<Envelope, Rejection> {
+            .failure(Rejection(id: id, error: WireError(code, message, path: path)))
+        }
+        guard let v = object["v"] else { return reject(.invalidEnvelope, "the envelope needs \"v\": 1", "v") }
+        guard v.intValue == 1, case .int = v else {
+            return reject(.unsupportedVersion, "protocol version \(JSONWriter.string(v)) is not supported; send \"v\": 1", "v")
+        }
+        guard id != nil else {
+            let message =
+                rawID == nil
+                ? "the envelope needs an \"id\": 1-128 characters of [A-Za-z0-9._:-]"
+                : "\"id\" must be 1-128 characters of [A-Za-z0-9._:-]"
+            return reject(.invalidEnvelope, message, "id")
+        }
+        guard let kind = object["kind"]?.stringValue, !kind.isEmpty else {
+            return reject(.invalidEnvelope, "the envelope needs a \"kind\" string (feed, query, ...)", "kind")
+        }
+        for member in object where !knownMembers.contains(member.key) {
+            return reject(.invalidEnvelope, "unknown envelope member \"\(member.key)\"", member.key)
+        }
+        var envelope = Envelope(kind: kind, id: id!)
+        if let type = object["type"] {
+            guard let text = type.stringValue, !text.isEmpty else {
+                return reject(.invalidEnvelope, "\"type\" must be a non-empty string", "type")
+            }
+            envelope.type = text
+        }
+        if let sentAt = object["sent_at"], sentAt != .null {
+            guard let text = sentAt.stringValue, let stamp = Timestamp(rfc3339: text) else {
+                return reject(.invalidEnvelope, "\"sent_at\" must be an RFC 3339 timestamp like 2025-09-30T10:00:00+08:00", "sent_at")
+            }
+            envelope.sentAt = stamp
+        }
+        if let body = object["body"] {
+            guard case .object(let bodyObject) = body else {
+                return reject(.invalidEnvelope, "\"body\" must be a JSON object, not \(body.typeName)", "body")
+            }
+            envelope.body = bodyObject
+        }
+        if kind == "feed" || kind == "query" {
+            guard envelope.type != nil else {
+                return reject(.invalidEnvelope, "a \(kind) needs a \"type\"", "type")
+            }
+            guard envelope.body != nil else {
+                return reject(.invalidEnvelope, "a \(kind) needs a \"body\" object", "body")
+            }
+        }
+        return .success(envelope)
+    }
+
+    /// A rejected frame: the id to answer with (if usable) and why.
+    public struct Rejection: Error, Sendable {
+        public var id: String?
+        public var error: WireError
+    }
+}
+
+/// Builders for the frames a service sends back.
+public enum Reply {
+    /// `{"v":1,"kind":"ack","id":...,"status":...}` plus optional extra members.
+    public static func ack(id: String, status: String, extra: JSONObject = [:]) -> JSONValue {
+        var object: JSONObject = ["v": 1, "kind": "ack", "id": .string(id), "status": .string(status)]
+        for member in extra { object[member.key] = member.value }
+        return .object(object)
+    }
+
+    /// `{"v":1,"kind":"nack","id":...,"error":{...}}`; `id` is `null` when the frame had none.
+    public static func nack(id: String?, error: WireError) -> JSONValue {
+        .object(["v": 1, "kind": "nack", "id": id.map { .string($0) } ?? .null, "error": error.json])
+    }
+
+    /// `{"v":1,"kind":"result","id":...,"body":{...}}`.
+    public static func result(id: String, body: JSONValue) -> JSONValue {
+        .object(["v": 1, "kind": "result", "id": .string(id), "body": body])
+    }
+
+    /// `{"v":1,"kind":"error","error":{...}}`: a stream-level error, sent before closing.
+    public static func error(_ error: WireError) -> JSONValue {
+        .object(["v": 1, "kind": "error", "error": error.json])
+    }
+}
+
+extension ByteBuffer {
+    /// A buffer holding the compact JSON encoding of `value`.
+    public init(json value: JSONValue) {
+        self.init(bytes: JSONWriter.bytes(value))
+    }
+}

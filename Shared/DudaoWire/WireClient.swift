@@ -1,0 +1,151 @@
+import DudaoCore
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import NIOSSL
+import NIOTLS
+
+/// A client connection to a Dudao port: mutual TLS, length-prefixed JSON frames.
+///
+/// Frames may be pipelined: `send` many, then `receive` their replies in order. One task owns
+/// a client (it is not `Sendable`): receiving from two tasks at once would split the replies.
+public final class WireClient {
+    public let channel: any Channel
+    private var iterator: AsyncThrowingStream<JSONValue, any Error>.AsyncIterator
+
+    private init(channel: any Channel, inbound: AsyncThrowingStream<JSONValue, any Error>) {
+        self.channel = channel
+        self.iterator = inbound.makeAsyncIterator()
+    }
+
+    /// Connects and completes the TLS handshake.
+    public static func connect(
+        host: String, port: Int, tls: NIOSSLContext, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        maxFrameBytes: Int = 64 * 1_048_576
+    ) async throws -> WireClient {
+        let (stream, continuation) = AsyncThrowingStream<JSONValue, any Error>.makeStream()
+        let handshake = group.next().makePromise(of: Void.self)
+        let channel = try await ClientBootstrap(group: group)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connectTimeout(.seconds(10))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(NIOSSLClientHandler(context: tls, serverHostname: nil))
+                    try sync.addHandler(ByteToMessageHandler(FrameDecoder(maxFrameBytes: maxFrameBytes)))
+                    try sync.addHandler(ClientInboundHandler(continuation: continuation, handshake: handshake))
+                }
+            }
+            .connect(host: host, port: port)
+            .get()
+        do {
+            try await handshake.futureResult.get()
+        } catch {
+            try? await channel.close()
+            throw error
+        }
+        return WireClient(channel: channel, inbound: stream)
+    }
+
+    /// Sends one frame (the length prefix is added here).
+    public func send(_ frame: JSONValue, flush: Bool = true) async throws {
+        try await sendPayload(JSONWriter.bytes(frame), flush: flush)
+    }
+
+    /// Sends raw payload bytes as one frame.
+    public func sendPayload(_ payload: [UInt8], flush: Bool = true) async throws {
+        var buffer = channel.allocator.buffer(capacity: payload.count + 4)
+        buffer.writeInteger(UInt32(payload.count), endianness: .big)
+        buffer.writeBytes(payload)
+        try await sendRaw(buffer, flush: flush)
+    }
+
+    /// Sends bytes as they are, without a length prefix (for tests of broken streams).
+    public func sendRaw(_ buffer: ByteBuffer, flush: Bool = true) async throws {
+        if flush {
+            try await channel.writeAndFlush(buffer).get()
+        } else {
+            channel.write(buffer, promise: nil)
+        }
+    }
+
+    /// Flushes frames written with `flush: false`.
+    public func flush() { channel.flush() }
+
+    /// The next frame from the server, or `nil` once the connection has closed.
+    public func receive() async throws -> JSONValue? {
+        try await iterator.next()
+    }
+
+    /// Sends one frame and waits for the next frame back.
+    public func request(_ frame: JSONValue) async throws -> JSONValue {
+        try await send(frame)
+        guard let reply = try await receive() else { throw WireClientError.closed }
+        return reply
+    }
+
+    public func close() async {
+        try? await channel.close()
+    }
+}
+
+public enum WireClientError: Error, CustomStringConvertible {
+    case closed
+    public var description: String { "the server closed the connection" }
+}
+
+/// Forwards decoded frames into an async stream; reports the end of the TLS handshake.
+private final class ClientInboundHandler: ChannelInboundHandler {
+    typealias InboundIn = InboundFrame
+
+    let continuation: AsyncThrowingStream<JSONValue, any Error>.Continuation
+    let handshake: EventLoopPromise<Void>
+    private var handshakeSettled = false
+
+    init(continuation: AsyncThrowingStream<JSONValue, any Error>.Continuation, handshake: EventLoopPromise<Void>) {
+        self.continuation = continuation
+        self.handshake = handshake
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? TLSUserEvent, case .handshakeCompleted = event, !handshakeSettled {
+            handshakeSettled = true
+            handshake.succeed()
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .payload(let buffer):
+            do {
+                let value = try buffer.withUnsafeReadableBytes { raw throws(JSONParseError) -> JSONValue in
+                    try JSONParser.parse(raw.bindMemory(to: UInt8.self))
+                }
+                continuation.yield(value)
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        case .broken(let error):
+            continuation.finish(throwing: error)
+        }
+    }
+
+    private func failHandshake(_ error: any Error) {
+        guard !handshakeSettled else { return }
+        handshakeSettled = true
+        handshake.fail(error)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        failHandshake(WireClientError.closed)
+        continuation.finish()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        failHandshake(error)
+        continuation.finish(throwing: error)
+        context.close(promise: nil)
+    }
+}
