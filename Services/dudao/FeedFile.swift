@@ -48,7 +48,7 @@ enum FeedFile {
                 results.append(.failure(FeedLineProblem(line: number, message: "not a JSON object")))
                 continue
             }
-            if object["kind"] != nil || object["v"] != nil {
+            if object["v"] != nil || object["body"] != nil {
                 results.append(.success(FeedLine(line: number, frame: value, id: object["id"]?.stringValue)))
             } else if let type {
                 let id = stableID(base: base, line: number, content: line)

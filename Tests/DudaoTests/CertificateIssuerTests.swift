@@ -12,6 +12,11 @@ import X509
             .appendingPathComponent("dudao-certs-\(UUID().uuidString)").appendingPathComponent("certs").path
     }
 
+    /// Removes the per-test parent folder made by ``temporaryDirectory()``.
+    private func removeTemporary(_ directory: String) {
+        try? FileManager.default.removeItem(atPath: (directory as NSString).deletingLastPathComponent)
+    }
+
     private func load(_ path: String) throws -> Certificate {
         try Certificate(pemEncoded: String(contentsOfFile: path, encoding: .utf8))
     }
@@ -22,7 +27,7 @@ import X509
 
     @Test func issuesLeavesSignedByTheCA() throws {
         let directory = temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        defer { removeTemporary(directory) }
         let issuer = try CertificateIssuer(directory: directory)
         #expect(issuer.caPath == directory + "/ca.pem")
 
@@ -69,7 +74,7 @@ import X509
 
     @Test func reusesTheCAAndKeepsExistingLeaves() throws {
         let directory = temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        defer { removeTemporary(directory) }
         let first = try CertificateIssuer(directory: directory, validityDays: 30)
         let caBytes = try Data(contentsOf: URL(fileURLWithPath: first.caPath))
         #expect(try first.issue(name: "dudao-safety"))
@@ -89,7 +94,7 @@ import X509
 
     @Test func refusesAnIncompleteCA() throws {
         let directory = temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        defer { removeTemporary(directory) }
         _ = try CertificateIssuer(directory: directory)
         try FileManager.default.removeItem(atPath: directory + "/ca.key")
         let error = #expect(throws: CertificateIssuerError.self) { try CertificateIssuer(directory: directory) }
@@ -97,9 +102,22 @@ import X509
         #expect(error?.message.contains("ca.key") == true)
     }
 
+    @Test func refusesACAKeyThatDoesNotMatch() throws {
+        let directory = temporaryDirectory()
+        defer { removeTemporary(directory) }
+        _ = try CertificateIssuer(directory: directory)
+        let other = temporaryDirectory()
+        defer { removeTemporary(other) }
+        _ = try CertificateIssuer(directory: other)
+        try FileManager.default.removeItem(atPath: directory + "/ca.key")
+        try FileManager.default.copyItem(atPath: other + "/ca.key", toPath: directory + "/ca.key")
+        let error = #expect(throws: CertificateIssuerError.self) { try CertificateIssuer(directory: directory) }
+        #expect(error?.kind == .keyMismatch)
+    }
+
     @Test func refusesInvalidAndReservedNames() throws {
         let directory = temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        defer { removeTemporary(directory) }
         let issuer = try CertificateIssuer(directory: directory)
         for name in ["", "a/b", "../x", "has space", "ünï", String(repeating: "x", count: 65)] {
             #expect(!CertificateNames.isValid(name))

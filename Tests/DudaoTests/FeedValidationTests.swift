@@ -106,10 +106,10 @@ enum FeedSamples {
 struct AcceptedCase: Sendable, CustomTestStringConvertible {
     var type: FeedType
     var key: String
-    var asOf: String?
-    var references: [FeedReference]
-    var townID: String?
-    var institutionID: String?
+    var asOf: String? = nil
+    var references: [FeedReference] = []
+    var townID: String? = nil
+    var institutionID: String? = nil
 
     var testDescription: String { type.rawValue }
 }

@@ -1,0 +1,69 @@
+import DudaoCore
+import DudaoWire
+import Foundation
+import NIOPosix
+
+/// A running `dudao-ingest` with its own certificates, configuration and database.
+public final class IngestFixture: @unchecked Sendable {
+    // @unchecked: `process` is replaced only by `restart`/`kill9`, which a test calls from one task.
+    public let root: TestDirectory
+    public let pki: TestPKI
+    public let configPath: String
+    public private(set) var process: ServiceProcess
+    private var restarts = 0
+
+    public var port: Int { process.port }
+    public var databasePath: String { root.file("data/ingest.sqlite") }
+
+    /// - Parameter settings: extra top-level members for ingest.json (e.g. `"max_frame_bytes": 4096`).
+    public init(settings: String = "") throws {
+        root = try TestDirectory("dudao-ingest")
+        pki = try TestPKI(in: root)
+        try root.write("access.json", TestPKI.accessFile)
+        let extra = settings.isEmpty ? "" : ",\n" + settings
+        try root.write(
+            "ingest.json",
+            """
+            {"listen": {"host": "127.0.0.1", "port": 0},
+             "tls": {"ca": "certs/ca.pem", "certificate": "certs/dudao-ingest.pem", "key": "certs/dudao-ingest.key"},
+             "access_file": "access.json", "database": "data/ingest.sqlite",
+             "consumers": ["dudao-indicators"]\(extra)}
+            """)
+        configPath = root.file("ingest.json")
+        process = try Self.launch(configPath: configPath, root: root, port: 0, generation: 0)
+    }
+
+    static func launch(configPath: String, root: TestDirectory, port: Int, generation: Int) throws -> ServiceProcess {
+        try ServiceProcess(
+            executable: "dudao-ingest", arguments: ["--config", configPath],
+            environment: ["DUDAO_INGEST_LISTEN_PORT": String(port)], logTo: root.file("ingest-\(generation).log"))
+    }
+
+    /// `kill -9` the ingest and start it again on the same port and database.
+    public func killAndRestart() throws {
+        let port = process.port
+        process.kill9()
+        restarts += 1
+        process = try Self.launch(configPath: configPath, root: root, port: port, generation: restarts)
+    }
+
+    public func connect(as identity: String = "operator") async throws -> WireClient {
+        try await WireClient.connect(host: "127.0.0.1", port: port, tls: try pki.clientContext(identity))
+    }
+
+    public func stop() {
+        process.stop()
+        root.remove()
+    }
+}
+
+/// Envelope builders for tests.
+public enum Frames {
+    public static func feed(_ id: String, _ type: String, _ body: JSONValue) -> JSONValue {
+        ["v": 1, "kind": "feed", "id": .string(id), "type": .string(type), "body": body]
+    }
+
+    public static func query(_ id: String, _ type: String, _ body: JSONValue = [:]) -> JSONValue {
+        ["v": 1, "kind": "query", "id": .string(id), "type": .string(type), "body": body]
+    }
+}

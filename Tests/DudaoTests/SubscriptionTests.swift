@@ -1,0 +1,84 @@
+import DudaoCore
+import DudaoTesting
+import DudaoWire
+import Testing
+
+/// Downstream services read the ingest log by subscription, with credit-based flow control.
+@Suite(.serialized) struct SubscriptionTests {
+    @Test func liveRecordsArriveWithinCreditAndResumeFromAPosition() async throws {
+        let ingest = try IngestFixture()
+        defer { ingest.stop() }
+        let sender = try await ingest.connect()
+        _ = try await sender.request(Frames.feed("t", "registry.town", SampleFeeds.town))
+
+        let consumer = try await ingest.connect(as: "dudao-indicators")
+        try await consumer.send(["v": 1, "kind": "subscribe", "id": "sub", "body": ["from": 1, "credit": 3]])
+        let started = try #require(try await consumer.receive())
+        #expect(started["kind"] == "result")
+        let first = try #require(try await consumer.receive())
+        #expect(first["kind"] == "record")
+        #expect(first["type"] == "registry.town")
+        #expect(first["body"]?["record"]?["town_id"] == "dongcheng")
+        #expect(first["body"]?["sender"] == "operator")
+
+        // Live: records committed after subscribing arrive too, up to the credit (3 in all).
+        for n in 0..<5 {
+            _ = try await sender.request(Frames.feed("town-\(n)", "registry.town", ["town_id": .string("t\(n)"), "name": "镇", "kind": "town"]))
+        }
+        #expect(try await consumer.receive()?["body"]?["seq"] == 2)
+        #expect(try await consumer.receive()?["body"]?["seq"] == 3)
+        // More credit, and the consumer reports what it has committed.
+        try await consumer.send(["v": 1, "kind": "credit", "id": "c1", "body": ["credit": 10, "committed": 3]])
+        #expect(try await consumer.receive()?["body"]?["seq"] == 4)
+        #expect(try await consumer.receive()?["body"]?["seq"] == 5)
+        #expect(try await consumer.receive()?["body"]?["seq"] == 6)
+        await consumer.close()
+
+        // A new subscription resumes where the consumer says.
+        let resumed = try await ingest.connect(as: "dudao-indicators")
+        try await resumed.send(["v": 1, "kind": "subscribe", "id": "sub2", "body": ["from": 5, "credit": 10]])
+        _ = try await resumed.receive()
+        #expect(try await resumed.receive()?["body"]?["seq"] == 5)
+        await resumed.close()
+
+        let status = try await sender.request(Frames.query("s", "ingest.status"))
+        #expect((status["body"]?["consumers"]?["dudao-indicators"]?.intValue ?? 0) >= 3)
+        await sender.close()
+    }
+
+    @Test func integratorsMayNotSubscribe() async throws {
+        let ingest = try IngestFixture()
+        defer { ingest.stop() }
+        let client = try await ingest.connect(as: "police-video-platform")
+        let reply = try await client.request(["v": 1, "kind": "subscribe", "id": "sub", "body": ["from": 1]])
+        #expect(reply["error"]?["code"] == "forbidden")
+        await client.close()
+    }
+
+    @Test func compactionKeepsTheLatestVersionOnceConsumed() async throws {
+        let ingest = try IngestFixture(settings: #""retention": {"compact_interval_seconds": 1}"#)
+        defer { ingest.stop() }
+        let client = try await ingest.connect()
+        _ = try await client.request(Frames.feed("t", "registry.town", SampleFeeds.town))
+        _ = try await client.request(Frames.feed("k", "registry.institution", SampleFeeds.kindergarten))
+        for n in 0..<50 {
+            let at = Timestamp(millis: 1_780_000_000_000 + Int64(n) * 60_000).description
+            _ = try await client.request(
+                Frames.feed("hb-\(n)", "safety.heartbeat",
+                    ["device_id": "alarm-1", "institution_id": "kg-dongcheng-01", "device_kind": "alarm", "at": .string(at), "status": "ok"]))
+        }
+        // Not consumed yet: nothing may be dropped.
+        try await Task.sleep(for: .milliseconds(2500))
+        #expect(try await client.request(Frames.query("s1", "ingest.status"))["body"]?["log_records"] == 52)
+        // The configured consumer commits everything: superseded heartbeats go, the latest stays.
+        let consumer = try await ingest.connect(as: "dudao-indicators")
+        try await consumer.send(["v": 1, "kind": "subscribe", "id": "sub", "body": ["from": 53, "credit": 0]])
+        _ = try await consumer.receive()
+        try await Task.sleep(for: .milliseconds(2500))
+        let status = try await client.request(Frames.query("s2", "ingest.status"))
+        #expect(status["body"]?["log_records"] == 3)
+        #expect(status["body"]?["keys"] == 3)
+        await consumer.close()
+        await client.close()
+    }
+}
