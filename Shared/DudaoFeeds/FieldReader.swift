@@ -293,7 +293,14 @@ struct FieldReader {
         case .bool(let flag): flag ? "true" : "false"
         case .int(let number): String(number)
         case .double(let number): "\(number)"
-        case .string(let text): text.isEmpty ? "an empty string" : "\"\(clip(text, to: 40))\""
+        case .string(let text):
+            if text.isEmpty {
+                "an empty string"
+            } else if text.utf8.count > 40, text.count > 40 {
+                "\"\(clip(text, to: 40))\" (\(text.count) characters)"
+            } else {
+                "\"\(text)\""
+            }
         case .array(let items): items.isEmpty ? "an empty array" : "an array"
         case .object: "an object"
         }

@@ -140,7 +140,6 @@ struct RejectedCase: Sendable, CustomTestStringConvertible {
     func isRejectedAtPath(_ rejected: RejectedCase) throws {
         let body = try rejected.json.map(FeedSamples.parse) ?? FeedSamples.body(rejected.type, rejected.changes)
         let error = try FeedSamples.reject(rejected.type, body)
-        print("MSG", error.code.rawValue, error.message)
         #expect(error.code == rejected.code)
         #expect(error.path == rejected.path)
         #expect(error.message.hasPrefix(rejected.path + " "), "message: \(error.message)")

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Sets up and runs Dudao on the embedded default (SQLite) with the synthetic sample city:
+# installs what is missing, builds, issues certificates, starts the services, sends the sample
+# feeds and prints what happened. The services keep running; `deploy/demo.sh stop` stops them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUN=run
+BIN=.build/debug
+
+stop() {
+  if [ -d "$RUN/pids" ]; then
+    for f in "$RUN"/pids/*.pid; do
+      [ -e "$f" ] || continue
+      kill "$(cat "$f")" 2>/dev/null || true
+      rm -f "$f"
+    done
+  fi
+}
+if [ "${1:-}" = "stop" ]; then stop; echo "demo: stopped"; exit 0; fi
+
+deploy/setup.sh
+stop
+mkdir -p "$RUN/pids" "$RUN/logs" "$RUN/data"
+
+echo "== certificates (run/certs)"
+$BIN/dudao certs init "$RUN/certs" --integrator kg-census-system --integrator alarm-platform \
+  --integrator police-video-platform --integrator town-dongcheng | tail -n 3
+
+start() { # name config
+  local name=$1 config=$2
+  $BIN/$name --config "$config" >"$RUN/logs/$name.out" 2>"$RUN/logs/$name.log" &
+  echo $! >"$RUN/pids/$name.pid"
+  for _ in $(seq 1 100); do
+    grep -q "listening on" "$RUN/logs/$name.out" 2>/dev/null && { echo "started $(cat "$RUN/logs/$name.out")"; return 0; }
+    sleep 0.1
+  done
+  echo "demo: $name did not start; see $RUN/logs/$name.log"; cat "$RUN/logs/$name.log"; exit 1
+}
+echo "== services"
+start dudao-ingest deploy/ingest.json
+
+export DUDAO_CERTS="$RUN/certs"
+echo "== sending the sample city (deploy/sample/data, synthetic)"
+$BIN/dudao send --identity kg-census-system --quiet deploy/sample/data/0[1-7]-*.jsonl
+$BIN/dudao send --identity alarm-platform --quiet deploy/sample/data/0[89]-*.jsonl
+echo "== sending it again: every line is a duplicate, nothing is stored twice"
+$BIN/dudao send --quiet deploy/sample/data/*.jsonl
+echo "== a town office may only send for its own town"
+$BIN/dudao send --identity town-dongcheng deploy/sample/data/04-preschool-census.jsonl 2>/dev/null | grep -m 2 forbidden || true
+echo "== ingest status"
+$BIN/dudao status
+echo
+echo "Services are running (logs in $RUN/logs). Try: $BIN/dudao tail --to-head | head -3"
+echo "Stop them with: deploy/demo.sh stop"
