@@ -2,8 +2,9 @@ import DudaoCore
 import DudaoFeeds
 import GRDB
 
-/// The embedded default store: one SQLite file in WAL mode with `synchronous = FULL`, so a
-/// committed transaction has been fsync'd and survives `kill -9` and a power cut.
+/// The embedded default store: one SQLite file in WAL mode with `synchronous = FULL` (the WAL is
+/// fsync'd at every commit; NORMAL would acknowledge before the disk), so a committed
+/// transaction survives `kill -9` and a power cut.
 final class SQLiteIngestStore: IngestStore {
     private let pool: DatabasePool
 
@@ -12,12 +13,15 @@ final class SQLiteIngestStore: IngestStore {
 
     init(path: String) throws {
         var configuration = Configuration()
-        configuration.prepareDatabase { db in
-            // FULL: the WAL is fsync'd at every commit; NORMAL would ack before the disk.
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-        }
         configuration.busyMode = .timeout(10)
         pool = try DatabasePool(path: path, configuration: configuration)
+        // GRDB sets `synchronous = NORMAL` on the writer when it enables WAL, after
+        // prepareDatabase has run: set FULL again on the writer connection and check it took.
+        let level = try pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            return try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1
+        }
+        guard level == 2 else { throw DatabaseError(message: "could not set synchronous = FULL (got \(level))") }
         try Self.migrator.migrate(pool)
     }
 

@@ -22,7 +22,7 @@ struct BenchCommand: AsyncParsableCommand {
     var count: Int = 20_000
 
     @Option(help: "Frames in flight per connection.")
-    var window: Int = 32
+    var window: Int = 8
 
     func run() async throws {
         let runID = String(UInt64(Date().timeIntervalSince1970 * 1000), radix: 36)
