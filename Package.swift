@@ -63,11 +63,31 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             path: "Shared/DudaoService", swiftSettings: strict),
+        .target(
+            name: "DudaoStorage",
+            dependencies: [
+                "DudaoCore", "DudaoWire",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Shared/DudaoStorage", swiftSettings: strict),
+        .target(
+            name: "DudaoConsumer",
+            dependencies: [
+                "DudaoCore", "DudaoWire", "DudaoFeeds",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Shared/DudaoConsumer", swiftSettings: strict),
         // Executables
         .executableTarget(
             name: "dudao-ingest",
             dependencies: [
-                "DudaoCore", "DudaoWire", "DudaoFeeds", "DudaoService",
+                "DudaoCore", "DudaoWire", "DudaoFeeds", "DudaoService", "DudaoStorage",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

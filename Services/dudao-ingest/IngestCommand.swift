@@ -29,7 +29,6 @@ struct IngestCommand: AsyncParsableCommand {
             logger.critical("configuration: \(error)")
             throw ExitCode(78)
         }
-        try createParentDirectory(of: settings.databasePath)
         let store = try SQLiteIngestStore(path: settings.databasePath)
         let hub = LogHub(head: try store.head())
         let committer = try GroupCommitter(store: store, maxBatch: settings.maxBatch, logger: logger) { seq in

@@ -1,5 +1,6 @@
 import DudaoCore
 import DudaoFeeds
+import DudaoStorage
 import GRDB
 
 /// The embedded default store: one SQLite file in WAL mode with `synchronous = FULL` (the WAL is
@@ -12,17 +13,7 @@ final class SQLiteIngestStore: IngestStore {
     static let eventTypes: Set<String> = [FeedType.safetyAlarm.rawValue]
 
     init(path: String) throws {
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(10)
-        pool = try DatabasePool(path: path, configuration: configuration)
-        // GRDB sets `synchronous = NORMAL` on the writer when it enables WAL, after
-        // prepareDatabase has run: set FULL again on the writer connection and check it took.
-        let level = try pool.writeWithoutTransaction { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-            return try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1
-        }
-        guard level == 2 else { throw DatabaseError(message: "could not set synchronous = FULL (got \(level))") }
-        try Self.migrator.migrate(pool)
+        pool = try DurableDatabase.open(path: path, migrator: Self.migrator)
     }
 
     static var migrator: DatabaseMigrator {

@@ -12,13 +12,15 @@ import Foundation
 /// ```
 ///
 /// A grant lists patterns: an exact type, a prefix ending in `.*`, or `*`. `role: service` may
-/// query and subscribe to everything; `role: operator` may also send every feed. Anything not
+/// query, subscribe and send events to everything; `role: operator` may also send every feed. Anything not
 /// granted is `forbidden`.
 public struct AccessPolicy: Sendable {
     public struct Grant: Sendable, Equatable {
         public var feeds: [String] = []
         public var queries: [String] = []
         public var subscribe = false
+        /// Event types this identity may send to `dudao-notify` (services: `*`).
+        public var events: [String] = []
         /// When set, feeds are allowed only for records of these towns.
         public var towns: Set<String>?
     }
@@ -54,6 +56,7 @@ public struct AccessPolicy: Sendable {
                     case "service":
                         grant.queries = ["*"]
                         grant.subscribe = true
+                        grant.events = ["*"]
                     case "operator":
                         grant.feeds = ["*"]
                         grant.queries = ["*"]
@@ -63,6 +66,7 @@ public struct AccessPolicy: Sendable {
                     }
                 case "feeds": grant.feeds += try strings()
                 case "queries": grant.queries += try strings()
+                case "events": grant.events += try strings()
                 case "towns": grant.towns = Set(try strings())
                 case "subscribe":
                     guard let flag = value.boolValue else {
@@ -71,7 +75,7 @@ public struct AccessPolicy: Sendable {
                     grant.subscribe = flag
                 default:
                     throw ConfigError(
-                        "\(path): identities.\(name).\(member) is not known; use role, feeds, queries, towns, subscribe")
+                        "\(path): identities.\(name).\(member) is not known; use role, feeds, queries, events, towns, subscribe")
                 }
             }
             grants[name] = grant
@@ -95,6 +99,14 @@ public struct AccessPolicy: Sendable {
         }
         guard grant.feeds.contains(where: { Self.matches($0, type) }) else {
             return WireError(.forbidden, "identity \"\(identity)\" may not send \(type) feeds", path: "type")
+        }
+        return nil
+    }
+
+    /// `nil` when `identity` may send events of `type` (to `dudao-notify`), else the `forbidden` error.
+    public func checkEvent(identity: String, type: String) -> WireError? {
+        guard let grant = grants[identity], grant.events.contains(where: { Self.matches($0, type) }) else {
+            return WireError(.forbidden, "identity \"\(identity)\" may not send \(type) events", path: "type")
         }
         return nil
     }

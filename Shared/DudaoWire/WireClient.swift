@@ -12,11 +12,17 @@ import NIOTLS
 public final class WireClient {
     public let channel: any Channel
     private var iterator: AsyncThrowingStream<JSONValue, any Error>.AsyncIterator
+    /// Frames received but not yet taken by `receive`.
+    private let buffered: NIOLockedValueBox<Int>
 
-    private init(channel: any Channel, inbound: AsyncThrowingStream<JSONValue, any Error>) {
+    private init(channel: any Channel, inbound: AsyncThrowingStream<JSONValue, any Error>, buffered: NIOLockedValueBox<Int>) {
         self.channel = channel
         self.iterator = inbound.makeAsyncIterator()
+        self.buffered = buffered
     }
+
+    /// Whether a frame has arrived that `receive` would return without waiting.
+    public var hasBufferedFrames: Bool { buffered.withLockedValue { $0 > 0 } }
 
     /// Connects and completes the TLS handshake.
     public static func connect(
@@ -24,6 +30,7 @@ public final class WireClient {
         maxFrameBytes: Int = 64 * 1_048_576
     ) async throws -> WireClient {
         let (stream, continuation) = AsyncThrowingStream<JSONValue, any Error>.makeStream()
+        let buffered = NIOLockedValueBox(0)
         let handshake = group.next().makePromise(of: Void.self)
         let channel = try await ClientBootstrap(group: group)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -33,7 +40,7 @@ public final class WireClient {
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(NIOSSLClientHandler(context: tls, serverHostname: nil))
                     try sync.addHandler(ByteToMessageHandler(FrameDecoder(maxFrameBytes: maxFrameBytes)))
-                    try sync.addHandler(ClientInboundHandler(continuation: continuation, handshake: handshake))
+                    try sync.addHandler(ClientInboundHandler(continuation: continuation, handshake: handshake, buffered: buffered))
                 }
             }
             .connect(host: host, port: port)
@@ -44,7 +51,7 @@ public final class WireClient {
             try? await channel.close()
             throw error
         }
-        return WireClient(channel: channel, inbound: stream)
+        return WireClient(channel: channel, inbound: stream, buffered: buffered)
     }
 
     /// Sends one frame (the length prefix is added here).
@@ -74,7 +81,9 @@ public final class WireClient {
 
     /// The next frame from the server, or `nil` once the connection has closed.
     public func receive() async throws -> JSONValue? {
-        try await iterator.next()
+        let value = try await iterator.next()
+        if value != nil { buffered.withLockedValue { $0 -= 1 } }
+        return value
     }
 
     /// Sends one frame and waits for the next frame back.
@@ -100,11 +109,16 @@ private final class ClientInboundHandler: ChannelInboundHandler {
 
     let continuation: AsyncThrowingStream<JSONValue, any Error>.Continuation
     let handshake: EventLoopPromise<Void>
+    let buffered: NIOLockedValueBox<Int>
     private var handshakeSettled = false
 
-    init(continuation: AsyncThrowingStream<JSONValue, any Error>.Continuation, handshake: EventLoopPromise<Void>) {
+    init(
+        continuation: AsyncThrowingStream<JSONValue, any Error>.Continuation, handshake: EventLoopPromise<Void>,
+        buffered: NIOLockedValueBox<Int>
+    ) {
         self.continuation = continuation
         self.handshake = handshake
+        self.buffered = buffered
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -122,6 +136,7 @@ private final class ClientInboundHandler: ChannelInboundHandler {
                 let value = try buffer.withUnsafeReadableBytes { raw throws(JSONParseError) -> JSONValue in
                     try JSONParser.parse(raw.bindMemory(to: UInt8.self))
                 }
+                buffered.withLockedValue { $0 += 1 }
                 continuation.yield(value)
             } catch {
                 continuation.finish(throwing: error)

@@ -1,0 +1,109 @@
+import DudaoCore
+import DudaoWire
+import Logging
+import NIOCore
+import NIOSSL
+
+/// Follows the ingest log for a downstream service.
+///
+/// It subscribes from the service's own committed position + 1, hands records to `apply` in
+/// batches, and after each batch tells the ingest what was committed and grants credit for as
+/// many more. `apply` must store the batch's effects and the position in one transaction:
+/// then a record is applied exactly once, whatever is redelivered after a crash. A lost
+/// connection is retried with exponential backoff (0.1 s doubling to 10 s, with jitter).
+public final class LogConsumer: Sendable {
+    public typealias Apply = @Sendable ([LogRecord]) async throws -> Void
+
+    private let host: String
+    private let port: Int
+    private let tls: NIOSSLContext
+    private let types: [String]
+    private let batchSize: Int
+    private let logger: Logger
+    private let position: @Sendable () async throws -> Int64
+    private let apply: Apply
+
+    /// - Parameters:
+    ///   - types: type patterns to receive (`safety.*`); empty: everything.
+    ///   - position: the last applied sequence number, read from the service's store.
+    ///   - apply: applies a batch durably (state and position in one transaction).
+    public init(
+        host: String, port: Int, tls: NIOSSLContext, types: [String] = [], batchSize: Int = 512, logger: Logger,
+        position: @escaping @Sendable () async throws -> Int64, apply: @escaping Apply
+    ) {
+        self.host = host
+        self.port = port
+        self.tls = tls
+        self.types = types
+        self.batchSize = batchSize
+        self.logger = logger
+        self.position = position
+        self.apply = apply
+    }
+
+    /// Runs until the task is cancelled.
+    public func run() async {
+        var backoff = 0.1
+        while !Task.isCancelled {
+            var client: WireClient?
+            do {
+                let from = try await position() + 1
+                let connected = try await WireClient.connect(host: host, port: port, tls: tls)
+                client = connected
+                try await follow(connected, from: from) { backoff = 0.1 }
+            } catch {
+                if let client { await client.close() }
+                if Task.isCancelled { return }
+                logger.warning(
+                    "log subscription lost; retrying",
+                    metadata: ["ingest": "\(host):\(port)", "error": "\(error)", "in": "\(backoff)s"])
+                try? await Task.sleep(for: .seconds(backoff * Double.random(in: 0.8...1.2)))
+                backoff = min(backoff * 2, 10)
+            }
+        }
+    }
+
+    private func follow(_ client: WireClient, from: Int64, connected: () -> Void) async throws {
+        var body: JSONObject = ["from": .int(from), "credit": .int(Int64(batchSize * 2))]
+        if !types.isEmpty { body["types"] = .array(types.map { .string($0) }) }
+        try await client.send(["v": 1, "kind": "subscribe", "id": "subscribe", "body": .object(body)])
+        guard let reply = try await client.receive() else { throw WireClientError.closed }
+        guard reply["kind"]?.stringValue == "result" else {
+            throw ConsumerError(message: "subscription refused: \(JSONWriter.string(reply))")
+        }
+        connected()
+        logger.info("following the ingest log", metadata: ["from": "\(from)", "head": "\(reply["body"]?["head"]?.intValue ?? 0)"])
+        var batch: [LogRecord] = []
+        var channelBuffered = 0
+        while !Task.isCancelled {
+            guard let frame = try await client.receive() else { throw WireClientError.closed }
+            if let record = LogRecord(frame: frame) {
+                batch.append(record)
+            } else if frame["kind"]?.stringValue == "record" {
+                logger.warning("skipping a record this build does not understand", metadata: ["frame": "\(JSONWriter.string(frame))"])
+            }
+            channelBuffered += 1
+            // Apply when the batch is full, or when nothing more is immediately waiting.
+            if batch.count >= batchSize || !client.hasBufferedFrames {
+                if !batch.isEmpty {
+                    try await apply(batch)
+                    let committed = batch.last!.seq
+                    batch.removeAll(keepingCapacity: true)
+                    try await client.send([
+                        "v": 1, "kind": "credit", "id": "credit",
+                        "body": ["credit": .int(Int64(channelBuffered)), "committed": .int(committed)],
+                    ])
+                    channelBuffered = 0
+                } else if channelBuffered > 0 {
+                    try await client.send(["v": 1, "kind": "credit", "id": "credit", "body": ["credit": .int(Int64(channelBuffered))]])
+                    channelBuffered = 0
+                }
+            }
+        }
+    }
+}
+
+public struct ConsumerError: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}

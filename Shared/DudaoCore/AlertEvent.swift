@@ -1,0 +1,95 @@
+/// An event a service sends to `dudao-notify`: something started (`firing`) or ended
+/// (`resolved`) for the condition named by `alertKey`.
+///
+/// On the wire: `{"v":1,"kind":"event","id":<id>,"type":<type>,"body":{...}}`, answered like a
+/// feed (`ack` accepted/duplicate, or `nack`). The id is deterministic — derived from what
+/// caused the event — so a redelivery is a `duplicate` and never alerts twice.
+public struct AlertEvent: Sendable, Equatable {
+    /// `indicator.not_met`, `indicator.at_risk`, `indicator.recovered`, `safety.device_offline`,
+    /// `safety.device_online`, `safety.device_fault`, `safety.alarm`, ...
+    public var type: String
+    public var id: String
+    /// `critical`, `warning` or `info`.
+    public var severity: String
+    /// The condition this event is about; a `resolved` event ends the `firing` one with the same key
+    /// (`indicator:preschool.class_size_compliance:2025:town:dongcheng`, `device:alarm-1`).
+    public var alertKey: String
+    /// `firing` or `resolved`.
+    public var status: String
+    /// `city`, `town:<id>` or `institution:<id>`.
+    public var scope: String
+    public var townID: String?
+    public var institutionID: String?
+    public var deviceID: String?
+    /// The indicator id, for indicator events (routing matches on its prefix).
+    public var indicator: String?
+    /// One line in Chinese: what, where, value vs target.
+    public var summary: String
+    public var details: JSONObject
+    /// When it happened.
+    public var at: Timestamp
+
+    public init(
+        type: String, id: String, severity: String, alertKey: String, status: String, scope: String, townID: String? = nil,
+        institutionID: String? = nil, deviceID: String? = nil, indicator: String? = nil, summary: String,
+        details: JSONObject = [:], at: Timestamp
+    ) {
+        self.type = type
+        self.id = id
+        self.severity = severity
+        self.alertKey = alertKey
+        self.status = status
+        self.scope = scope
+        self.townID = townID
+        self.institutionID = institutionID
+        self.deviceID = deviceID
+        self.indicator = indicator
+        self.summary = summary
+        self.details = details
+        self.at = at
+    }
+
+    public var body: JSONObject {
+        var body: JSONObject = [
+            "severity": .string(severity), "alert_key": .string(alertKey), "status": .string(status), "scope": .string(scope),
+        ]
+        if let townID { body["town_id"] = .string(townID) }
+        if let institutionID { body["institution_id"] = .string(institutionID) }
+        if let deviceID { body["device_id"] = .string(deviceID) }
+        if let indicator { body["indicator"] = .string(indicator) }
+        body["summary"] = .string(summary)
+        body["details"] = .object(details)
+        body["at"] = .string(at.description)
+        return body
+    }
+
+    /// The frame to send.
+    public var frame: JSONValue {
+        ["v": 1, "kind": "event", "id": .string(id), "type": .string(type), "body": .object(body)]
+    }
+
+    /// Reads an `event` frame's parts; `nil` names the first missing or malformed member.
+    public static func parse(id: String, type: String, body: JSONObject) -> Result<AlertEvent, WireError> {
+        func text(_ name: String) -> String? { body[name]?.stringValue }
+        for name in ["severity", "alert_key", "status", "scope", "summary", "at"] where text(name) == nil {
+            return .failure(WireError(.invalidField, "body.\(name) is required and must be a string", path: "body.\(name)"))
+        }
+        guard ["critical", "warning", "info"].contains(text("severity")!) else {
+            return .failure(WireError(.invalidField, "body.severity must be critical, warning or info", path: "body.severity"))
+        }
+        guard ["firing", "resolved"].contains(text("status")!) else {
+            return .failure(WireError(.invalidField, "body.status must be firing or resolved", path: "body.status"))
+        }
+        guard let at = Timestamp(rfc3339: text("at")!) else {
+            return .failure(WireError(.invalidField, "body.at must be an RFC 3339 timestamp", path: "body.at"))
+        }
+        if let details = body["details"], details.objectValue == nil {
+            return .failure(WireError(.invalidField, "body.details must be an object", path: "body.details"))
+        }
+        return .success(
+            AlertEvent(
+                type: type, id: id, severity: text("severity")!, alertKey: text("alert_key")!, status: text("status")!,
+                scope: text("scope")!, townID: text("town_id"), institutionID: text("institution_id"), deviceID: text("device_id"),
+                indicator: text("indicator"), summary: text("summary")!, details: body["details"]?.objectValue ?? [:], at: at))
+    }
+}

@@ -1,0 +1,75 @@
+import DudaoCore
+import DudaoWire
+import GRDB
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+
+/// Delivers the outbox to another service over the wire, in order, pipelined, retrying with
+/// exponential backoff while the receiver is down. A frame leaves the outbox only once the
+/// receiver answered `ack` (accepted or duplicate); a `nack` is logged and dropped (retrying
+/// a refused frame would block everything behind it forever).
+public final class OutboxSender: Sendable {
+    private let pool: DatabasePool
+    private let host: String
+    private let port: Int
+    private let tls: NIOSSLContext
+    private let logger: Logger
+    private let idlePoll: Duration
+
+    /// - Parameter idlePoll: how often an empty outbox is looked at again.
+    public init(pool: DatabasePool, host: String, port: Int, tls: NIOSSLContext, logger: Logger, idlePoll: Duration = .milliseconds(20)) {
+        self.pool = pool
+        self.host = host
+        self.port = port
+        self.tls = tls
+        self.logger = logger
+        self.idlePoll = idlePoll
+    }
+
+    /// Runs until the task is cancelled.
+    public func run() async {
+        var backoff = 0.1
+        while !Task.isCancelled {
+            var client: WireClient?
+            do {
+                let connected = try await WireClient.connect(host: host, port: port, tls: tls)
+                client = connected
+                backoff = 0.1
+                try await deliver(over: connected)
+            } catch {
+                if let client { await client.close() }
+                if Task.isCancelled { return }
+                logger.warning(
+                    "outbox delivery failed; retrying",
+                    metadata: ["to": "\(host):\(port)", "error": "\(error)", "in": "\(backoff)s"])
+                try? await Task.sleep(for: .seconds(backoff * Double.random(in: 0.8...1.2)))
+                backoff = min(backoff * 2, 10)
+            }
+        }
+    }
+
+    private func deliver(over client: WireClient) async throws {
+        while !Task.isCancelled {
+            let batch = try await pool.read { db in try Outbox.pending(db, limit: 256) }
+            if batch.isEmpty {
+                try await Task.sleep(for: idlePoll)
+                continue
+            }
+            for entry in batch { try await client.sendPayload(Array(entry.frame.utf8), flush: false) }
+            client.flush()
+            var done: [Int64] = []
+            for entry in batch {
+                guard let reply = try await client.receive() else { throw WireClientError.closed }
+                if reply["kind"]?.stringValue == "nack" {
+                    logger.error(
+                        "receiver refused a frame; dropped", metadata: ["id": "\(entry.id)", "reply": "\(JSONWriter.string(reply))"])
+                }
+                done.append(entry.seq)
+            }
+            let delivered = done
+            try await pool.write { db in try Outbox.remove(db, seqs: delivered) }
+        }
+    }
+}
