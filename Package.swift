@@ -13,7 +13,10 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "dudao-ingest", targets: ["dudao-ingest"]),
+        .executable(name: "dudao-safety", targets: ["dudao-safety"]),
+        .executable(name: "dudao-indicators", targets: ["dudao-indicators"]),
         .executable(name: "dudao", targets: ["dudao"]),
+        .executable(name: "dudao-notify", targets: ["dudao-notify"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -26,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // Shared libraries
@@ -46,6 +50,9 @@ let package = Package(
             ],
             path: "Shared/DudaoWire", swiftSettings: strict),
         .target(name: "DudaoFeeds", dependencies: ["DudaoCore"], path: "Shared/DudaoFeeds", swiftSettings: strict),
+        .target(
+            name: "DudaoEvaluation", dependencies: ["DudaoCore", "DudaoFeeds"], path: "Shared/DudaoEvaluation",
+            swiftSettings: strict),
         .target(
             name: "DudaoCerts",
             dependencies: [
@@ -98,6 +105,50 @@ let package = Package(
             ],
             path: "Services/dudao-ingest", swiftSettings: strict),
         .executableTarget(
+            name: "dudao-notify",
+            dependencies: [
+                "DudaoCore", "DudaoWire", "DudaoService", "DudaoStorage",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Services/dudao-notify", swiftSettings: strict),
+        .executableTarget(
+            name: "dudao-indicators",
+            dependencies: [
+                "DudaoCore", "DudaoWire", "DudaoFeeds", "DudaoService", "DudaoStorage", "DudaoConsumer", "DudaoEvaluation",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Services/dudao-indicators", swiftSettings: strict),
+        .executableTarget(
+            name: "dudao-safety",
+            dependencies: [
+                "DudaoCore", "DudaoWire", "DudaoFeeds", "DudaoService", "DudaoStorage", "DudaoConsumer",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Services/dudao-safety", swiftSettings: strict),
+        .executableTarget(
             name: "dudao",
             dependencies: [
                 "DudaoCore", "DudaoWire", "DudaoFeeds", "DudaoCerts",
@@ -114,11 +165,13 @@ let package = Package(
             dependencies: ["DudaoCore", "DudaoWire", "DudaoCerts",
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOPosix", package: "swift-nio"),
-                           .product(name: "NIOSSL", package: "swift-nio-ssl")],
+                           .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                           .product(name: "NIOHTTP1", package: "swift-nio"),
+                           .product(name: "Crypto", package: "swift-crypto")],
             path: "Shared/DudaoTesting", swiftSettings: strict),
         .testTarget(
             name: "DudaoTests",
-            dependencies: ["DudaoCore", "DudaoWire", "DudaoFeeds", "DudaoCerts", "DudaoTesting", "dudao-ingest", "dudao",
+            dependencies: ["DudaoCore", "DudaoWire", "DudaoFeeds", "DudaoEvaluation", "DudaoCerts", "DudaoTesting", "dudao-ingest", "dudao-safety", "dudao-indicators", "dudao", "dudao-notify",
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOSSL", package: "swift-nio-ssl"),
                            .product(name: "NIOPosix", package: "swift-nio"),
@@ -126,3 +179,48 @@ let package = Package(
             path: "Tests/DudaoTests", swiftSettings: strict),
     ]
 )
+
+// Fuzz targets (libFuzzer), only when DUDAO_FUZZ is set: `deploy/fuzz.sh` builds them into
+// .build-fuzz; the normal build and the tests never see them.
+if Context.environment["DUDAO_FUZZ"] != nil {
+    // AddressSanitizer and libFuzzer's coverage for Dudao's own code only. (`-Xswiftc
+    // -sanitize=fuzzer,address` would instrument every dependency too: libFuzzer's per-input
+    // bookkeeping over NIOSSL, X509, Crypto... then makes each run ~50x slower.)
+    let fuzzCoverage: [SwiftSetting] = [
+        .unsafeFlags(["-sanitize=address", "-sanitize-coverage=edge,inline-8bit-counters,pc-table,trace-cmp"])
+    ]
+    for target in package.targets where ["DudaoCore", "DudaoWire", "DudaoFeeds"].contains(target.name) {
+        target.swiftSettings = (target.swiftSettings ?? []) + fuzzCoverage
+    }
+    let fuzzLink: [LinkerSetting] = [.unsafeFlags(["-sanitize=fuzzer,address"])]
+    package.products += [
+        .executable(name: "fuzz-frames", targets: ["FuzzFrames"]),
+        .executable(name: "fuzz-envelope", targets: ["FuzzEnvelope"]),
+        .executable(name: "fuzz-feeds", targets: ["FuzzFeeds"]),
+    ]
+    package.targets += [
+        .target(name: "CLibFuzzer", path: "Tests/Fuzz/CLibFuzzer"),
+        .target(
+            name: "FuzzSupport", dependencies: ["CLibFuzzer", "DudaoCore", "DudaoFeeds"], path: "Tests/Fuzz/FuzzSupport",
+            swiftSettings: strict + fuzzCoverage),
+        .target(
+            name: "FuzzWireSupport",
+            dependencies: ["DudaoCore", "DudaoWire", "FuzzSupport", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Tests/Fuzz/FuzzWireSupport", swiftSettings: strict + fuzzCoverage),
+        .executableTarget(
+            name: "FuzzFrames",
+            dependencies: [
+                "DudaoCore", "DudaoWire", "FuzzSupport", "FuzzWireSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            path: "Tests/Fuzz/FuzzFrames", swiftSettings: strict + fuzzCoverage, linkerSettings: fuzzLink),
+        .executableTarget(
+            name: "FuzzEnvelope",
+            dependencies: ["FuzzSupport", "FuzzWireSupport", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Tests/Fuzz/FuzzEnvelope", swiftSettings: strict + fuzzCoverage, linkerSettings: fuzzLink),
+        .executableTarget(
+            name: "FuzzFeeds", dependencies: ["DudaoCore", "DudaoFeeds", "FuzzSupport"], path: "Tests/Fuzz/FuzzFeeds",
+            swiftSettings: strict + fuzzCoverage, linkerSettings: fuzzLink),
+    ]
+}

@@ -64,3 +64,15 @@ public struct PeriodicService: Service {
         }
     }
 }
+
+/// Runs an async loop (one that returns when its task is cancelled) as a `Service`, cancelled
+/// when graceful shutdown begins.
+public struct TaskService: Service {
+    let body: @Sendable () async -> Void
+
+    public init(_ body: @escaping @Sendable () async -> Void) { self.body = body }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown { await body() }
+    }
+}

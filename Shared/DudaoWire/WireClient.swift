@@ -32,7 +32,9 @@ public final class WireClient {
         let (stream, continuation) = AsyncThrowingStream<JSONValue, any Error>.makeStream()
         let buffered = NIOLockedValueBox(0)
         let handshake = group.next().makePromise(of: Void.self)
-        let channel = try await ClientBootstrap(group: group)
+        let channel: any Channel
+        do {
+            channel = try await ClientBootstrap(group: group)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(.seconds(10))
             .channelInitializer { channel in
@@ -45,6 +47,11 @@ public final class WireClient {
             }
             .connect(host: host, port: port)
             .get()
+        } catch {
+            // No channel, so no handler will ever settle the promise: a leaked promise is fatal in debug builds.
+            handshake.fail(error)
+            throw error
+        }
         do {
             try await handshake.futureResult.get()
         } catch {

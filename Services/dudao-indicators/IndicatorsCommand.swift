@@ -1,0 +1,77 @@
+import ArgumentParser
+import DudaoConsumer
+import DudaoCore
+import DudaoEvaluation
+import DudaoService
+import DudaoStorage
+import DudaoWire
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+
+/// `dudao-indicators`: evaluates every indicator of the plan live, answers queries, and sends
+/// status transitions to `dudao-notify`.
+@main
+struct IndicatorsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dudao-indicators",
+        abstract: "Evaluate the plan's indicators live from the ingest log; answer indicators.* queries.",
+        subcommands: [Serve.self, Bench.self], defaultSubcommand: Serve.self)
+
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Run the service (default).")
+
+        @Option(help: "The configuration file (JSON). Environment variables DUDAO_INDICATORS_* override its members.")
+        var config: String = "deploy/indicators.json"
+
+        func run() async throws {
+            let logger = ServiceRuntime.makeLogger(label: "dudao-indicators")
+            let settings: IndicatorsConfig
+            let policy: AccessPolicy
+            let catalog: Catalog
+            do {
+                settings = try IndicatorsConfig(file: ConfigFile(path: config, environmentPrefix: "DUDAO_INDICATORS_"))
+                policy = try AccessPolicy(path: settings.accessPath)
+                catalog = try Catalog.load(path: settings.catalogPath)
+            } catch {
+                logger.critical("configuration: \(error)")
+                throw ExitCode(78)
+            }
+            let store = try IndicatorsStore(path: settings.databasePath)
+            let model = try IndicatorsModel(catalog: catalog, store: store, currentYear: settings.currentYear, logger: logger)
+            let tls = try settings.tls.makeServerContext()
+            let clientTLS = try settings.tls.makeClientContext()
+            let server = try await FrameServer.start(
+                configuration: settings.server, tls: tls, group: MultiThreadedEventLoopGroup.singleton,
+                factory: IndicatorsSessionFactory(model: model, store: store, policy: policy), logger: logger)
+            ServiceRuntime.announce("dudao-indicators listening on \(settings.server.host):\(server.port)")
+
+            let consumer = LogConsumer(
+                host: settings.ingestHost, port: settings.ingestPort, tls: clientTLS, logger: logger,
+                position: { try store.position() },
+                apply: { batch in try await model.apply(batch) })
+            let sender = OutboxSender(pool: store.pool, host: settings.notifyHost, port: settings.notifyPort, tls: clientTLS, logger: logger)
+            let serving = ClosureService(
+                body: { await server.waitUntilClosed() },
+                onShutdown: { await server.close() })
+            try await ServiceRuntime.run(
+                [serving, TaskService { await consumer.run() }, TaskService { await sender.run() }], logger: logger)
+        }
+    }
+
+    struct Bench: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Time a full evaluation and incremental updates on a synthetic province (no service needed).")
+
+        @Option(help: "Institutions in the synthetic province.")
+        var institutions: Int = 50_000
+
+        @Option(help: "Classes per institution.")
+        var classes: Int = 4
+
+        func run() throws {
+            print(EvaluationBenchmark.run(institutions: institutions, classesPerInstitution: classes))
+        }
+    }
+}

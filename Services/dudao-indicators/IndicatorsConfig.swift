@@ -1,0 +1,37 @@
+import DudaoService
+import DudaoWire
+
+/// `dudao-indicators`' settings (deploy/indicators.json; environment overrides `DUDAO_INDICATORS_*`).
+struct IndicatorsConfig: Sendable {
+    var server: FrameServerConfiguration
+    var tls: TLSFiles
+    var databasePath: String
+    var accessPath: String
+    var catalogPath: String
+    var ingestHost: String
+    var ingestPort: Int
+    var notifyHost: String
+    var notifyPort: Int
+    /// Years whose transitions raise alerts when a record without a year (projects, inventories,
+    /// the registry) changes; `0` = the current calendar year.
+    var currentYear: Int
+
+    init(file: ConfigFile) throws(ConfigError) {
+        server = FrameServerConfiguration(
+            host: try file.string("listen.host", default: "127.0.0.1"),
+            port: try file.int("listen.port", default: 7402, range: 0...65535),
+            maxFrameBytes: try file.int("max_frame_bytes", default: 1_048_576, range: 64...(64 * 1_048_576)),
+            maxInFlight: try file.int("max_in_flight", default: 64, range: 1...100_000))
+        tls = TLSFiles(
+            caPath: try file.filePath("tls.ca"), certificatePath: try file.filePath("tls.certificate"),
+            keyPath: try file.filePath("tls.key"))
+        databasePath = try file.filePath("database", default: "data/indicators.sqlite")
+        accessPath = try file.filePath("access_file", default: "access.json")
+        catalogPath = try file.filePath("catalog", default: "catalog/enping-2023-2025.json")
+        ingestHost = try file.string("ingest.host", default: "127.0.0.1")
+        ingestPort = try file.int("ingest.port", default: 7401, range: 1...65535)
+        notifyHost = try file.string("notify.host", default: "127.0.0.1")
+        notifyPort = try file.int("notify.port", default: 7404, range: 1...65535)
+        currentYear = try file.int("current_year", default: 0, range: 0...2100)
+    }
+}

@@ -1,0 +1,180 @@
+import DudaoCore
+import DudaoEvaluation
+import DudaoService
+import DudaoWire
+import GRDB
+import NIOCore
+
+struct IndicatorsSessionFactory: FrameSessionFactory {
+    let model: IndicatorsModel
+    let store: IndicatorsStore
+    let policy: AccessPolicy
+
+    func makeSession(peer: PeerIdentity, channel: any Channel) -> any FrameSession {
+        IndicatorsSession(peer: peer, eventLoop: channel.eventLoop, factory: self)
+    }
+}
+
+/// One connection to `dudao-indicators`: queries.
+final class IndicatorsSession: FrameSession {
+    private let peer: PeerIdentity
+    private let eventLoop: any EventLoop
+    private let factory: IndicatorsSessionFactory
+
+    init(peer: PeerIdentity, eventLoop: any EventLoop, factory: IndicatorsSessionFactory) {
+        self.peer = peer
+        self.eventLoop = eventLoop
+        self.factory = factory
+    }
+
+    func connectionClosed() {}
+
+    func handle(_ envelope: Envelope) -> EventLoopFuture<JSONValue?> {
+        let id = envelope.id
+        guard envelope.kind == "query" else {
+            return eventLoop.makeSucceededFuture(
+                Reply.nack(id: id, error: WireError(.invalidEnvelope, "dudao-indicators answers queries only", path: "kind")))
+        }
+        let type = envelope.type!
+        if let error = factory.policy.checkQuery(identity: peer.name, type: type) {
+            return eventLoop.makeSucceededFuture(Reply.nack(id: id, error: error))
+        }
+        let queries = IndicatorQueries(model: factory.model, store: factory.store)
+        let body = envelope.body ?? [:]
+        return eventLoop.makeFutureWithTask { () -> JSONValue? in
+            do {
+                return Reply.result(id: id, body: try await queries.answer(type: type, body: body))
+            } catch let error as WireError {
+                return Reply.nack(id: id, error: error)
+            }
+        }
+    }
+}
+
+/// The queries of `dudao-indicators` (SPEC section 4 and the project's own).
+struct IndicatorQueries: Sendable {
+    let model: IndicatorsModel
+    let store: IndicatorsStore
+
+    static let types = ["indicators.evaluate", "indicators.contributors", "indicators.history", "indicators.towns", "indicators.snapshot"]
+
+    func answer(type: String, body: JSONObject) async throws -> JSONValue {
+        switch type {
+        case "indicators.evaluate":
+            let year = try Self.year(body)
+            let scope = try await self.scope(body)
+            let results = await model.evaluate(year: year, scope: scope)
+            return ["year": .int(Int64(year)), "scope": .string(scope.text), "indicators": .array(results.map(\.json))]
+        case "indicators.contributors":
+            let year = try Self.year(body)
+            let scope = try await self.scope(body)
+            let indicator = try await self.indicator(body, year: year, scope: scope)
+            let limit = body["limit"]?.intValue.map(Int.init) ?? 50
+            let rows = await model.contributors(indicator: indicator, year: year, scope: scope, limit: max(1, min(limit, 10_000)))
+            return ["indicator": .string(indicator), "year": .int(Int64(year)), "scope": .string(scope.text), "rows": .array(rows)]
+        case "indicators.history":
+            let scope = try await self.scope(body)
+            let years = await model.historyYears
+            let indicator = try await self.indicator(body, year: years.last ?? 2025, scope: scope)
+            var history: [JSONValue] = []
+            for year in years {
+                guard let result = await model.evaluate(indicator: indicator, year: year, scope: scope) else { continue }
+                history.append([
+                    "year": .int(Int64(year)), "value": result.json["value"] ?? .null, "target": result.json["target"] ?? .null,
+                    "status": .string(result.status),
+                ])
+            }
+            return ["indicator": .string(indicator), "scope": .string(scope.text), "history": .array(history)]
+        case "indicators.towns":
+            let year = try Self.year(body)
+            return try await townsTable(year: year)
+        case "indicators.snapshot":
+            let year = try Self.year(body)
+            guard let month = body["month"]?.intValue, (1...12).contains(month) else {
+                throw WireError(.invalidField, "body.month must be an integer from 1 to 12", path: "body.month")
+            }
+            let take = body["take"]?.boolValue ?? false
+            return try await snapshot(year: year, month: Int(month), take: take)
+        default:
+            throw WireError(
+                .unknownType, "\"\(type)\" is not a query of dudao-indicators; ask one of \(Self.types.joined(separator: ", "))",
+                path: "type")
+        }
+    }
+
+    static func year(_ body: JSONObject) throws -> Int {
+        guard let value = body["year"], case .int(let year) = value, (2000...2100).contains(year) else {
+            throw WireError(.invalidField, "body.year must be an integer from 2000 to 2100", path: "body.year")
+        }
+        return Int(year)
+    }
+
+    func scope(_ body: JSONObject) async throws -> Scope {
+        guard let text = body["scope"]?.stringValue, let scope = Scope(text) else {
+            throw WireError(.invalidField, "body.scope must be \"city\", \"town:<town_id>\" or \"institution:<institution_id>\"", path: "body.scope")
+        }
+        let names = await model.names
+        switch scope {
+        case .city: break
+        case .town(let id):
+            guard names.towns[id] != nil else {
+                throw WireError(.unknownReference, "town \"\(id)\" is not registered", path: "body.scope")
+            }
+        case .institution(let id):
+            guard names.institutions[id] != nil else {
+                throw WireError(.unknownReference, "institution \"\(id)\" is not registered", path: "body.scope")
+            }
+        }
+        return scope
+    }
+
+    func indicator(_ body: JSONObject, year: Int, scope: Scope) async throws -> String {
+        guard let id = body["indicator"]?.stringValue else {
+            throw WireError(.invalidField, "body.indicator must name an indicator id", path: "body.indicator")
+        }
+        guard await model.evaluate(indicator: id, year: year, scope: scope) != nil else {
+            throw WireError(
+                .unknownReference, "indicator \"\(id)\" is not in the catalog or not evaluated at \(scope.text)", path: "body.indicator")
+        }
+        return id
+    }
+
+    /// Every town's results for a year (the report's town-by-town table).
+    func townsTable(year: Int) async throws -> JSONValue {
+        let names = await model.names
+        var rows: [JSONValue] = []
+        for town in await model.towns {
+            let results = await model.evaluate(year: year, scope: .town(town))
+            rows.append([
+                "town_id": .string(town), "name": .string(names.towns[town] ?? town), "indicators": .array(results.map(\.json)),
+            ])
+        }
+        return ["year": .int(Int64(year)), "towns": .array(rows)]
+    }
+
+    /// The results of a month, kept so next month's report can say what changed. `take` stores
+    /// the present results as that month's (replacing an earlier snapshot of the same month).
+    func snapshot(year: Int, month: Int, take: Bool) async throws -> JSONValue {
+        if take {
+            let city = await model.evaluate(year: year, scope: .city)
+            let towns = try await townsTable(year: year)
+            let results: JSONValue = ["city": .array(city.map(\.json)), "towns": towns["towns"] ?? .array([])]
+            let now = Timestamp.now()
+            try await store.pool.write { db in
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO snapshots (year, month, scope, results, taken_at) VALUES (?, ?, 'all', ?, ?)",
+                    arguments: [year, month, JSONWriter.string(results), now.millis])
+            }
+        }
+        let stored = try await store.pool.read { db -> (String, Int64)? in
+            let row = try Row.fetchOne(
+                db, sql: "SELECT results, taken_at FROM snapshots WHERE year = ? AND month = ? AND scope = 'all'", arguments: [year, month])
+            return row.map { ($0[0], $0[1]) }
+        }
+        guard let (text, takenAt) = stored else { return ["year": .int(Int64(year)), "month": .int(Int64(month)), "snapshot": .null] }
+        return [
+            "year": .int(Int64(year)), "month": .int(Int64(month)), "taken_at": .string(Timestamp(millis: takenAt).description),
+            "snapshot": (try? JSONParser.parse(text)) ?? .null,
+        ]
+    }
+}

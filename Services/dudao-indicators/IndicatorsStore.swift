@@ -1,0 +1,63 @@
+import DudaoCore
+import DudaoFeeds
+import DudaoStorage
+import GRDB
+
+/// The indicators service's own durable state: the current version of every record it
+/// consumed, the last status of every (indicator, year, scope) (so a restart never raises a
+/// transition twice), monthly snapshots for the report, the log position and the outbox.
+final class IndicatorsStore: Sendable {
+    let pool: DatabasePool
+
+    init(path: String) throws {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-indicators") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE records (type TEXT NOT NULL, key TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (type, key)) WITHOUT ROWID;
+                    CREATE TABLE statuses (
+                        indicator TEXT NOT NULL, year INTEGER NOT NULL, scope TEXT NOT NULL, status TEXT NOT NULL,
+                        value REAL, since INTEGER NOT NULL, PRIMARY KEY (indicator, year, scope)) WITHOUT ROWID;
+                    CREATE TABLE snapshots (
+                        year INTEGER NOT NULL, month INTEGER NOT NULL, scope TEXT NOT NULL, results TEXT NOT NULL,
+                        taken_at INTEGER NOT NULL, PRIMARY KEY (year, month, scope)) WITHOUT ROWID;
+                    """)
+        }
+        ConsumerPosition.registerMigration(in: &migrator)
+        Outbox.registerMigration(in: &migrator)
+        pool = try DurableDatabase.open(path: path, migrator: migrator)
+    }
+
+    struct StoredStatus: Sendable {
+        var status: String
+        var since: Int64
+    }
+
+    /// Everything needed to rebuild the in-memory state at start.
+    func load() throws -> (records: [(FeedType, String, JSONObject)], statuses: [StatusKey: StoredStatus]) {
+        try pool.read { db in
+            var records: [(FeedType, String, JSONObject)] = []
+            let cursor = try Row.fetchCursor(db, sql: "SELECT type, key, body FROM records")
+            while let row = try cursor.next() {
+                let typeText: String = row[0]
+                let body: String = row[2]
+                guard let type = FeedType(rawValue: typeText), let object = (try? JSONParser.parse(body))?.objectValue else { continue }
+                records.append((type, row[1], object))
+            }
+            var statuses: [StatusKey: StoredStatus] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT indicator, year, scope, status, since FROM statuses") {
+                statuses[StatusKey(indicator: row[0], year: row[1], scope: row[2])] = StoredStatus(status: row[3], since: row[4])
+            }
+            return (records, statuses)
+        }
+    }
+
+    func position() throws -> Int64 { try pool.read { db in try ConsumerPosition.load(db) } }
+}
+
+/// An (indicator, year, scope) whose status is remembered.
+struct StatusKey: Hashable, Sendable {
+    var indicator: String
+    var year: Int
+    var scope: String
+}

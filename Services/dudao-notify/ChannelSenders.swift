@@ -1,0 +1,145 @@
+import AsyncHTTPClient
+import DudaoCore
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// Sends one delivery over the channel it was queued for.
+final class ChannelSenders: Sendable {
+    let routes: Routes
+    let http: HTTPClient
+    let smtp: SMTPClient?
+    let time: LocalTime
+    let threadPool: NIOThreadPool
+
+    init(routes: Routes, concurrency: Int, time: LocalTime, threadPool: NIOThreadPool = .singleton) throws {
+        self.routes = routes
+        var configuration = HTTPClient.Configuration(
+            redirectConfiguration: .disallow,
+            timeout: .init(connect: .seconds(5)),
+            connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(8, concurrency)))
+        configuration.httpVersion = .http1Only
+        self.http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
+        self.smtp = try routes.smtp.map { try SMTPClient(settings: $0, time: time) }
+        self.time = time
+        self.threadPool = threadPool
+    }
+
+    func shutdown() async {
+        try? await http.shutdown().get()
+    }
+
+    /// The channel a delivery was queued for, as configured now.
+    func channel(for delivery: DueDelivery) -> ChannelConfig? {
+        guard let channels = routes.department(delivery.department)?.channels else { return nil }
+        if channels.indices.contains(delivery.channel), channels[delivery.channel].target == delivery.target {
+            return channels[delivery.channel]
+        }
+        return channels.first { $0.target == delivery.target }
+    }
+
+    func send(_ delivery: DueDelivery) async -> DeliveryOutcome {
+        guard let channel = channel(for: delivery) else {
+            return .permanent("the channel \(delivery.target) of \(delivery.department) is no longer in the routes file")
+        }
+        let payload = (try? JSONParser.parse(delivery.payload))?.objectValue ?? [:]
+        switch channel {
+        case .webhook(let url, let secret, let timeout):
+            return await webhook(url: url, secret: secret, timeout: timeout, delivery: delivery, payload: payload)
+        case .wecom(let url, let timeout):
+            return await wecom(url: url, timeout: timeout, payload: payload)
+        case .email(let to):
+            guard let smtp else { return .permanent("no smtp section in the routes file") }
+            return await smtp.send(to: to, payload: payload, deliveryID: delivery.deliveryID)
+        case .file(let path):
+            let line = Array((delivery.payload + "\n").utf8)
+            do {
+                try await threadPool.runIfActive { try AppendFile.append(line, to: path) }
+                return .delivered
+            } catch {
+                return .failed("\(path): \(error)")
+            }
+        }
+    }
+
+    /// SPEC section 5: POST the payload, signed with `X-Dudao-Signature: sha256=<hex HMAC-SHA256>`.
+    private func webhook(url: String, secret: String?, timeout: Double, delivery: DueDelivery, payload: JSONObject) async
+        -> DeliveryOutcome
+    {
+        let body = Array(delivery.payload.utf8)
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
+        request.headers.add(name: "User-Agent", value: "dudao-notify/1")
+        request.headers.add(name: "X-Dudao-Delivery", value: delivery.deliveryID)
+        request.headers.add(name: "X-Dudao-Event", value: payload["event"]?.stringValue ?? "")
+        request.headers.add(name: "X-Dudao-Attempt", value: String(delivery.attempts + 1))
+        if let secret { request.headers.add(name: "X-Dudao-Signature", value: Hex.signature(body: body, secret: secret)) }
+        request.body = .bytes(ByteBuffer(bytes: body))
+        return await post(request, timeout: timeout) { status, _ in Self.classify(status) }
+    }
+
+    /// The WeCom group robot: `{"msgtype":"markdown","markdown":{"content":...}}`; success is `errcode` 0.
+    private func wecom(url: String, timeout: Double, payload: JSONObject) async -> DeliveryOutcome {
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
+        request.body = .bytes(ByteBuffer(bytes: JSONWriter.bytes(WeComMessage.body(payload))))
+        return await post(request, timeout: timeout) { status, body in
+            let outcome = Self.classify(status)
+            guard outcome == .delivered else { return outcome }
+            guard let reply = try? JSONParser.parse(body), let code = reply["errcode"]?.intValue else {
+                return .failed("the robot's answer is not its JSON ({\"errcode\":0,...})")
+            }
+            return code == 0 ? .delivered : .failed("errcode \(code): \(reply["errmsg"]?.stringValue ?? "")")
+        }
+    }
+
+    private func post(
+        _ request: HTTPClientRequest, timeout: Double, judge: (HTTPResponseStatus, [UInt8]) -> DeliveryOutcome
+    ) async -> DeliveryOutcome {
+        do {
+            let response = try await http.execute(request, timeout: .milliseconds(Int64(timeout * 1000)))
+            let buffer = try await response.body.collect(upTo: 64 * 1024)
+            let body = Array(buffer.readableBytesView)
+            let outcome = judge(response.status, body)
+            let snippet = String(decoding: body.prefix(200), as: UTF8.self)
+            func explain(_ reason: String) -> String { snippet.isEmpty ? reason : "\(reason): \(snippet)" }
+            switch outcome {
+            case .delivered: return .delivered
+            case .failed(let reason): return .failed(explain(reason))
+            case .permanent(let reason): return .permanent(explain(reason))
+            }
+        } catch {
+            return .failed("\(error)")
+        }
+    }
+
+    /// 2xx delivered; 408, 429 and 5xx retried; other 4xx need someone to fix something.
+    static func classify(_ status: HTTPResponseStatus) -> DeliveryOutcome {
+        switch status.code {
+        case 200..<300: return .delivered
+        case 408, 425, 429, 500...: return .failed("HTTP \(status.code)")
+        default: return .permanent("HTTP \(status.code)")
+        }
+    }
+}
+
+/// The WeCom group-robot message for a payload (markdown, at most 4096 bytes).
+enum WeComMessage {
+    static func body(_ payload: JSONObject) -> JSONValue {
+        let lines = (payload["message"]?.stringValue ?? payload["summary"]?.stringValue ?? "").split(
+            separator: "\n", omittingEmptySubsequences: false)
+        var content = ""
+        for (index, line) in lines.enumerated() {
+            let text = index == 0 ? "**\(line)**" : (index == 1 ? "> \(line)" : String(line))
+            if content.utf8.count + text.utf8.count + 1 > 4000 {
+                content += "\n……"
+                break
+            }
+            content += (content.isEmpty ? "" : "\n") + text
+        }
+        return ["msgtype": "markdown", "markdown": ["content": .string(content)]]
+    }
+}

@@ -1,0 +1,142 @@
+import DudaoCore
+import GRDB
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// One queued delivery that is due.
+struct DueDelivery: Sendable {
+    var deliveryID: String
+    var notificationID: String
+    var department: String
+    var channel: Int
+    var target: String
+    var attempts: Int
+    /// The frozen JSON payload of the notification, as stored.
+    var payload: String
+
+    static func fetch(_ db: Database, now: Timestamp, limit: Int) throws -> [DueDelivery] {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT d.delivery_id, d.notification_id, d.department, d.channel, d.target, d.attempts, n.payload
+                FROM deliveries d JOIN notifications n ON n.notification_id = d.notification_id
+                WHERE d.status = 'pending' AND d.next_attempt_at <= ? ORDER BY d.next_attempt_at LIMIT ?
+                """,
+            arguments: [now.millis, limit]
+        ).map { row in
+            DueDelivery(
+                deliveryID: row[0], notificationID: row[1], department: row[2], channel: row[3], target: row[4], attempts: row[5],
+                payload: row[6])
+        }
+    }
+}
+
+/// What became of one attempt.
+enum DeliveryOutcome: Sendable, Equatable {
+    /// 2xx (or written): never again.
+    case delivered
+    /// Try again later (non-2xx, timeout, connection refused).
+    case failed(String)
+    /// Retrying cannot help (e.g. 404, the channel was removed): straight to the dead letters.
+    case permanent(String)
+}
+
+/// Works the durable delivery queue: takes due deliveries, sends them (bounded concurrency),
+/// and records each outcome through the writer. A delivery is taken again only after its
+/// outcome has committed, so a receiver that answered 2xx is not sent it twice; after a crash,
+/// only deliveries whose outcome had not committed yet are sent again.
+final class DeliveryDispatcher: Sendable {
+    private let pool: DatabasePool
+    private let writer: NotifyWriter
+    private let engine: AlertEngine
+    private let channels: ChannelSenders
+    private let clock: any NotifyClock
+    private let concurrency: Int
+    private let logger: Logger
+    private let doorbell: Doorbell
+    private let inFlight = NIOLockedValueBox(Set<String>())
+    private let stopping = NIOLockedValueBox(false)
+
+    init(
+        pool: DatabasePool, writer: NotifyWriter, engine: AlertEngine, channels: ChannelSenders, clock: any NotifyClock,
+        concurrency: Int, doorbell: Doorbell, logger: Logger
+    ) {
+        self.doorbell = doorbell
+        self.pool = pool
+        self.writer = writer
+        self.engine = engine
+        self.channels = channels
+        self.clock = clock
+        self.concurrency = concurrency
+        self.logger = logger
+    }
+
+    /// Runs until `stop()`; returns once the deliveries in flight have finished.
+    func run() async {
+        await withDiscardingTaskGroup { group in
+            while !stopping.withLockedValue({ $0 }) {
+                let busy = inFlight.withLockedValue { $0 }
+                let free = concurrency - busy.count
+                var wait: TimeAmount = .seconds(1)
+                if free > 0 {
+                    do {
+                        let now = clock.now()
+                        let limit = free + busy.count
+                        let (due, next) = try await pool.read { db in
+                            (
+                                try DueDelivery.fetch(db, now: now, limit: limit),
+                                try Int64.fetchOne(db, sql: "SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 'pending'")
+                            )
+                        }
+                        var started = 0
+                        for delivery in due where started < free {
+                            guard inFlight.withLockedValue({ $0.insert(delivery.deliveryID).inserted }) else { continue }
+                            started += 1
+                            group.addTask { await self.attempt(delivery) }
+                        }
+                        if let next, next > now.millis {
+                            wait = .milliseconds(max(5, min(1000, next - now.millis)))
+                        }
+                    } catch {
+                        logger.error("reading the delivery queue failed", metadata: ["error": "\(error)"])
+                    }
+                }
+                await doorbell.wait(timeout: wait)
+            }
+        }
+    }
+
+    func stop() {
+        stopping.withLockedValue { $0 = true }
+        doorbell.ring()
+    }
+
+    private func attempt(_ delivery: DueDelivery) async {
+        let outcome = await channels.send(delivery)
+        let engine = self.engine
+        let id = delivery.deliveryID
+        switch outcome {
+        case .delivered:
+            logger.debug("delivered", metadata: ["delivery": "\(id)", "target": "\(delivery.target)"])
+        case .failed(let reason), .permanent(let reason):
+            logger.warning(
+                "delivery failed",
+                metadata: ["delivery": "\(id)", "target": "\(delivery.target)", "attempt": "\(delivery.attempts + 1)", "error": "\(reason)"])
+        }
+        do {
+            _ = try await writer.perform { db, now, _ in
+                switch outcome {
+                case .delivered: try engine.deliverySucceeded(id, db: db, now: now)
+                case .failed(let reason): try engine.deliveryFailed(id, error: reason, permanent: false, db: db, now: now)
+                case .permanent(let reason): try engine.deliveryFailed(id, error: reason, permanent: true, db: db, now: now)
+                }
+                return nil
+            }
+        } catch {
+            logger.error("recording a delivery outcome failed; it will be attempted again", metadata: ["delivery": "\(id)", "error": "\(error)"])
+        }
+        inFlight.withLockedValue { _ = $0.remove(id) }
+        doorbell.ring()
+    }
+}

@@ -1,0 +1,153 @@
+import DudaoCore
+import DudaoService
+import DudaoWire
+import GRDB
+import Logging
+import NIOCore
+
+/// What every notify connection shares.
+struct NotifyContext: Sendable {
+    var policy: AccessPolicy
+    var writer: NotifyWriter
+    var engine: AlertEngine
+    var pool: DatabasePool
+    var clock: any NotifyClock
+    var logger: Logger
+}
+
+struct NotifySessionFactory: FrameSessionFactory {
+    let context: NotifyContext
+
+    func makeSession(peer: PeerIdentity, channel: any Channel) -> any FrameSession {
+        NotifySession(peer: peer, channel: channel, context: context)
+    }
+}
+
+/// One connection to `dudao-notify`: events from the services, queries from operators.
+final class NotifySession: FrameSession {
+    private let peer: PeerIdentity
+    private let channel: any Channel
+    private let context: NotifyContext
+
+    /// Queries that only read.
+    static let readQueries: Set<String> = ["alerts.list", "alerts.failed", "silences.list", "notify.status"]
+    /// Queries that change state (run through the writer).
+    static let writeQueries: Set<String> = ["alerts.ack", "alerts.redrive", "silences.add", "silences.expire"]
+
+    init(peer: PeerIdentity, channel: any Channel, context: NotifyContext) {
+        self.peer = peer
+        self.channel = channel
+        self.context = context
+    }
+
+    func handle(_ envelope: Envelope) -> EventLoopFuture<JSONValue?> {
+        switch envelope.kind {
+        case "event": return handleEvent(envelope)
+        case "query": return handleQuery(envelope)
+        default:
+            return nack(
+                envelope.id, WireError(.invalidEnvelope, "kind \"\(envelope.kind)\" is not accepted here; send event or query", path: "kind"))
+        }
+    }
+
+    func connectionClosed() {}
+
+    private func nack(_ id: String, _ error: WireError) -> EventLoopFuture<JSONValue?> {
+        channel.eventLoop.makeSucceededFuture(Reply.nack(id: id, error: error))
+    }
+
+    /// Completes `promise` with the writer's result; a stopped writer answers `overloaded`.
+    private static func complete(_ promise: EventLoopPromise<JSONValue?>, id: String) -> NotifyWriter.Completion {
+        { result in
+            switch result {
+            case .success(let reply): promise.succeed(reply)
+            case .failure(let error as NotifyWriterError):
+                promise.succeed(Reply.nack(id: id, error: WireError(.overloaded, "\(error); retry later")))
+            case .failure(let error): promise.fail(error)
+            }
+        }
+    }
+
+    // MARK: events
+
+    private func handleEvent(_ envelope: Envelope) -> EventLoopFuture<JSONValue?> {
+        guard let type = envelope.type else {
+            return nack(envelope.id, WireError(.invalidEnvelope, "an event needs a \"type\" (safety.alarm, indicator.not_met, ...)", path: "type"))
+        }
+        guard let body = envelope.body else {
+            return nack(envelope.id, WireError(.invalidEnvelope, "an event needs a \"body\" object", path: "body"))
+        }
+        if let error = context.policy.checkEvent(identity: peer.name, type: type) { return nack(envelope.id, error) }
+        let event: AlertEvent
+        switch AlertEvent.parse(id: envelope.id, type: type, body: body) {
+        case .success(let parsed): event = parsed
+        case .failure(let error): return nack(envelope.id, error)
+        }
+        if let error = Self.checkScope(event) { return nack(envelope.id, error) }
+        let promise = channel.eventLoop.makePromise(of: JSONValue?.self)
+        let engine = context.engine
+        let sender = peer.name
+        let id = envelope.id
+        context.writer.submit(
+            { db, now, effects in
+                let outcome = try engine.apply(event, sender: sender, db: db, now: now, effects: &effects)
+                return Reply.ack(id: id, status: outcome == .accepted ? "accepted" : "duplicate")
+            }, complete: Self.complete(promise, id: id))
+        return promise.futureResult
+    }
+
+    /// `scope` is `city`, `town:<id>` or `institution:<id>` (SPEC section 4).
+    static func checkScope(_ event: AlertEvent) -> WireError? {
+        let scope = event.scope
+        if scope == "city" { return nil }
+        for prefix in ["town:", "institution:"] where scope.hasPrefix(prefix) && scope.count > prefix.count { return nil }
+        return WireError(.invalidField, "body.scope must be city, town:<town_id> or institution:<institution_id>", path: "body.scope")
+    }
+
+    // MARK: queries
+
+    private func handleQuery(_ envelope: Envelope) -> EventLoopFuture<JSONValue?> {
+        let type = envelope.type!
+        let body = envelope.body ?? [:]
+        let id = envelope.id
+        guard Self.readQueries.contains(type) || Self.writeQueries.contains(type) else {
+            let known = (Self.readQueries.union(Self.writeQueries)).sorted().joined(separator: ", ")
+            return nack(id, WireError(.unknownType, "\"\(type)\" is not a query of dudao-notify; ask \(known)", path: "type"))
+        }
+        if let error = context.policy.checkQuery(identity: peer.name, type: type) { return nack(id, error) }
+        let engine = context.engine
+        let identity = peer.name
+        @Sendable func reply(_ result: AlertEngine.QueryResult) -> JSONValue {
+            switch result {
+            case .success(let value): Reply.result(id: id, body: value)
+            case .failure(let error): Reply.nack(id: id, error: error)
+            }
+        }
+        let promise = channel.eventLoop.makePromise(of: JSONValue?.self)
+        if Self.readQueries.contains(type) {
+            let pool = context.pool
+            let now = context.clock.now()
+            promise.completeWithTask {
+                try await pool.read { db -> JSONValue? in
+                    switch type {
+                    case "alerts.list": return reply(try engine.listAlerts(body, db: db))
+                    case "alerts.failed": return reply(try engine.failed(body, db: db))
+                    case "silences.list": return reply(try engine.listSilences(body, db: db, now: now))
+                    default: return Reply.result(id: id, body: try engine.status(db: db, now: now))
+                    }
+                }
+            }
+        } else {
+            context.writer.submit(
+                { db, now, effects in
+                    switch type {
+                    case "alerts.ack": return reply(try engine.ack(body, identity: identity, db: db, now: now))
+                    case "alerts.redrive": return reply(try engine.redrive(body, db: db, now: now, effects: &effects))
+                    case "silences.add": return reply(try engine.addSilence(body, identity: identity, db: db, now: now))
+                    default: return reply(try engine.expireSilence(body, db: db, now: now, effects: &effects))
+                    }
+                }, complete: Self.complete(promise, id: id))
+        }
+        return promise.futureResult
+    }
+}

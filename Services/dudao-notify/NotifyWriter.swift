@@ -1,0 +1,155 @@
+import DudaoCore
+import Foundation
+import GRDB
+import Logging
+import NIOConcurrencyHelpers
+
+/// The one writer of the notify database: batches work from every connection, the timers and
+/// the dispatcher into one durable transaction (group commit).
+///
+/// A writer thread takes whatever queued up while the previous transaction was being fsync'd,
+/// runs it as one transaction — flushing any group that became due in the same transaction —
+/// and only then completes the waiting callers: an event's `accepted` ack follows the fsync
+/// that stored the event, its alert and its queue entries.
+final class NotifyWriter: Sendable {
+    /// One piece of work inside the batch transaction; returns the reply (or `nil`).
+    typealias Body = @Sendable (Database, Timestamp, inout AlertEngine.Effects) throws -> JSONValue?
+    typealias Completion = @Sendable (Result<JSONValue?, any Error>) -> Void
+
+    private struct Job {
+        var body: Body
+        var complete: Completion
+    }
+
+    private struct State {
+        var queue: [Job] = []
+        var running = true
+        var writerWaiting = false
+    }
+
+    private let pool: DatabasePool
+    private let engine: AlertEngine
+    private let clock: any NotifyClock
+    private let maxBatch: Int
+    private let logger: Logger
+    private let onDeliveries: @Sendable () -> Void
+    private let state = NIOLockedValueBox(State())
+    private let wakeup = DispatchSemaphore(value: 0)
+    private let finished = DispatchSemaphore(value: 0)
+
+    /// - Parameter onDeliveries: called after a commit that queued deliveries (wakes the dispatcher).
+    init(
+        pool: DatabasePool, engine: AlertEngine, clock: any NotifyClock, maxBatch: Int,
+        logger: Logger = Logger(label: "dudao-notify"), onDeliveries: @escaping @Sendable () -> Void
+    ) {
+        self.pool = pool
+        self.engine = engine
+        self.clock = clock
+        self.maxBatch = maxBatch
+        self.logger = logger
+        self.onDeliveries = onDeliveries
+    }
+
+    func start() {
+        let thread = Thread { [self] in self.run() }
+        thread.name = "dudao-notify-writer"
+        thread.start()
+    }
+
+    /// Queues `body`; `complete` is called after the transaction holding it has committed (or failed).
+    func submit(_ body: @escaping Body, complete: @escaping Completion) {
+        let accepted = state.withLockedValue { state -> Bool? in
+            guard state.running else { return nil }
+            state.queue.append(Job(body: body, complete: complete))
+            let wake = state.writerWaiting
+            state.writerWaiting = false
+            return wake
+        }
+        switch accepted {
+        case .none: complete(.failure(NotifyWriterError.stopped))
+        case .some(true): wakeup.signal()
+        case .some(false): break
+        }
+    }
+
+    /// Runs `body` in the next batch and returns its result once committed.
+    func perform(_ body: @escaping Body) async throws -> JSONValue? {
+        try await withCheckedThrowingContinuation { continuation in
+            submit(body) { continuation.resume(with: $0) }
+        }
+    }
+
+    /// Finishes what is queued, then stops the thread.
+    func stop() {
+        let wasRunning = state.withLockedValue { state -> Bool in
+            defer { state.running = false }
+            return state.running
+        }
+        guard wasRunning else { return }
+        wakeup.signal()
+        finished.wait()
+    }
+
+    private func run() {
+        while true {
+            let (batch, running) = state.withLockedValue { state -> ([Job], Bool) in
+                if state.queue.isEmpty {
+                    state.writerWaiting = state.running
+                    return ([], state.running)
+                }
+                let take = min(state.queue.count, maxBatch)
+                let batch = Array(state.queue.prefix(take))
+                state.queue.removeFirst(take)
+                return (batch, true)
+            }
+            if batch.isEmpty {
+                if !running { break }
+                wakeup.wait()
+                continue
+            }
+            commit(batch)
+        }
+        finished.signal()
+    }
+
+    private func commit(_ batch: [Job]) {
+        let now = clock.now()
+        var results: [JSONValue?] = []
+        var effects = AlertEngine.Effects()
+        do {
+            try pool.write { db in
+                results = []
+                effects = AlertEngine.Effects()
+                for job in batch { results.append(try job.body(db, now, &effects)) }
+                if effects.touchedGroups { try engine.flushDue(db: db, now: now, effects: &effects) }
+            }
+        } catch {
+            // One bad job must not fail the others: run each alone.
+            logger.warning("batch failed; retrying its jobs one by one", metadata: ["error": "\(error)", "size": "\(batch.count)"])
+            for job in batch {
+                var single = AlertEngine.Effects()
+                do {
+                    let result = try pool.write { db -> JSONValue? in
+                        single = AlertEngine.Effects()
+                        let result = try job.body(db, now, &single)
+                        if single.touchedGroups { try engine.flushDue(db: db, now: now, effects: &single) }
+                        return result
+                    }
+                    job.complete(.success(result))
+                    if single.deliveriesCreated > 0 { onDeliveries() }
+                } catch {
+                    logger.error("write failed", metadata: ["error": "\(error)"])
+                    job.complete(.failure(error))
+                }
+            }
+            return
+        }
+        for (job, result) in zip(batch, results) { job.complete(.success(result)) }
+        if effects.deliveriesCreated > 0 { onDeliveries() }
+    }
+}
+
+enum NotifyWriterError: Error, CustomStringConvertible {
+    case stopped
+    var description: String { "the service is shutting down" }
+}

@@ -1,0 +1,236 @@
+import ArgumentParser
+import DudaoCore
+import DudaoWire
+import Foundation
+import NIOConcurrencyHelpers
+import NIOPosix
+
+/// `dudao-safety bench e2e`: heartbeats through a running `dudao-ingest` into a running
+/// `dudao-safety` (configured to deliver its events to `--notify-port`, where this command
+/// listens as `dudao-notify`), with one-key alarms sent alongside: heartbeats acknowledged and
+/// applied per second, safety's resident memory, and the latency from an alarm's ack by the
+/// ingest to its event arriving at the notify port.
+struct BenchEndToEndCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "e2e", abstract: "Through a running ingest + safety: heartbeats/s, safety RSS, alarm latency to the notify port.")
+
+    @Option(help: "Host of dudao-ingest and dudao-safety.")
+    var host: String = "127.0.0.1"
+
+    @Option(help: "Port of dudao-ingest.")
+    var ingestPort: Int = 7401
+
+    @Option(help: "Port of dudao-safety.")
+    var safetyPort: Int = 7403
+
+    @Option(help: "Port to listen on as dudao-notify (dudao-safety's notify.port).")
+    var notifyPort: Int = 7404
+
+    @Option(help: "Folder made by `dudao certs init` (needs ca, the identity and dudao-notify).")
+    var certs: String = "run/certs"
+
+    @Option(help: "Identity that sends the feeds.")
+    var identity: String = "operator"
+
+    @Option(help: "Distinct devices.")
+    var devices: Int = 1_000_000
+
+    @Option(help: "Heartbeats to send (default: two per device).")
+    var heartbeats: Int?
+
+    @Option(help: "Institutions the devices belong to.")
+    var institutions: Int = 20_000
+
+    @Option(help: "Towns the institutions belong to.")
+    var towns: Int = 100
+
+    @Option(help: "Concurrent heartbeat connections.")
+    var connections: Int = 16
+
+    @Option(help: "Heartbeats in flight per connection.")
+    var window: Int = 64
+
+    @Option(help: "Milliseconds between alarms sent during the load.")
+    var alarmEvery: Int = 100
+
+    func run() async throws {
+        let total = heartbeats ?? devices * 2
+        let clientTLS = try TLSFiles(directory: certs, name: identity).makeClientContext()
+        let sink = try await EventSink.start(tls: try TLSFiles(directory: certs, name: "dudao-notify").makeServerContext(), port: notifyPort)
+        let runID = String(UInt64(Date().timeIntervalSince1970), radix: 36)
+        print("dudao-safety bench e2e: \(total) heartbeats over \(devices) devices, \(connections) connections × \(window) in flight")
+
+        // Towns and institutions, pipelined.
+        let setup = try await WireClient.connect(host: host, port: ingestPort, tls: clientTLS)
+        var frames: [[UInt8]] = []
+        for t in 0..<towns {
+            frames.append(Self.payload(id: "bench-\(runID)-t\(t)", type: "registry.town", body: #"{"town_id":"bench-town-\#(t)","name":"压测镇\#(t)","kind":"town"}"#))
+        }
+        for i in 0..<institutions {
+            let body = #"{"institution_id":"\#(Self.institution(i))","name":"压测幼儿园\#(i)","town_id":"bench-town-\#(i % towns)","level":"kindergarten","ownership":"public"}"#
+            frames.append(Self.payload(id: "bench-\(runID)-i\(i)", type: "registry.institution", body: body))
+        }
+        _ = try await Self.pipeline(setup, frames, window: 256)
+        await setup.close()
+        let registered = try await waitFor(seconds: 300) { status in (status["institutions"]?.intValue ?? 0) >= Int64(institutions) }
+        guard registered else { throw ValidationError("dudao-safety did not see the institutions in time") }
+        print("registered \(towns) towns and \(institutions) institutions")
+
+        // The load, alarms alongside, safety sampled every second.
+        let base = Timestamp.now().millis
+        let started = ContinuousClock.now
+        let loadDone = NIOLockedValueBox(false)
+        let acks = NIOLockedValueBox<[String: ContinuousClock.Instant]>([:])
+        let peakRSS = NIOLockedValueBox(0)
+        let alarmTask = Task {
+            guard let client = try? await WireClient.connect(host: host, port: ingestPort, tls: clientTLS) else { return }
+            var n = 0
+            while !loadDone.withLockedValue({ $0 }) {
+                try? await Task.sleep(for: .milliseconds(alarmEvery))
+                n += 1
+                let at = Timestamp.now()
+                let device = "bench-alarm-\(runID)-\(n)"
+                let body = #"{"device_id":"\#(device)","institution_id":"\#(Self.institution(0))","at":"\#(at.description)","note":"压测"}"#
+                guard (try? await client.sendPayload(Self.payload(id: "bench-\(runID)-a\(n)", type: "safety.alarm", body: body))) != nil,
+                    let reply = try? await client.receive(), reply["status"]?.stringValue == "accepted"
+                else { continue }
+                let acked = ContinuousClock.now
+                acks.withLockedValue { $0[AlarmRecord.eventID(device: device, at: at.millis)] = acked }
+            }
+            await client.close()
+        }
+        let monitor = Task {
+            var last = ContinuousClock.now
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                guard let status = try? await safetyStatus() else { continue }
+                let rss = Int(status["resident_bytes"]?.intValue ?? 0)
+                peakRSS.withLockedValue { $0 = max($0, rss) }
+                if ContinuousClock.now - last >= .seconds(5) {
+                    last = ContinuousClock.now
+                    let elapsed = BenchMath.seconds(ContinuousClock.now - started)
+                    print(String(format: "  %5.0f s  safety: position %lld, devices %lld, resident %@", elapsed,
+                                 status["position"]?.intValue ?? 0, status["devices"]?.intValue ?? 0, BenchMath.megabytes(rss)))
+                }
+            }
+        }
+        let perConnection = total / connections
+        let refused = try await withThrowingTaskGroup(of: Int.self) { group in
+            for c in 0..<connections {
+                group.addTask {
+                    let client = try await WireClient.connect(host: host, port: ingestPort, tls: clientTLS)
+                    var payloads: [[UInt8]] = []
+                    payloads.reserveCapacity(min(perConnection, 4096))
+                    var bad = 0
+                    var k = c
+                    var sent = 0
+                    while sent < perConnection {
+                        payloads.removeAll(keepingCapacity: true)
+                        while payloads.count < 4096, sent < perConnection {
+                            let device = k % devices
+                            let at = Timestamp(millis: base + Int64(k / devices) * 60_000 + Int64(device % 1000))
+                            let body = #"{"device_id":"\#(Self.device(device))","institution_id":"\#(Self.institution(device % institutions))","device_kind":"alarm","at":"\#(at.description)","status":"ok"}"#
+                            payloads.append(Self.payload(id: "bench-\(runID)-h\(k)", type: "safety.heartbeat", body: body))
+                            k += connections
+                            sent += 1
+                        }
+                        bad += try await Self.pipeline(client, payloads, window: window)
+                    }
+                    await client.close()
+                    return bad
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        let sent = perConnection * connections
+        let loadSeconds = BenchMath.seconds(ContinuousClock.now - started)
+        loadDone.withLockedValue { $0 = true }
+        await alarmTask.value
+
+        // Until safety has applied everything the ingest holds.
+        let head = try await ingestHead()
+        let caughtUp = try await waitFor(seconds: 600) { status in (status["position"]?.intValue ?? 0) >= head }
+        let endToEndSeconds = BenchMath.seconds(ContinuousClock.now - started)
+        let final = try await safetyStatus()
+        monitor.cancel()
+        peakRSS.withLockedValue { $0 = max($0, Int(final["resident_bytes"]?.intValue ?? 0)) }
+
+        // Alarm latency: ack by the ingest → arrival at the notify port.
+        let sentAlarms = acks.withLockedValue { $0 }
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline, Set(sink.received.map(\.id)).intersection(sentAlarms.keys).count < sentAlarms.count {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        var latencies: [Double] = []
+        for event in sink.received where !event.duplicate {
+            if let acked = sentAlarms[event.id] { latencies.append(BenchMath.seconds(event.arrived - acked) * 1000) }
+        }
+        latencies.sort()
+        await sink.close()
+
+        print("")
+        print(String(format: "heartbeats acknowledged by the ingest: %d in %.1f s = %.0f/s (%d not accepted)", sent, loadSeconds, Double(sent) / loadSeconds, refused))
+        print(String(format: "applied by dudao-safety (end to end): %@ in %.1f s = %.0f/s", caughtUp ? "all" : "NOT all", endToEndSeconds, Double(sent) / endToEndSeconds))
+        print("devices tracked by dudao-safety: \(final["devices"]?.intValue ?? 0); resident memory peak \(BenchMath.megabytes(peakRSS.withLockedValue { $0 })), now \(BenchMath.megabytes(Int(final["resident_bytes"]?.intValue ?? 0)))")
+        print(String(format: "alarm ack (ingest) -> event at notify port: n=%d of %d, p50 %.1f ms, p99 %.1f ms, max %.1f ms",
+                     latencies.count, sentAlarms.count, BenchMath.percentile(latencies, 0.5), BenchMath.percentile(latencies, 0.99), latencies.last ?? 0))
+    }
+
+    /// Sends `payloads` keeping `window` in flight; returns how many were not accepted.
+    static func pipeline(_ client: WireClient, _ payloads: [[UInt8]], window: Int) async throws -> Int {
+        var sent = 0
+        var received = 0
+        var bad = 0
+        while sent < min(window, payloads.count) {
+            try await client.sendPayload(payloads[sent], flush: false)
+            sent += 1
+        }
+        client.flush()
+        while received < payloads.count {
+            guard let reply = try await client.receive() else { throw WireClientError.closed }
+            received += 1
+            if reply["kind"]?.stringValue != "ack" || reply["status"]?.stringValue != "accepted" { bad += 1 }
+            if sent < payloads.count {
+                try await client.sendPayload(payloads[sent], flush: false)
+                sent += 1
+            }
+            if !client.hasBufferedFrames { client.flush() }
+        }
+        return bad
+    }
+
+    static func payload(id: String, type: String, body: String) -> [UInt8] {
+        Array(#"{"v":1,"kind":"feed","id":"\#(id)","type":"\#(type)","body":\#(body)}"#.utf8)
+    }
+
+    static func institution(_ i: Int) -> String { "bkg-\(i)" }
+    static func device(_ d: Int) -> String { "alarm-\(String(10_000_000 + d).dropFirst())-gd" }
+
+    func query(port: Int, _ type: String) async throws -> JSONValue {
+        let client = try await WireClient.connect(host: host, port: port, tls: try TLSFiles(directory: certs, name: identity).makeClientContext())
+        let reply: JSONValue
+        do {
+            reply = try await client.request(["v": 1, "kind": "query", "id": "q", "type": .string(type), "body": [:]])
+        } catch {
+            await client.close()
+            throw error
+        }
+        await client.close()
+        guard let body = reply["body"] else { throw ValidationError("\(type): \(JSONWriter.string(reply))") }
+        return body
+    }
+
+    func safetyStatus() async throws -> JSONValue { try await query(port: safetyPort, "safety.status") }
+
+    func ingestHead() async throws -> Int64 { try await query(port: ingestPort, "ingest.status")["head"]?.intValue ?? 0 }
+
+    /// Polls safety's status every 200 ms until `condition` holds (true) or `seconds` pass (false).
+    func waitFor(seconds: Double, _ condition: (JSONValue) -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while ContinuousClock.now < deadline {
+            if let status = try? await safetyStatus(), condition(status) { return true }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        return false
+    }
+}

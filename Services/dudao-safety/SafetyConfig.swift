@@ -1,0 +1,54 @@
+import DudaoService
+import DudaoWire
+
+/// `dudao-safety`'s settings (deploy/safety.json; environment overrides `DUDAO_SAFETY_*`).
+struct SafetyConfig: Sendable {
+    var server: FrameServerConfiguration
+    var tls: TLSFiles
+    var accessPath: String
+    var databasePath: String
+    var ingestHost: String
+    var ingestPort: Int
+    var notifyHost: String
+    var notifyPort: Int
+    var engine: SafetySettings
+    /// How often device timers and open alarms are looked at.
+    var checkIntervalMillis: Int64
+    /// How often `last_seen` of the devices heard from is written to SQLite.
+    var lastSeenFlushMillis: Int64
+    /// Most log records applied in one transaction.
+    var consumerBatch: Int
+
+    init(file: ConfigFile) throws(ConfigError) {
+        server = FrameServerConfiguration(
+            host: try file.string("listen.host", default: "127.0.0.1"),
+            port: try file.int("listen.port", default: 7403, range: 0...65535),
+            maxFrameBytes: try file.int("max_frame_bytes", default: 1_048_576, range: 64...(64 * 1_048_576)),
+            maxInFlight: try file.int("max_in_flight", default: 64, range: 1...100_000))
+        tls = TLSFiles(
+            caPath: try file.filePath("tls.ca"),
+            certificatePath: try file.filePath("tls.certificate"),
+            keyPath: try file.filePath("tls.key"))
+        accessPath = try file.filePath("access_file", default: "access.json")
+        databasePath = try file.filePath("database", default: "data/safety.sqlite")
+        ingestHost = try file.string("ingest.host", default: "127.0.0.1")
+        ingestPort = try file.int("ingest.port", default: 7401, range: 1...65535)
+        notifyHost = try file.string("notify.host", default: "127.0.0.1")
+        notifyPort = try file.int("notify.port", default: 7404, range: 1...65535)
+        func millis(_ name: String, default fallback: Double, scale: Double, minimum: Double) throws(ConfigError) -> Int64 {
+            let value = try file.double(name, default: fallback)
+            guard value >= minimum else { throw ConfigError("\(file.path): \(name) must be at least \(minimum), got \(value)") }
+            return Int64(value * scale)
+        }
+        var engine = SafetySettings()
+        engine.liveness.offlineAfterMillis = try millis("offline_after_seconds", default: 180, scale: 1000, minimum: 0.1)
+        engine.liveness.holdDownMillis = try millis("hold_down_seconds", default: 60, scale: 1000, minimum: 0)
+        engine.alarmOpenMillis = try millis("alarm_open_minutes", default: 30, scale: 60_000, minimum: 0)
+        engine.alarmMaxAgeMillis = try millis("alarm_max_age_hours", default: 24, scale: 3_600_000, minimum: 0)
+        engine.reconnectHoldMillis = try millis("reconnect_hold_seconds", default: 30, scale: 1000, minimum: 0)
+        self.engine = engine
+        checkIntervalMillis = try millis("check_interval_seconds", default: 5, scale: 1000, minimum: 0.01)
+        lastSeenFlushMillis = try millis("last_seen_flush_seconds", default: 60, scale: 1000, minimum: 1)
+        consumerBatch = try file.int("consumer_batch", default: 2048, range: 1...100_000)
+    }
+}

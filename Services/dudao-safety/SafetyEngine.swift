@@ -1,0 +1,279 @@
+import DudaoConsumer
+import DudaoCore
+import DudaoFeeds
+import DudaoStorage
+import GRDB
+import Logging
+import NIOConcurrencyHelpers
+
+/// The state of `dudao-safety` and every change to it.
+///
+/// Memory and SQLite change together: each change runs on GRDB's writer queue, holding the
+/// state lock, inside one transaction that also stores the consumer position and queues the
+/// events in the outbox. If that transaction fails, the state is rebuilt from the file (which
+/// it did not change) before the lock is released, so memory never runs ahead of what is
+/// durable. The log consumer then re-delivers the batch from the stored position: each record
+/// takes effect exactly once, each event is queued exactly once.
+final class SafetyEngine: Sendable {
+    let pool: DatabasePool
+    let clock: any SafetyClock
+    let settings: SafetySettings
+    /// When this process started: every device's silence is counted from no earlier than this.
+    let startedAt: Timestamp
+    private let box: NIOLockedValueBox<SafetyState>
+    private let link = NIOLockedValueBox(FeedLink())
+    private let logger: Logger
+
+    /// What the engine knows of its link to the ingest log.
+    struct FeedLink: Sendable {
+        /// When the consumer last asked for its position, i.e. started a (re)connection (ms).
+        var lastPositionRequest: Int64 = 0
+        /// When a batch was last applied (ms).
+        var lastApply: Int64 = 0
+        /// How long before that the ingest had received the newest record of the batch (ms).
+        var lastLag: Int64 = 0
+    }
+
+    /// What a liveness check did.
+    struct CheckReport: Sendable, Equatable {
+        /// Why device timers were not looked at, if they were not.
+        var heldBack: String?
+        var wentOffline = 0
+        var cameBack = 0
+        var closedAlarms = 0
+    }
+
+    /// Loads the state from `pool` (rebuilt from SQLite: 1 000 000 devices take a few seconds).
+    init(pool: DatabasePool, clock: any SafetyClock, settings: SafetySettings, logger: Logger) throws {
+        self.pool = pool
+        self.clock = clock
+        self.settings = settings
+        self.logger = logger
+        self.box = NIOLockedValueBox(try pool.read { db in try SafetyStore.load(db) })
+        self.startedAt = clock.now()
+    }
+
+    // MARK: reading
+
+    /// Runs `body` on the current state (under the state lock: keep it short).
+    func read<T>(_ body: (SafetyState) throws -> T) rethrows -> T {
+        try box.withLockedValue { try body($0) }
+    }
+
+    /// The last applied log position; called by the log consumer before each (re)connection.
+    func consumerPosition() -> Int64 {
+        let now = clock.now().millis
+        link.withLockedValue { $0.lastPositionRequest = now }
+        return box.withLockedValue { $0.position }
+    }
+
+    /// Why offline declarations are held back at `now`, or `nil`.
+    ///
+    /// While the consumer reconnects to the ingest (it asked for its position less than
+    /// `reconnectHoldMillis` ago and nothing was applied since) or replays a backlog (the last
+    /// batch, applied less than `offline_after` ago, was more than `catchUpLagMillis` old), the
+    /// service cannot tell a silent device from a late record: it waits rather than declaring
+    /// every device offline and then online again.
+    func holdReason(now: Int64) -> String? {
+        let settings = self.settings
+        return link.withLockedValue { link in
+            if link.lastPositionRequest > link.lastApply, now - link.lastPositionRequest < settings.reconnectHoldMillis {
+                return "(re)connecting to the ingest log: nothing applied since"
+            }
+            if now - link.lastApply < settings.liveness.offlineAfterMillis, link.lastLag > settings.catchUpLagMillis {
+                return "catching up with the ingest log"
+            }
+            return nil
+        }
+    }
+
+    // MARK: changing
+
+    /// Applies a batch of log records and stores the position, in one transaction.
+    func apply(_ records: [LogRecord]) async throws {
+        guard let last = records.last else { return }
+        let now = clock.now().millis
+        let newest = records.reduce(Int64.min) { max($0, $1.receivedAt.millis) }
+        try await mutate { state, db in
+            var touched: [Int32] = []
+            let firstNew = state.devices.count
+            for record in records where record.seq > state.position {
+                try self.apply(record, to: &state, db: db, touched: &touched, now: now)
+            }
+            try SafetyStore.saveDevices(db, state: &state, touched: touched, firstNew: firstNew)
+            if last.seq > state.position {
+                try ConsumerPosition.save(db, last.seq)
+                state.position = last.seq
+            }
+        }
+        link.withLockedValue {
+            $0.lastApply = now
+            $0.lastLag = now - newest
+        }
+    }
+
+    /// Marks silent devices offline, confirms returned ones online and closes old alarms.
+    func check() async throws -> CheckReport {
+        let now = clock.now().millis
+        let held = holdReason(now: now)
+        let grace = startedAt.millis
+        return try await mutate { state, db in
+            var report = CheckReport(heldBack: held)
+            report.closedAlarms = try self.closeAlarms(&state, db: db, now: now)
+            if held != nil { return report }
+            let liveness = self.settings.liveness
+            var touched: [Int32] = []
+            for i in 0..<state.devices.count {
+                let before = state.devices.records[i]
+                // Offline with its event sent: only a heartbeat can change it.
+                if before.state == .offline, before.alerting == .offline { continue }
+                let transition = Liveness.check(&state.devices.records[i], now: now, graceFrom: grace, settings: liveness)
+                let after = state.devices.records[i]
+                if after.differsDurably(from: before) { touched.append(Int32(i)) }
+                guard let transition else { continue }
+                if transition == .wentOffline { report.wentOffline += 1 } else { report.cameBack += 1 }
+                try self.enqueue(
+                    SafetyEvents.device(
+                        transition, deviceID: state.devices.ids[i], record: after, place: state.place(ofInstitution: after.institution),
+                        settings: liveness, at: now),
+                    db: db, now: now)
+            }
+            try SafetyStore.saveDevices(db, state: &state, touched: touched, firstNew: state.devices.count)
+            return report
+        }
+    }
+
+    /// Writes the `last_seen` of every device heard from since the last flush, in chunks.
+    @discardableResult
+    func flushLastSeen(chunk: Int = 50_000) async throws -> Int {
+        var from: Int? = 0
+        var total = 0
+        while let start = from {
+            let (next, written) = try await mutate { state, db in
+                try SafetyStore.flushLastSeen(db, state: &state, from: start, limit: chunk)
+            }
+            from = next
+            total += written
+        }
+        return total
+    }
+
+    /// Runs `body` on the state and the database in one transaction, under the state lock.
+    private func mutate<T: Sendable>(_ body: @escaping @Sendable (inout SafetyState, Database) throws -> T) async throws -> T {
+        let box = self.box
+        let logger = self.logger
+        return try await pool.writeWithoutTransaction { db in
+            try box.withLockedValue { state in
+                var result: T?
+                do {
+                    try db.inTransaction {
+                        result = try body(&state, db)
+                        return .commit
+                    }
+                } catch {
+                    logger.error("a transaction failed; rebuilding the state from the database", metadata: ["error": "\(error)"])
+                    state = try SafetyStore.load(db)
+                    throw error
+                }
+                return result!
+            }
+        }
+    }
+
+    // MARK: records
+
+    private func apply(_ record: LogRecord, to state: inout SafetyState, db: Database, touched: inout [Int32], now: Int64) throws {
+        let body = record.body
+        switch record.type {
+        case .registryTown, .registryInstitution:
+            guard case .success(let feed) = FeedValidator.validate(record.type, body: body) else {
+                logger.warning("skipping a registry record that does not validate", metadata: ["seq": "\(record.seq)"])
+                return
+            }
+            state.registry.apply(feed)
+            try SafetyStore.saveRegistry(db, type: record.type, key: feed.key, body: body)
+        case .safetyInventory:
+            guard let id = body["institution_id"]?.stringValue, let inventory = Inventory(body: body, asOf: record.asOf) else { return }
+            if let known = state.inventories[id], known.asOf > inventory.asOf { return }
+            state.inventories[id] = inventory
+            try SafetyStore.saveInventory(db, institutionID: id, asOf: inventory.asOf, body: body)
+        case .safetyHeartbeat:
+            try applyHeartbeat(record, to: &state, db: db, touched: &touched, now: now)
+        case .safetyAlarm:
+            try applyAlarm(record, to: &state, db: db, now: now)
+        default:
+            return
+        }
+    }
+
+    private func applyHeartbeat(_ record: LogRecord, to state: inout SafetyState, db: Database, touched: inout [Int32], now: Int64) throws {
+        let body = record.body
+        guard let deviceID = body["device_id"]?.stringValue, let institutionID = body["institution_id"]?.stringValue,
+            let kind = body["device_kind"]?.stringValue.flatMap(DeviceKind.init(wire:)), let status = body["status"]?.stringValue
+        else { return }
+        let institution = state.institutions.intern(institutionID)
+        let at = record.asOf.millis
+        let receivedAt = record.receivedAt.millis
+        let transition: DeviceTransition?
+        let index: Int32
+        if let known = state.devices.find(deviceID) {
+            index = known
+            let before = state.devices.records[Int(index)]
+            transition = Liveness.heartbeat(
+                &state.devices.records[Int(index)], ok: status == "ok", at: at, receivedAt: receivedAt, settings: settings.liveness)
+            if at >= before.lastAt {
+                state.devices.records[Int(index)].institution = institution
+                state.devices.records[Int(index)].kind = kind
+            }
+            if state.devices.records[Int(index)].differsDurably(from: before) { touched.append(index) }
+        } else {
+            let (fresh, first) = Liveness.firstHeartbeat(
+                institution: institution, kind: kind, ok: status == "ok", at: at, receivedAt: receivedAt)
+            index = state.devices.append(id: deviceID, record: fresh)
+            transition = first
+        }
+        if let transition {
+            let current = state.devices.records[Int(index)]
+            try enqueue(
+                SafetyEvents.device(
+                    transition, deviceID: deviceID, record: current, place: state.place(ofInstitution: current.institution),
+                    settings: settings.liveness, at: now),
+                db: db, now: now)
+        }
+    }
+
+    private func applyAlarm(_ record: LogRecord, to state: inout SafetyState, db: Database, now: Int64) throws {
+        let body = record.body
+        guard let deviceID = body["device_id"]?.stringValue, let institutionID = body["institution_id"]?.stringValue else { return }
+        let at = record.asOf.millis
+        let alarm = AlarmRecord(
+            id: AlarmRecord.eventID(device: deviceID, at: at), deviceID: deviceID, institutionID: institutionID, at: at,
+            receivedAt: record.receivedAt.millis, note: body["note"]?.stringValue)
+        let age = now - alarm.receivedAt
+        let tooOld = age > settings.alarmMaxAgeMillis
+        let closedAt: Int64? = tooOld || age >= settings.alarmOpenMillis ? now : nil
+        // Recorded before (the same alarm re-sent with another note): nothing more.
+        guard try SafetyStore.insertAlarm(db, alarm, closedAt: closedAt) else { return }
+        if closedAt == nil { state.openAlarms.append(alarm) }
+        if tooOld {
+            logger.warning(
+                "an alarm older than alarm_max_age_hours was recorded without an event",
+                metadata: ["alarm": "\(alarm.id)", "received_at": "\(Timestamp(millis: alarm.receivedAt))"])
+            return
+        }
+        try enqueue(SafetyEvents.alarm(alarm, place: state.place(ofInstitution: institutionID)), db: db, now: now)
+    }
+
+    private func closeAlarms(_ state: inout SafetyState, db: Database, now: Int64) throws -> Int {
+        let window = settings.alarmOpenMillis
+        let expired = state.openAlarms.filter { now - $0.receivedAt >= window }
+        guard !expired.isEmpty else { return 0 }
+        for alarm in expired { try SafetyStore.closeAlarm(db, id: alarm.id, at: now) }
+        state.openAlarms.removeAll { now - $0.receivedAt >= window }
+        return expired.count
+    }
+
+    private func enqueue(_ event: AlertEvent, db: Database, now: Int64) throws {
+        try Outbox.enqueue(db, id: event.id, frame: event.frame, now: Timestamp(millis: now))
+    }
+}

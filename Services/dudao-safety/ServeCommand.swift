@@ -1,0 +1,65 @@
+import ArgumentParser
+import DudaoConsumer
+import DudaoService
+import DudaoStorage
+import DudaoWire
+import Logging
+import NIOCore
+import NIOPosix
+
+/// `dudao-safety [serve] --config FILE`: runs the service.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Run the service (the default when no subcommand is given).")
+
+    @Option(name: .long, help: "The configuration file (JSON). Environment variables DUDAO_SAFETY_* override its members.")
+    var config: String = "deploy/safety.json"
+
+    func run() async throws {
+        let logger = ServiceRuntime.makeLogger(label: "dudao-safety")
+        let settings: SafetyConfig
+        let policy: AccessPolicy
+        do {
+            settings = try SafetyConfig(file: ConfigFile(path: config, environmentPrefix: "DUDAO_SAFETY_"))
+            policy = try AccessPolicy(path: settings.accessPath)
+        } catch {
+            logger.critical("configuration: \(error)")
+            throw ExitCode(78)
+        }
+        let pool = try DurableDatabase.open(path: settings.databasePath, migrator: SafetyStore.migrator)
+        let loading = ContinuousClock.now
+        let engine = try SafetyEngine(pool: pool, clock: SystemClock(), settings: settings.engine, logger: logger)
+        let (devices, position) = engine.read { ($0.devices.count, $0.position) }
+        logger.info(
+            "state loaded",
+            metadata: ["devices": "\(devices)", "position": "\(position)", "took": "\(ContinuousClock.now - loading)"])
+
+        let serverTLS = try settings.tls.makeServerContext()
+        let clientTLS = try settings.tls.makeClientContext()
+        let server = try await FrameServer.start(
+            configuration: settings.server, tls: serverTLS, group: MultiThreadedEventLoopGroup.singleton,
+            factory: SafetySessionFactory(engine: engine, policy: policy, threadPool: NIOThreadPool.singleton), logger: logger)
+        ServiceRuntime.announce("dudao-safety listening on \(settings.server.host):\(server.port)")
+
+        let consumer = LogConsumer(
+            host: settings.ingestHost, port: settings.ingestPort, tls: clientTLS, types: ["registry.*", "safety.*"],
+            batchSize: settings.consumerBatch, logger: logger,
+            position: { engine.consumerPosition() },
+            apply: { records in try await engine.apply(records) })
+        let sender = OutboxSender(
+            pool: pool, host: settings.notifyHost, port: settings.notifyPort, tls: clientTLS, logger: logger,
+            idlePoll: .milliseconds(5))
+        let liveness = LivenessLoop(
+            engine: engine, checkIntervalMillis: settings.checkIntervalMillis, flushIntervalMillis: settings.lastSeenFlushMillis,
+            logger: logger)
+        let serving = ClosureService(
+            body: { await server.waitUntilClosed() },
+            onShutdown: {
+                await server.close()
+                logger.info("stopped")
+            })
+        try await ServiceRuntime.run(
+            [serving, LoopService { await consumer.run() }, LoopService { await liveness.run() }, LoopService { await sender.run() }],
+            logger: logger)
+    }
+}

@@ -1,0 +1,33 @@
+/// Devices by dense id, with their latest heartbeat.
+struct DeviceTable {
+    private var ids: [String: Int32] = [:]
+    private(set) var names: [String] = []
+    /// Millis of the latest heartbeat's `at`; `Int64.min` = never heard from.
+    var lastAt: [Int64] = []
+    /// Whether the latest heartbeat said `ok`.
+    var ok: [Bool] = []
+    /// The latest heartbeat's `institution_id`.
+    var institution: [String?] = []
+
+    mutating func id(_ name: String) -> Int32 {
+        if let existing = ids[name] { return existing }
+        names.append(name)
+        lastAt.append(Int64.min)
+        ok.append(false)
+        institution.append(nil)
+        ids[name] = Int32(names.count - 1)
+        return Int32(names.count - 1)
+    }
+
+    /// Whether device `id` is online at `now`: latest heartbeat `ok` and not older than `window`.
+    @inline(__always) func isOnline(_ id: Int32, now: Int64, window: Int64) -> Bool {
+        let index = Int(id)
+        return ok[index] && lastAt[index] != Int64.min && lastAt[index] >= now &- window
+    }
+}
+
+/// The devices an `online` aggregate counts, by scope, with multiplicities (a device listed
+/// by two inventories counts twice, as the denominator counts listings).
+struct OnlineState {
+    var devicesByScope: [Int32: [Int32: Int32]] = [:]
+}

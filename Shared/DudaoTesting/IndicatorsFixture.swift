@@ -1,0 +1,96 @@
+import DudaoCore
+import DudaoWire
+import Foundation
+
+/// A running `dudao-ingest` and `dudao-indicators` sharing one PKI, each with its own database.
+public final class IndicatorsFixture: @unchecked Sendable {
+    // @unchecked: `indicators` is replaced only by `restartIndicators`, called from the one test task.
+    public let ingest: IngestFixture
+    public private(set) var indicators: ServiceProcess
+    public let configPath: String
+    private var generation = 0
+
+    /// The repository's default catalog.
+    public static var catalogPath: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("deploy/catalog/enping-2023-2025.json").path
+    }
+
+    /// The repository's sample data folder.
+    public static var sampleDataPath: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("deploy/sample/data").path
+    }
+
+    public init(currentYear: Int = 2025) throws {
+        ingest = try IngestFixture()
+        let root = ingest.root
+        try root.write(
+            "indicators.json",
+            """
+            {"listen": {"host": "127.0.0.1", "port": 0},
+             "tls": {"ca": "certs/ca.pem", "certificate": "certs/dudao-indicators.pem", "key": "certs/dudao-indicators.key"},
+             "access_file": "access.json", "database": "data/indicators.sqlite",
+             "catalog": "\(Self.catalogPath)",
+             "ingest": {"host": "127.0.0.1", "port": \(ingest.port)},
+             "notify": {"host": "127.0.0.1", "port": 1},
+             "current_year": \(currentYear)}
+            """)
+        configPath = root.file("indicators.json")
+        indicators = try Self.launch(configPath: configPath, root: root, port: 0, generation: 0)
+    }
+
+    static func launch(configPath: String, root: TestDirectory, port: Int, generation: Int) throws -> ServiceProcess {
+        try ServiceProcess(
+            executable: "dudao-indicators", arguments: ["serve", "--config", configPath],
+            environment: ["DUDAO_INDICATORS_LISTEN_PORT": String(port)], logTo: root.file("indicators-\(generation).log"))
+    }
+
+    public func killAndRestartIndicators() throws {
+        let port = indicators.port
+        indicators.kill9()
+        generation += 1
+        indicators = try Self.launch(configPath: configPath, root: ingest.root, port: port, generation: generation)
+    }
+
+    public func connectIndicators(as identity: String = "operator") async throws -> WireClient {
+        try await WireClient.connect(host: "127.0.0.1", port: indicators.port, tls: try ingest.pki.clientContext(identity))
+    }
+
+    /// Asks `indicators.evaluate` and returns the rows by indicator id.
+    public func evaluate(year: Int, scope: String) async throws -> [String: JSONValue] {
+        let client = try await connectIndicators()
+        let reply = try await client.request(
+            ["v": 1, "kind": "query", "id": "e", "type": "indicators.evaluate", "body": ["year": .int(Int64(year)), "scope": .string(scope)]])
+        await client.close()
+        var rows: [String: JSONValue] = [:]
+        for row in reply["body"]?["indicators"]?.arrayValue ?? [] {
+            if let id = row["id"]?.stringValue { rows[id] = row }
+        }
+        return rows
+    }
+
+    /// Waits until the indicators service has consumed the ingest log up to its head.
+    public func waitUntilCaughtUp(timeout: Duration = .seconds(60)) async throws {
+        let client = try await ingest.connect()
+        let deadline = ContinuousClock.now + timeout
+        defer { _ = client }
+        while ContinuousClock.now < deadline {
+            let status = try await client.request(["v": 1, "kind": "query", "id": "s", "type": "ingest.status", "body": [:]])
+            let head = status["body"]?["head"]?.intValue ?? 0
+            let position = status["body"]?["consumers"]?["dudao-indicators"]?.intValue ?? 0
+            if head > 0, position >= head {
+                await client.close()
+                return
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        await client.close()
+        throw ServiceProcessError(message: "dudao-indicators did not catch up with the ingest log")
+    }
+
+    public func stop() {
+        indicators.stop()
+        ingest.stop()
+    }
+}

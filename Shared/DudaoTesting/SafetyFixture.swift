@@ -1,0 +1,95 @@
+import DudaoCore
+import DudaoWire
+import Foundation
+
+/// A running `dudao-ingest` and `dudao-safety` sharing one folder, one PKI and one access file;
+/// safety follows the ingest's log and delivers its events to `notifyPort` (default 1: nothing
+/// listens there, so events stay in safety's durable outbox).
+public final class SafetyFixture: @unchecked Sendable {
+    // @unchecked: `process` is replaced only by `killAndRestart`/`restart`, which a test calls from one task.
+    public let ingest: IngestFixture
+    public let configPath: String
+    public private(set) var process: ServiceProcess
+    public private(set) var notifyPort: Int
+    private var restarts = 0
+
+    public var root: TestDirectory { ingest.root }
+    public var pki: TestPKI { ingest.pki }
+    public var port: Int { process.port }
+    public var databasePath: String { root.file("data/safety.sqlite") }
+
+    /// - Parameters:
+    ///   - settings: extra top-level members for safety.json (e.g. `"offline_after_seconds": 1`).
+    ///   - access: safety's own access file (default: the ingest's, ``TestPKI/accessFile``).
+    public init(settings: String = "", notifyPort: Int = 1, access: String? = nil) throws {
+        ingest = try IngestFixture()
+        try ingest.root.write("safety-access.json", access ?? TestPKI.accessFile)
+        let extra = settings.isEmpty ? "" : ",\n" + settings
+        try ingest.root.write(
+            "safety.json",
+            """
+            {"listen": {"host": "127.0.0.1", "port": 0},
+             "tls": {"ca": "certs/ca.pem", "certificate": "certs/dudao-safety.pem", "key": "certs/dudao-safety.key"},
+             "access_file": "safety-access.json", "database": "data/safety.sqlite",
+             "ingest": {"host": "127.0.0.1", "port": \(ingest.port)}\(extra)}
+            """)
+        configPath = ingest.root.file("safety.json")
+        self.notifyPort = notifyPort
+        process = try Self.launch(configPath: configPath, root: ingest.root, port: 0, notifyPort: notifyPort, generation: 0)
+    }
+
+    static func launch(configPath: String, root: TestDirectory, port: Int, notifyPort: Int, generation: Int) throws -> ServiceProcess {
+        try ServiceProcess(
+            executable: "dudao-safety", arguments: ["--config", configPath],
+            environment: ["DUDAO_SAFETY_LISTEN_PORT": String(port), "DUDAO_SAFETY_NOTIFY_PORT": String(notifyPort)],
+            logTo: root.file("safety-\(generation).log"))
+    }
+
+    /// `kill -9` the safety service and start it again on the same port and database
+    /// (delivering to `notifyPort` from now on, when given).
+    public func killAndRestart(notifyPort: Int? = nil) throws {
+        let port = process.port
+        process.kill9()
+        if let notifyPort { self.notifyPort = notifyPort }
+        restarts += 1
+        process = try Self.launch(configPath: configPath, root: root, port: port, notifyPort: self.notifyPort, generation: restarts)
+    }
+
+    /// A client of the safety service.
+    public func connect(as identity: String = "operator") async throws -> WireClient {
+        try await WireClient.connect(host: "127.0.0.1", port: port, tls: try pki.clientContext(identity))
+    }
+
+    /// Asks one query of the safety service and returns the whole reply frame.
+    public func query(_ type: String, _ body: JSONValue = [:], as identity: String = "operator") async throws -> JSONValue {
+        let client = try await connect(as: identity)
+        do {
+            let reply = try await client.request(Frames.query("q-\(type)", type, body))
+            await client.close()
+            return reply
+        } catch {
+            await client.close()
+            throw error
+        }
+    }
+
+    /// The frames in safety's outbox (queued for `dudao-notify`, not yet acknowledged).
+    public func outbox() async throws -> [JSONValue] {
+        try await query("safety.outbox", ["limit": 10_000])["body"]?["frames"]?.arrayValue ?? []
+    }
+
+    /// Polls `condition` every 100 ms until it holds or `seconds` pass; returns whether it held.
+    public static func eventually(within seconds: Double, _ condition: () async throws -> Bool) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try await condition() { return true }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return try await condition()
+    }
+
+    public func stop() {
+        process.stop()
+        ingest.stop()
+    }
+}

@@ -1,0 +1,83 @@
+import DudaoCore
+import DudaoTesting
+import DudaoWire
+import Foundation
+import Testing
+
+/// `dudao send` the sample city to the real ingest, query the real indicators service over mTLS.
+@Suite(.serialized) struct IndicatorsEndToEndTests {
+    func round1(_ value: JSONValue?) -> Double? {
+        value?.doubleValue.map { ($0 * 10).rounded() / 10 }
+    }
+
+    @Test func sampleCityThroughTheRealExecutables() async throws {
+        let system = try IndicatorsFixture()
+        defer { system.stop() }
+        let files = try FileManager.default.contentsOfDirectory(atPath: IndicatorsFixture.sampleDataPath)
+            .filter { $0.hasSuffix(".jsonl") }.sorted().map { "\(IndicatorsFixture.sampleDataPath)/\($0)" }
+        let sent = try runTool(
+            "dudao", ["send", "--quiet", "--port", String(system.ingest.port), "--certs", system.ingest.pki.directory] + files)
+        #expect(sent.status == 0, "\(sent.output)\(sent.error)")
+        #expect(sent.output.contains("0 rejected"))
+        try await system.waitUntilCaughtUp()
+
+        let city = try await system.evaluate(year: 2025, scope: "city")
+        #expect(round1(city["preschool.gross_enrollment_rate"]?["value"]) == 101.7)
+        // 101.7 % meets 100 % but lies within the 2-point at-risk margin.
+        #expect(city["preschool.gross_enrollment_rate"]?["status"] == "at_risk")
+        #expect(round1(city["preschool.inclusive_coverage"]?["value"]) == 88.3)
+        #expect(round1(city["preschool.public_share"]?["value"]) == 52.6)
+        #expect(city["preschool.children_per_teacher"]?["value"]?.doubleValue.map { ($0 * 100).rounded() / 100 } == 14.46)
+        // One town (naji) has no central public kindergarten: 10 of 11.
+        #expect(city["preschool.town_central_coverage"]?["numerator"] == 10)
+        #expect(city["preschool.town_central_coverage"]?["status"] == "not_met")
+        // Three kindergartens never reported a safety inventory: they count against the rate.
+        #expect(city["safety.alarm_install_rate"]?["status"] == "not_met")
+        #expect(city["preschool.gross_enrollment_rate"]?["clause"]?.stringValue?.isEmpty == false)
+
+        // A town and an institution scope answer too; an unknown town is named.
+        let town = try await system.evaluate(year: 2025, scope: "town:dongcheng")
+        #expect(town["preschool.gross_enrollment_rate"] != nil)
+        #expect(town["preschool.town_central_coverage"] == nil)  // city only
+        let client = try await system.connectIndicators()
+        let unknown = try await client.request(
+            ["v": 1, "kind": "query", "id": "u", "type": "indicators.evaluate", "body": ["year": 2025, "scope": "town:atlantis"]])
+        #expect(unknown["error"]?["code"] == "unknown_reference")
+        #expect(unknown["error"]?["path"] == "body.scope")
+        let badYear = try await client.request(
+            ["v": 1, "kind": "query", "id": "y", "type": "indicators.evaluate", "body": ["year": "2025", "scope": "city"]])
+        #expect(badYear["error"]?["path"] == "body.year")
+        // Drill-down: the classes over the size limit.
+        let contributors = try await client.request(
+            ["v": 1, "kind": "query", "id": "c", "type": "indicators.contributors",
+             "body": ["indicator": "preschool.class_size_compliance", "year": 2025, "scope": "city", "limit": 5]])
+        #expect((contributors["body"]?["rows"]?.arrayValue?.count ?? 0) > 0)
+        let history = try await client.request(
+            ["v": 1, "kind": "query", "id": "h", "type": "indicators.history",
+             "body": ["indicator": "preschool.gross_enrollment_rate", "scope": "city"]])
+        let points = history["body"]?["history"]?.arrayValue ?? []
+        #expect(points.contains { $0["year"] == 2023 && round1($0["value"]) == 98.6 })
+        await client.close()
+
+        // The same answers after a kill -9 of the indicators service (state rebuilt from its store).
+        try system.killAndRestartIndicators()
+        let again = try await system.evaluate(year: 2025, scope: "city")
+        #expect(again["preschool.gross_enrollment_rate"]?["value"] == city["preschool.gross_enrollment_rate"]?["value"])
+        #expect(again.count == city.count)
+
+        // The monthly report through the CLI.
+        let report = try runTool(
+            "dudao",
+            ["report", "--year", "2025", "--month", "6", "--format", "md", "--port", String(system.indicators.port), "--certs",
+             system.ingest.pki.directory])
+        #expect(report.status == 0, "\(report.error)")
+        #expect(report.output.contains("学前三年毛入园率"))
+        #expect(report.output.contains("东成镇"))
+        let html = try runTool(
+            "dudao",
+            ["report", "--year", "2025", "--month", "7", "--format", "html", "--port", String(system.indicators.port), "--certs",
+             system.ingest.pki.directory])
+        #expect(html.output.contains("<svg"))
+        #expect(html.output.contains("较上月变化"))
+    }
+}

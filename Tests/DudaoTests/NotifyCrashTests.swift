@@ -1,0 +1,51 @@
+import DudaoCore
+import DudaoTesting
+import DudaoWire
+import Foundation
+import Testing
+
+/// `kill -9` while delivering a backlog: after the restart every alert is delivered, and a
+/// delivery whose 2xx had been recorded is never sent again.
+@Suite(.serialized) struct NotifyCrashTests {
+    @Test func killNineWhileDeliveringABacklog() async throws {
+        let receiver = try await NotifyHTTPReceiver.start()
+        receiver.delay(millis: 15)
+        let notify = try NotifyFixture(routes: NotifyFixture.routes(receiver: receiver.url, groupBy: ["alert_key"]))
+        defer { notify.stop() }
+        let total = 400
+        let events = (0..<total).map { n in
+            NotifyFixture.event(
+                "crash-\(n)", type: "indicator.not_met", key: "indicator:crash.\(n):2025:city", scope: "city", town: nil, institution: nil,
+                indicator: "crash.\(n)", summary: "指标 crash.\(n) 未达标")
+        }
+        let replies = try await notify.send(events, as: "dudao-indicators")
+        #expect(replies.allSatisfy { $0["status"] == "accepted" }, "every event acknowledged: stored with its queue entries")
+        // One delivery per alert (education only). Kill once a good part has arrived.
+        #expect(await receiver.wait(seconds: 30) { $0.count >= total / 3 })
+        try notify.killAndRestart()
+        let deliveredBeforeKill = Set(receiver.delivered.compactMap { $0.header("X-Dudao-Delivery") })
+        #expect(deliveredBeforeKill.count < total, "the kill came too late to test anything")
+
+        let status = try await notify.waitForStatus(seconds: 60) { $0["deliveries_pending"] == 0 }
+        #expect(status["deliveries_pending"] == 0)
+        #expect(status["deliveries_delivered"] == .int(Int64(total)))
+        let delivered = receiver.delivered
+        var perDelivery: [String: Int] = [:]
+        var perAlert: [String: Int] = [:]
+        for request in delivered {
+            perDelivery[request.header("X-Dudao-Delivery") ?? "?", default: 0] += 1
+            if let payload = try? JSONParser.parse(request.body), let key = payload["alert_key"]?.stringValue { perAlert[key, default: 0] += 1 }
+        }
+        #expect(perAlert.count == total, "every alert delivered after the restart")
+        // Only deliveries in flight at the kill (sent, 2xx not yet recorded) may arrive twice:
+        // at most the dispatcher's concurrency (16 in the fixture).
+        let twice = perDelivery.filter { $0.value > 1 }
+        #expect(twice.count <= 16, "\(twice.count) deliveries arrived twice")
+        #expect(perDelivery.values.allSatisfy { $0 <= 2 })
+        print("notify crash test: \(deliveredBeforeKill.count) delivered before kill -9, \(total) after restart, \(twice.count) in flight at the kill re-sent")
+        // Re-sending every event after the restart is a duplicate: nothing is queued again.
+        let again = try await notify.send(Array(events.prefix(50)), as: "dudao-indicators")
+        #expect(again.allSatisfy { $0["status"] == "duplicate" })
+        await receiver.stop()
+    }
+}
