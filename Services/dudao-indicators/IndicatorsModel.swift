@@ -30,7 +30,7 @@ actor IndicatorsModel {
         var names = PlaceNames()
         var years: Set<Int> = []
         for (type, key, body) in ordered {
-            engine.apply(type: type, key: key, body: body)
+            engine.load(type: type, key: key, body: body)
             names.note(type: type, body: body)
             if let year = body["year"]?.intValue { years.insert(Int(year)) }
         }

@@ -55,7 +55,15 @@ final class DeliveryDispatcher: Sendable {
     private let concurrency: Int
     private let logger: Logger
     private let doorbell: Doorbell
-    private let inFlight = NIOLockedValueBox(Set<String>())
+    /// What is being sent, and what finished while the queue was being read: a read that began
+    /// before an outcome committed may still list that delivery as due.
+    private struct Claims {
+        var inFlight = Set<String>()
+        var reading = false
+        var finishedDuringRead = Set<String>()
+    }
+
+    private let claims = NIOLockedValueBox(Claims())
     private let stopping = NIOLockedValueBox(false)
 
     init(
@@ -76,25 +84,25 @@ final class DeliveryDispatcher: Sendable {
     func run() async {
         await withDiscardingTaskGroup { group in
             while !stopping.withLockedValue({ $0 }) {
-                let busy = inFlight.withLockedValue { $0 }
-                let free = concurrency - busy.count
+                let busy = claims.withLockedValue { claims -> Int in
+                    claims.reading = true
+                    claims.finishedDuringRead = []
+                    return claims.inFlight.count
+                }
+                let free = concurrency - busy
                 var wait: TimeAmount = .seconds(1)
+                var due: [DueDelivery] = []
                 if free > 0 {
                     do {
                         let now = clock.now()
-                        let limit = free + busy.count
-                        let (due, next) = try await pool.read { db in
+                        let limit = free + busy
+                        let (rows, next) = try await pool.read { db in
                             (
                                 try DueDelivery.fetch(db, now: now, limit: limit),
                                 try Int64.fetchOne(db, sql: "SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 'pending'")
                             )
                         }
-                        var started = 0
-                        for delivery in due where started < free {
-                            guard inFlight.withLockedValue({ $0.insert(delivery.deliveryID).inserted }) else { continue }
-                            started += 1
-                            group.addTask { await self.attempt(delivery) }
-                        }
+                        due = rows
                         if let next, next > now.millis {
                             wait = .milliseconds(max(5, min(1000, next - now.millis)))
                         }
@@ -102,6 +110,19 @@ final class DeliveryDispatcher: Sendable {
                         logger.error("reading the delivery queue failed", metadata: ["error": "\(error)"])
                     }
                 }
+                let start = claims.withLockedValue { claims -> [DueDelivery] in
+                    claims.reading = false
+                    var start: [DueDelivery] = []
+                    for delivery in due where start.count < free {
+                        let id = delivery.deliveryID
+                        guard !claims.inFlight.contains(id), !claims.finishedDuringRead.contains(id) else { continue }
+                        claims.inFlight.insert(id)
+                        start.append(delivery)
+                    }
+                    claims.finishedDuringRead = []
+                    return start
+                }
+                for delivery in start { group.addTask { await self.attempt(delivery) } }
                 await doorbell.wait(timeout: wait)
             }
         }
@@ -136,7 +157,10 @@ final class DeliveryDispatcher: Sendable {
         } catch {
             logger.error("recording a delivery outcome failed; it will be attempted again", metadata: ["delivery": "\(id)", "error": "\(error)"])
         }
-        inFlight.withLockedValue { _ = $0.remove(id) }
+        claims.withLockedValue { claims in
+            claims.inFlight.remove(id)
+            if claims.reading { claims.finishedDuringRead.insert(id) }
+        }
         doorbell.ring()
     }
 }

@@ -110,6 +110,11 @@ public final class NotifyFixture: @unchecked Sendable {
         root.remove()
     }
 
+    /// Standard error of every run of the service so far (for failure messages).
+    public var log: String {
+        (0...restarts).map { (try? String(contentsOfFile: root.file("notify-\($0).log"), encoding: .utf8)) ?? "" }.joined(separator: "\n")
+    }
+
     // MARK: building routes files and events
 
     /// Standard settings of a test route.

@@ -30,7 +30,7 @@ import Testing
             details: ["institution_name": "东成镇中心幼儿园", "town_name": "东成镇"])
         _ = try await notify.send([alarm])
         let mails = await smtp.wait(for: 1)
-        let mail = try #require(mails.first)
+        let mail = try #require(mails.first, "\(notify.log)")
         #expect(mail.usedTLS, "STARTTLS was offered and required")
         #expect(mail.authenticatedAs == "dudao")
         #expect(mail.from == "dudao@jyj.enping.example")
