@@ -36,10 +36,16 @@ enum Transition {
             return nil
         }
         let place = names.name(of: scope)
+        let json = result.json
         var details: JSONObject = [
-            "year": .int(Int64(key.year)), "previous_status": .string(old), "result": result.json, "name_en": .string(result.nameEn),
+            "year": .int(Int64(key.year)), "previous_status": .string(old), "indicator_name": .string(result.nameZh),
+            "name_en": .string(result.nameEn), "value": json["value"] ?? .null, "unit": .string(Format.unit(result.unit)),
+            "op": json["op"] ?? .null, "target": json["target"] ?? .null, "numerator": json["numerator"] ?? .null,
+            "denominator": json["denominator"] ?? .null, "clause": .string(result.clause),
+            "departments": .array(result.departments.map { .string($0) }),
         ]
-        details["departments"] = .array(result.departments.map { .string($0) })
+        if let town = names.town(of: scope) { details["town_name"] = .string(names.towns[town] ?? town) }
+        if case .institution(let id) = scope { details["institution_name"] = .string(names.institutions[id]?.name ?? id) }
         return AlertEvent(
             type: type, id: "ind:\(result.id):\(key.year):\(key.scope):\(result.status):\(cause)", severity: severity,
             alertKey: "indicator:\(result.id):\(key.year):\(key.scope)", status: status, scope: key.scope,

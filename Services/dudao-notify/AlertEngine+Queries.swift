@@ -61,14 +61,19 @@ extension AlertEngine {
     /// Finds an alert by id or by a unique prefix of at least 6 characters.
     private func resolveAlertID(_ text: String, db: Database) throws -> Result<String, WireError> {
         guard text.utf8.count <= 64, text.utf8.allSatisfy({ (48...57).contains($0) || (97...122).contains($0) }) else {
-            return .failure(WireError(.invalidField, "body.alert_id is an alert id such as a1b2c3d4e5f6a7b8", path: "body.alert_id"))
+            return .failure(
+                WireError(.invalidField, "body.alert_id is an alert id such as a1b2c3d4e5f6a7b8", path: "body.alert_id"))
         }
-        if try Bool.fetchOne(db, sql: "SELECT 1 FROM alerts WHERE alert_id = ?", arguments: [text]) != nil { return .success(text) }
+        if try Bool.fetchOne(db, sql: "SELECT 1 FROM alerts WHERE alert_id = ?", arguments: [text]) != nil {
+            return .success(text)
+        }
         if text.utf8.count >= 6 {
-            let matches = try String.fetchAll(db, sql: "SELECT alert_id FROM alerts WHERE alert_id LIKE ? LIMIT 2", arguments: [text + "%"])
+            let matches = try String.fetchAll(
+                db, sql: "SELECT alert_id FROM alerts WHERE alert_id LIKE ? LIMIT 2", arguments: [text + "%"])
             if matches.count == 1 { return .success(matches[0]) }
             if matches.count > 1 {
-                return .failure(WireError(.invalidField, "\(text) is the start of several alert ids; give more of it", path: "body.alert_id"))
+                return .failure(
+                    WireError(.invalidField, "\(text) is the start of several alert ids; give more of it", path: "body.alert_id"))
             }
         }
         return .failure(WireError(.unknownReference, "no alert has the id \(text); see alerts.list", path: "body.alert_id"))
@@ -93,8 +98,10 @@ extension AlertEngine {
             sql: "UPDATE alerts SET acked_by = ?, acked_at = ? WHERE alert_id = ? AND acked_at IS NULL",
             arguments: [by, now.millis, alertID])
         let already = db.changesCount == 0
-        let alert = try Row.fetchOne(db, sql: "SELECT \(AlertRecord.columns) FROM alerts WHERE alert_id = ?", arguments: [alertID])
-            .map(AlertRecord.init(row:))!
+        let alert = try Row.fetchOne(
+            db, sql: "SELECT \(AlertRecord.columns) FROM alerts WHERE alert_id = ?", arguments: [alertID]
+        )
+        .map(AlertRecord.init(row:))!
         return .success(["alert": alert.json, "already_acked": .bool(already)])
     }
 
@@ -131,7 +138,8 @@ extension AlertEngine {
 
     /// `alerts.redrive`: `{}` (every dead letter), `{"alert_id": ...}` or `{"delivery_id": ...}`: back into the queue.
     func redrive(_ body: JSONObject, db: Database, now: Timestamp, effects: inout Effects) throws -> QueryResult {
-        var sql = "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?, finished_at = NULL WHERE status = 'dead'"
+        var sql =
+            "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?, finished_at = NULL WHERE status = 'dead'"
         var arguments: StatementArguments = [now.millis]
         if let text = body["alert_id"]?.stringValue {
             switch try resolveAlertID(text, db: db) {
@@ -178,13 +186,18 @@ extension AlertEngine {
         let ends: Timestamp
         if let text = body["until"]?.stringValue {
             guard let parsed = Timestamp(rfc3339: text) else {
-                return .failure(WireError(.invalidField, "body.until must be an RFC 3339 time such as 2026-12-01T18:00:00+08:00", path: "body.until"))
+                return .failure(
+                    WireError(
+                        .invalidField, "body.until must be an RFC 3339 time such as 2026-12-01T18:00:00+08:00", path: "body.until"
+                    ))
             }
             ends = parsed
         } else if let seconds = body["duration_seconds"]?.doubleValue, seconds > 0 {
             ends = starts.adding(seconds: seconds)
         } else {
-            return .failure(WireError(.invalidField, "a silence needs body.until (RFC 3339) or body.duration_seconds > 0", path: "body.until"))
+            return .failure(
+                WireError(.invalidField, "a silence needs body.until (RFC 3339) or body.duration_seconds > 0", path: "body.until")
+            )
         }
         guard ends > now, ends > starts else {
             return .failure(WireError(.invalidField, "body.until must be in the future and after the start", path: "body.until"))
@@ -200,7 +213,8 @@ extension AlertEngine {
         case .success(let value): by = value ?? identity
         }
         let matchersText = JSONWriter.string(matcher.json)
-        let id = Hex.stableID("s", [matchersText, String(starts.millis), String(ends.millis), comment, by, String(now.millis)], length: 11)
+        let id = Hex.stableID(
+            "s", [matchersText, String(starts.millis), String(ends.millis), comment, by, String(now.millis)], length: 11)
         try db.execute(
             sql: """
                 INSERT OR IGNORE INTO silences (silence_id, matchers, starts_at, ends_at, comment, created_by, created_at)
@@ -211,7 +225,9 @@ extension AlertEngine {
     }
 
     private func silenceJSON(_ id: String, db: Database, now: Timestamp) throws -> JSONValue {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM silences WHERE silence_id = ?", arguments: [id]) else { return .null }
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM silences WHERE silence_id = ?", arguments: [id]) else {
+            return .null
+        }
         return Self.silenceJSON(row, now: now)
     }
 
@@ -223,7 +239,8 @@ extension AlertEngine {
             "silence_id": .string(row["silence_id"]), "matchers": (try? JSONParser.parse(row["matchers"] as String)) ?? [:],
             "starts_at": .string(Timestamp(millis: starts).description), "ends_at": .string(Timestamp(millis: ends).description),
             "comment": .string(row["comment"]), "created_by": .string(row["created_by"]),
-            "created_at": .string(Timestamp(millis: created).description), "active": .bool(starts <= now.millis && now.millis < ends),
+            "created_at": .string(Timestamp(millis: created).description),
+            "active": .bool(starts <= now.millis && now.millis < ends),
         ]
     }
 
@@ -243,7 +260,8 @@ extension AlertEngine {
         try db.execute(
             sql: "UPDATE silences SET ends_at = ? WHERE silence_id = ? AND ends_at > ?", arguments: [now.millis, id, now.millis])
         guard try Bool.fetchOne(db, sql: "SELECT 1 FROM silences WHERE silence_id = ?", arguments: [id]) != nil else {
-            return .failure(WireError(.unknownReference, "no silence has the id \(id); see silences.list", path: "body.silence_id"))
+            return .failure(
+                WireError(.unknownReference, "no silence has the id \(id); see silences.list", path: "body.silence_id"))
         }
         try tick(db: db, now: now, effects: &effects)
         return .success(["silence": try silenceJSON(id, db: db, now: now)])

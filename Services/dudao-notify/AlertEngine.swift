@@ -1,5 +1,5 @@
-import Foundation
 import DudaoCore
+import Foundation
 import GRDB
 
 /// The alerting state machine. Every call runs inside a write transaction handed to it by
@@ -39,21 +39,22 @@ final class AlertEngine: Sendable {
 
     /// Applies one event: dedupe on (sender, id), then start, refresh or resolve the alert of its key.
     func apply(_ event: AlertEvent, sender: String, db: Database, now: Timestamp, effects: inout Effects) throws -> EventOutcome {
-        if try db.exists("SELECT 1 FROM events WHERE sender = ? AND event_id = ?", [sender, event.id])
-        {
+        if try db.exists("SELECT 1 FROM events WHERE sender = ? AND event_id = ?", [sender, event.id]) {
             return .duplicate
         }
-        let current = try db.row("SELECT \(AlertRecord.columns) FROM alerts WHERE alert_key = ? AND status = 'firing'",
+        let current = try db.row(
+            "SELECT \(AlertRecord.columns) FROM alerts WHERE alert_key = ? AND status = 'firing'",
             [event.alertKey]
         ).map(AlertRecord.init(row:))
         let detailsText = JSONWriter.string(.object(event.details))
         var alertID: String?
         if event.status == "firing" {
             if let current {
-                try db.run("""
-                        UPDATE alerts SET summary = ?, details = ?, severity = ?, last_at = MAX(last_at, ?), events = events + 1
-                        WHERE alert_id = ?
-                        """, [event.summary, detailsText, event.severity, event.at.millis, current.alertID])
+                try db.run(
+                    """
+                    UPDATE alerts SET summary = ?, details = ?, severity = ?, last_at = MAX(last_at, ?), events = events + 1
+                    WHERE alert_id = ?
+                    """, [event.summary, detailsText, event.severity, event.at.millis, current.alertID])
                 alertID = current.alertID
             } else {
                 var id = Hex.stableID("a", [sender, event.alertKey, event.id])
@@ -63,16 +64,21 @@ final class AlertEngine: Sendable {
                 }
                 let labels = AlertLabels(
                     event: event.type, severity: event.severity, scope: event.scope, town: event.townID,
-                    institution: event.institutionID, device: event.deviceID, indicator: event.indicator, alertKey: event.alertKey)
+                    institution: event.institutionID, device: event.deviceID, indicator: event.indicator, alertKey: event.alertKey
+                )
                 let targets = routes.targets(for: labels)
                 let departments = JSONWriter.string(.array(targets.map { .string($0.department) }))
-                try db.run("""
-                        INSERT INTO alerts (alert_id, alert_key, event, severity, status, scope, town, institution, device, indicator,
-                            summary, details, departments, first_event, first_at, last_at, received_at)
-                        VALUES (?, ?, ?, ?, 'firing', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """, [
-                        id, event.alertKey, event.type, event.severity, event.scope, event.townID, event.institutionID, event.deviceID,
-                        event.indicator, event.summary, detailsText, departments, event.id, event.at.millis, event.at.millis, now.millis,
+                try db.run(
+                    """
+                    INSERT INTO alerts (alert_id, alert_key, event, severity, status, scope, town, institution, device, indicator,
+                        summary, details, departments, first_event, first_at, last_at, received_at)
+                    VALUES (?, ?, ?, ?, 'firing', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                    [
+                        id, event.alertKey, event.type, event.severity, event.scope, event.townID, event.institutionID,
+                        event.deviceID,
+                        event.indicator, event.summary, detailsText, departments, event.id, event.at.millis, event.at.millis,
+                        now.millis,
                     ])
                 for target in targets {
                     try addMember(alertID: id, labels: labels, target: target, db: db, now: now)
@@ -81,15 +87,17 @@ final class AlertEngine: Sendable {
                 alertID = id
             }
         } else if let current {
-            try db.run("""
-                    UPDATE alerts SET status = 'resolved', resolved_at = ?, resolved_summary = ?, last_at = MAX(last_at, ?),
-                        events = events + 1 WHERE alert_id = ?
-                    """, [event.at.millis, event.summary, event.at.millis, current.alertID])
+            try db.run(
+                """
+                UPDATE alerts SET status = 'resolved', resolved_at = ?, resolved_summary = ?, last_at = MAX(last_at, ?),
+                    events = events + 1 WHERE alert_id = ?
+                """, [event.at.millis, event.summary, event.at.millis, current.alertID])
             try memberResolved(current, db: db, now: now)
             effects.touchedGroups = true
             alertID = current.alertID
         }
-        try db.run("INSERT INTO events (sender, event_id, type, alert_id, received_at, body) VALUES (?, ?, ?, ?, ?, ?)",
+        try db.run(
+            "INSERT INTO events (sender, event_id, type, alert_id, received_at, body) VALUES (?, ?, ?, ?, ?, ?)",
             [sender, event.id, event.type, alertID, now.millis, JSONWriter.string(.object(event.body))])
         return .accepted
     }
@@ -114,15 +122,18 @@ final class AlertEngine: Sendable {
                 due = max(now.millis, lastSent! + Int64(settings.groupInterval * 1000))
             }
             if let existing { due = min(due, existing) }
-            try db.run("""
-                    UPDATE groups SET next_flush_at = ?, group_wait = ?, group_interval = ?, repeat_interval = ?, send_resolved = ?
-                    WHERE group_id = ?
-                    """, [due, settings.groupWait, settings.groupInterval, settings.repeatInterval, settings.sendResolved, groupID])
+            try db.run(
+                """
+                UPDATE groups SET next_flush_at = ?, group_wait = ?, group_interval = ?, repeat_interval = ?, send_resolved = ?
+                WHERE group_id = ?
+                """, [due, settings.groupWait, settings.groupInterval, settings.repeatInterval, settings.sendResolved, groupID])
         } else {
-            try db.run("""
-                    INSERT INTO groups (group_id, department, labels, group_wait, group_interval, repeat_interval, send_resolved, next_flush_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """, [
+            try db.run(
+                """
+                INSERT INTO groups (group_id, department, labels, group_wait, group_interval, repeat_interval, send_resolved, next_flush_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                [
                     groupID, target.department, labelsText, settings.groupWait, settings.groupInterval, settings.repeatInterval,
                     settings.sendResolved, waitDue,
                 ])
@@ -132,10 +143,11 @@ final class AlertEngine: Sendable {
 
     /// An alert resolved: groups that told someone it fires will tell them it stopped.
     private func memberResolved(_ alert: AlertRecord, db: Database, now: Timestamp) throws {
-        let rows = try db.rows("""
-                SELECT m.group_id, m.notified, g.send_resolved, g.last_sent_at, g.group_interval, g.next_flush_at
-                FROM group_members m JOIN groups g ON g.group_id = m.group_id WHERE m.alert_id = ?
-                """,
+        let rows = try db.rows(
+            """
+            SELECT m.group_id, m.notified, g.send_resolved, g.last_sent_at, g.group_interval, g.next_flush_at
+            FROM group_members m JOIN groups g ON g.group_id = m.group_id WHERE m.alert_id = ?
+            """,
             [alert.alertID])
         for row in rows {
             let groupID: String = row["group_id"]
@@ -150,16 +162,18 @@ final class AlertEngine: Sendable {
             } else {
                 // Never told anyone (still in its group wait, or muted): it goes quietly.
                 try db.run("DELETE FROM group_members WHERE group_id = ? AND alert_id = ?", [groupID, alert.alertID])
-                try db.run("UPDATE groups SET next_flush_at = COALESCE(next_flush_at, ?) WHERE group_id = ?", [now.millis, groupID])
+                try db.run(
+                    "UPDATE groups SET next_flush_at = COALESCE(next_flush_at, ?) WHERE group_id = ?", [now.millis, groupID])
             }
         }
         // A source of inhibition ended: what it hid may be due now.
         if routes.inhibit.contains(where: { $0.source.matches(alert.labels) }) {
-            try db.run("""
-                    UPDATE groups SET next_flush_at = ? WHERE (next_flush_at IS NULL OR next_flush_at > ?) AND group_id IN (
-                        SELECT m.group_id FROM group_members m JOIN alerts a ON a.alert_id = m.alert_id
-                        WHERE a.status = 'firing' AND a.inhibited = 1)
-                    """, [now.millis, now.millis])
+            try db.run(
+                """
+                UPDATE groups SET next_flush_at = ? WHERE (next_flush_at IS NULL OR next_flush_at > ?) AND group_id IN (
+                    SELECT m.group_id FROM group_members m JOIN alerts a ON a.alert_id = m.alert_id
+                    WHERE a.status = 'firing' AND a.inhibited = 1)
+                """, [now.millis, now.millis])
         }
     }
 
@@ -173,11 +187,12 @@ final class AlertEngine: Sendable {
                 try db.run("UPDATE silences SET expiry_handled = 1 WHERE silence_id = ?", [id])
             }
             // What the silences hid and still fires is told now.
-            try db.run("""
-                    UPDATE groups SET next_flush_at = ? WHERE (next_flush_at IS NULL OR next_flush_at > ?) AND group_id IN (
-                        SELECT m.group_id FROM group_members m JOIN alerts a ON a.alert_id = m.alert_id
-                        WHERE a.status = 'firing' AND a.silenced_by IS NOT NULL)
-                    """, [now.millis, now.millis])
+            try db.run(
+                """
+                UPDATE groups SET next_flush_at = ? WHERE (next_flush_at IS NULL OR next_flush_at > ?) AND group_id IN (
+                    SELECT m.group_id FROM group_members m JOIN alerts a ON a.alert_id = m.alert_id
+                    WHERE a.status = 'firing' AND a.silenced_by IS NOT NULL)
+                """, [now.millis, now.millis])
         }
         try flushDue(db: db, now: now, effects: &effects)
         try escalate(db: db, now: now, effects: &effects)
@@ -185,7 +200,8 @@ final class AlertEngine: Sendable {
 
     /// Sends every group whose wait, interval or repeat time has come.
     func flushDue(db: Database, now: Timestamp, effects: inout Effects) throws {
-        let due = try db.strings("SELECT group_id FROM groups WHERE next_flush_at <= ? UNION SELECT group_id FROM groups WHERE repeat_at <= ?",
+        let due = try db.strings(
+            "SELECT group_id FROM groups WHERE next_flush_at <= ? UNION SELECT group_id FROM groups WHERE repeat_at <= ?",
             [now.millis, now.millis])
         guard !due.isEmpty else { return }
         let mute = try MuteState(db: db, now: now, rules: routes.inhibit)
@@ -199,10 +215,11 @@ final class AlertEngine: Sendable {
         let department: String = group["department"]
         let repeatInterval: Double = group["repeat_interval"]
         let sendResolved: Bool = group["send_resolved"]
-        let rows = try db.rows("""
-                SELECT \(Self.memberColumns)
-                FROM group_members m JOIN alerts a ON a.alert_id = m.alert_id WHERE m.group_id = ? ORDER BY a.first_at, a.alert_id
-                """,
+        let rows = try db.rows(
+            """
+            SELECT \(Self.memberColumns)
+            FROM group_members m JOIN alerts a ON a.alert_id = m.alert_id WHERE m.group_id = ? ORDER BY a.first_at, a.alert_id
+            """,
             [groupID])
         var firing: [AlertRecord] = []
         var resolved: [AlertRecord] = []
@@ -214,7 +231,8 @@ final class AlertEngine: Sendable {
                 let silence = mute.silence(for: alert.labels)
                 let inhibited = mute.isInhibited(alert.labels)
                 if silence != alert.silencedBy || inhibited != alert.inhibited {
-                    try db.run("UPDATE alerts SET silenced_by = ?, inhibited = ? WHERE alert_id = ?",
+                    try db.run(
+                        "UPDATE alerts SET silenced_by = ?, inhibited = ? WHERE alert_id = ?",
                         [silence, inhibited, alert.alertID])
                 }
                 if silence != nil || inhibited { continue }
@@ -235,15 +253,18 @@ final class AlertEngine: Sendable {
             return
         }
         let notificationID = try insertNotification(
-            groupID: groupID, department: department, kind: "alert", alertIDs: (firing + resolved).map(\.alertID), db: db, now: now,
+            groupID: groupID, department: department, kind: "alert", alertIDs: (firing + resolved).map(\.alertID), db: db,
+            now: now,
             effects: &effects
         ) { id in
             message.payload(notificationID: id, department: department, firing: firing, resolved: resolved, createdAt: now.millis)
         }
         _ = notificationID
         for alert in firing {
-            try db.run("UPDATE group_members SET notified = 'firing' WHERE group_id = ? AND alert_id = ?", [groupID, alert.alertID])
-            try db.run("UPDATE alerts SET notified_at = COALESCE(notified_at, ?) WHERE alert_id = ?", [now.millis, alert.alertID])
+            try db.run(
+                "UPDATE group_members SET notified = 'firing' WHERE group_id = ? AND alert_id = ?", [groupID, alert.alertID])
+            try db.run(
+                "UPDATE alerts SET notified_at = COALESCE(notified_at, ?) WHERE alert_id = ?", [now.millis, alert.alertID])
         }
         for alert in resolved {
             try db.run("DELETE FROM group_members WHERE group_id = ? AND alert_id = ?", [groupID, alert.alertID])
@@ -270,20 +291,24 @@ final class AlertEngine: Sendable {
         groupID: String, department: String, kind: String, alertIDs: [String], db: Database, now: Timestamp,
         effects: inout Effects, payload: (String) -> JSONObject
     ) throws -> String {
-        try db.run("INSERT INTO notifications (notification_id, group_id, department, kind, created_at, payload) VALUES (?, ?, ?, ?, ?, '')",
+        try db.run(
+            "INSERT INTO notifications (notification_id, group_id, department, kind, created_at, payload) VALUES (?, ?, ?, ?, ?, '')",
             ["pending-\(groupID)", groupID, department, kind, now.millis])
         let seq = db.lastInsertedRowID
         let notificationID = "n\(seq)"
-        try db.run("UPDATE notifications SET notification_id = ?, payload = ? WHERE seq = ?",
+        try db.run(
+            "UPDATE notifications SET notification_id = ?, payload = ? WHERE seq = ?",
             [notificationID, JSONWriter.string(.object(payload(notificationID))), seq])
         for alertID in alertIDs {
-            try db.run("INSERT OR IGNORE INTO notification_alerts (notification_id, alert_id) VALUES (?, ?)", [notificationID, alertID])
+            try db.run(
+                "INSERT OR IGNORE INTO notification_alerts (notification_id, alert_id) VALUES (?, ?)", [notificationID, alertID])
         }
         for (index, channel) in (routes.department(department)?.channels ?? []).enumerated() {
-            try db.run("""
-                    INSERT INTO deliveries (delivery_id, notification_id, department, channel, target, status, attempts, next_attempt_at, created_at)
-                    VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?)
-                    """, ["\(notificationID).\(index)", notificationID, department, index, channel.target, now.millis, now.millis])
+            try db.run(
+                """
+                INSERT INTO deliveries (delivery_id, notification_id, department, channel, target, status, attempts, next_attempt_at, created_at)
+                VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?)
+                """, ["\(notificationID).\(index)", notificationID, department, index, channel.target, now.millis, now.millis])
             effects.deliveriesCreated += 1
         }
         return notificationID
@@ -296,117 +321,29 @@ final class AlertEngine: Sendable {
         let placeholders = rule.severities.map { _ in "?" }.joined(separator: ", ")
         var arguments: StatementArguments = [cutoff]
         for severity in rule.severities { arguments += [severity] }
-        let alerts = try db.rows("""
-                SELECT \(AlertRecord.columns) FROM alerts WHERE status = 'firing' AND acked_at IS NULL AND escalated_at IS NULL
-                AND notified_at IS NOT NULL AND notified_at <= ? AND severity IN (\(placeholders)) AND silenced_by IS NULL AND inhibited = 0
-                """,
+        let alerts = try db.rows(
+            """
+            SELECT \(AlertRecord.columns) FROM alerts WHERE status = 'firing' AND acked_at IS NULL AND escalated_at IS NULL
+            AND notified_at IS NOT NULL AND notified_at <= ? AND severity IN (\(placeholders)) AND silenced_by IS NULL AND inhibited = 0
+            """,
             arguments
         ).map(AlertRecord.init(row:))
-        for alert in alerts {
+        guard !alerts.isEmpty else { return }
+        // Silences and inhibition as they are now, not as at the alert's last message.
+        let mute = try MuteState(db: db, now: now, rules: routes.inhibit)
+        for alert in alerts where mute.silence(for: alert.labels) == nil && !mute.isInhibited(alert.labels) {
             for department in rule.to {
                 try insertNotification(
-                    groupID: "escalation:\(alert.alertID)", department: department, kind: "escalation", alertIDs: [alert.alertID], db: db,
+                    groupID: "escalation:\(alert.alertID)", department: department, kind: "escalation", alertIDs: [alert.alertID],
+                    db: db,
                     now: now, effects: &effects
                 ) { id in
                     message.escalation(
-                        notificationID: id, department: department, alert: alert, afterSeconds: rule.afterSeconds, createdAt: now.millis)
+                        notificationID: id, department: department, alert: alert, afterSeconds: rule.afterSeconds,
+                        createdAt: now.millis)
                 }
             }
             try db.run("UPDATE alerts SET escalated_at = ? WHERE alert_id = ?", [now.millis, alert.alertID])
         }
-    }
-
-    // MARK: deliveries
-
-    /// A receiver answered 2xx (or the file was written): never send this delivery again.
-    func deliverySucceeded(_ deliveryID: String, db: Database, now: Timestamp) throws {
-        try db.run("""
-                UPDATE deliveries SET status = 'delivered', attempts = attempts + 1, finished_at = ?, last_error = NULL
-                WHERE delivery_id = ? AND status = 'pending'
-                """,
-            [now.millis, deliveryID])
-    }
-
-    /// A delivery failed: retry later with backoff, or move it to the dead letters.
-    func deliveryFailed(_ deliveryID: String, error: String, permanent: Bool, db: Database, now: Timestamp) throws {
-        guard
-            let attempts = try db.row("SELECT attempts FROM deliveries WHERE delivery_id = ? AND status = 'pending'", [deliveryID])
-                .map({ $0[0] as Int })
-        else { return }
-        let made = attempts + 1
-        if permanent || made >= retry.maxAttempts {
-            try db.run("UPDATE deliveries SET status = 'dead', attempts = ?, last_error = ?, finished_at = ? WHERE delivery_id = ?", [made, error, now.millis, deliveryID])
-        } else {
-            try db.run("UPDATE deliveries SET attempts = ?, last_error = ?, next_attempt_at = ? WHERE delivery_id = ?", [made, error, now.adding(seconds: retry.delay(afterAttempts: made)).millis, deliveryID])
-        }
-    }
-
-    // MARK: housekeeping
-
-    /// Drops dedupe entries past the window and history past `history_days`.
-    func compact(db: Database, now: Timestamp) throws {
-        try db.run("DELETE FROM events WHERE received_at < ?", [now.millis - dedupeWindowMillis])
-        let cutoff = now.millis - historyMillis
-        try db.run("DELETE FROM deliveries WHERE status = 'delivered' AND finished_at < ?", [cutoff])
-        try db.run("""
-                DELETE FROM notifications WHERE created_at < ?
-                AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.notification_id = notifications.notification_id)
-                """,
-            [cutoff])
-        try db.run("""
-                DELETE FROM notification_alerts WHERE NOT EXISTS (
-                    SELECT 1 FROM notifications n WHERE n.notification_id = notification_alerts.notification_id)
-                """)
-        try db.run("""
-                DELETE FROM alerts WHERE status = 'resolved' AND received_at < ?
-                AND NOT EXISTS (SELECT 1 FROM group_members m WHERE m.alert_id = alerts.alert_id)
-                """,
-            [cutoff])
-        try db.run("DELETE FROM silences WHERE ends_at < ?", [cutoff])
-    }
-}
-
-/// Silences in force and the sources of inhibition, read once per flush.
-struct MuteState {
-    var silences: [(id: String, matcher: Matcher)] = []
-    var rules: [InhibitRule]
-    /// Per rule: the `equal` label values of the firing source alerts.
-    var sources: [Set<[String?]>]
-
-    init(db: Database, now: Timestamp, rules: [InhibitRule]) throws {
-        for row in try db.rows("SELECT silence_id, matchers FROM silences WHERE starts_at <= ? AND ends_at > ?", [now.millis, now.millis])
-        {
-            let text: String = row["matchers"]
-            if let object = (try? JSONParser.parse(text))?.objectValue, case .success(let matcher) = Matcher.parse(object, path: "") {
-                silences.append((id: row["silence_id"], matcher: matcher))
-            }
-        }
-        self.rules = rules
-        sources = []
-        for rule in rules {
-            var sql = "SELECT \(AlertRecord.columns) FROM alerts WHERE status = 'firing'"
-            var arguments: StatementArguments = []
-            if let events = rule.source.exactValues(of: "event") {
-                sql += " AND event IN (\(events.map { _ in "?" }.joined(separator: ", ")))"
-                for event in events { arguments += [event] }
-            }
-            var set = Set<[String?]>()
-            for row in try db.rows(sql, arguments) {
-                let labels = AlertRecord(row: row).labels
-                if rule.source.matches(labels) { set.insert(rule.equal.map { labels[$0] }) }
-            }
-            sources.append(set)
-        }
-    }
-
-    func silence(for labels: AlertLabels) -> String? {
-        silences.first { $0.matcher.matches(labels) }?.id
-    }
-
-    func isInhibited(_ labels: AlertLabels) -> Bool {
-        for (rule, set) in zip(rules, sources) where !set.isEmpty && rule.target.matches(labels) && !rule.source.matches(labels) {
-            if set.contains(rule.equal.map { labels[$0] }) { return true }
-        }
-        return false
     }
 }

@@ -76,7 +76,8 @@ extension Matcher {
             let at = path.isEmpty ? label : "\(path).\(label)"
             guard AlertLabels.names.contains(label) else {
                 return .failure(
-                    WireError(.invalidField, "\(label) is not a label; use \(AlertLabels.names.joined(separator: ", "))", path: at))
+                    WireError(
+                        .invalidField, "\(label) is not a label; use \(AlertLabels.names.joined(separator: ", "))", path: at))
             }
             if let single = value.stringValue, !single.isEmpty {
                 conditions.append((label: label, patterns: [single]))
@@ -94,8 +95,11 @@ extension Matcher {
         .object(
             JSONObject(
                 conditions.map { condition in
-                    (key: condition.label, value: condition.patterns.count == 1
-                        ? .string(condition.patterns[0]) : .array(condition.patterns.map { .string($0) }))
+                    (
+                        key: condition.label,
+                        value: condition.patterns.count == 1
+                            ? .string(condition.patterns[0]) : .array(condition.patterns.map { .string($0) })
+                    )
                 }))
     }
 }

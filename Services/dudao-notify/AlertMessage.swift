@@ -1,5 +1,5 @@
-import Foundation
 import DudaoCore
+import Foundation
 
 /// Builds what a department receives: the JSON payload of SPEC section 5 with a one-line
 /// Chinese `summary` and a `message` a person reads top to bottom (what, where, value vs
@@ -72,7 +72,9 @@ struct AlertMessage: Sendable {
         let event = events.count == 1 ? first.event : (firing.first ?? first).event
         let scopes = Set(all.map(\.scope))
         let towns = Set(all.compactMap(\.town))
-        let scope = scopes.count == 1 ? first.scope : (towns.count == 1 && all.allSatisfy { $0.town != nil } ? "town:\(towns.first!)" : "city")
+        let scope =
+            scopes.count == 1
+            ? first.scope : (towns.count == 1 && all.allSatisfy { $0.town != nil } ? "town:\(towns.first!)" : "city")
         let status = firing.isEmpty ? "resolved" : "firing"
         let severityName = Self.severityNames[severity] ?? severity
         let since = all.map(\.firstAt).min()!
@@ -109,7 +111,9 @@ struct AlertMessage: Sendable {
             lines.append("\(where_)：\(what)，\(counts.joined(separator: "，"))")
             summary = "\(where_)：\(what)，\(counts.joined(separator: "，"))；如：\(firing.first?.summary ?? first.summary)"
             for alert in all.prefix(Self.listedMembers) {
-                lines.append("· \(alert.isFiring ? "" : "【已恢复】")\(alert.isFiring ? alert.summary : (alert.resolvedSummary ?? alert.summary))（\(alert.alertID)）")
+                lines.append(
+                    "· \(alert.isFiring ? "" : "【已恢复】")\(alert.isFiring ? alert.summary : (alert.resolvedSummary ?? alert.summary))（\(alert.alertID)）"
+                )
             }
             if all.count > Self.listedMembers { lines.append("……另有 \(all.count - Self.listedMembers) 条，见 details.alerts") }
             lines.append("最早开始：\(time.format(since))（\(time.zoneName)）")
@@ -118,10 +122,12 @@ struct AlertMessage: Sendable {
         var payload: JSONObject = [
             "notification_id": .string(notificationID), "kind": "alert", "alert_id": .string(first.alertID),
             "alert_ids": .array(all.map { .string($0.alertID) }), "event": .string(event), "severity": .string(severity),
-            "status": .string(status), "department": .string(department), "department_name": .string(routes.displayName(department)),
+            "status": .string(status), "department": .string(department),
+            "department_name": .string(routes.displayName(department)),
             "scope": .string(scope), "summary": .string(summary), "message": .string(lines.joined(separator: "\n")),
             "count": .int(Int64(all.count)), "firing": .int(Int64(firing.count)), "resolved": .int(Int64(resolved.count)),
-            "since": .string(Timestamp(millis: since).description), "created_at": .string(Timestamp(millis: createdAt).description),
+            "since": .string(Timestamp(millis: since).description),
+            "created_at": .string(Timestamp(millis: createdAt).description),
         ]
         if all.count == 1 {
             payload["alert_key"] = .string(first.alertKey)
@@ -135,7 +141,8 @@ struct AlertMessage: Sendable {
                 "alerts": .array(
                     all.prefix(Self.detailedMembers).map { alert in
                         [
-                            "alert_id": .string(alert.alertID), "alert_key": .string(alert.alertKey), "event": .string(alert.event),
+                            "alert_id": .string(alert.alertID), "alert_key": .string(alert.alertKey),
+                            "event": .string(alert.event),
                             "severity": .string(alert.severity), "status": .string(alert.status), "scope": .string(alert.scope),
                             "summary": .string(alert.summary), "since": .string(Timestamp(millis: alert.firstAt).description),
                             "details": .object(alert.details),
@@ -150,7 +157,8 @@ struct AlertMessage: Sendable {
     func escalation(notificationID: String, department: String, alert: AlertRecord, afterSeconds: Double, createdAt: Int64)
         -> JSONObject
     {
-        var payload = self.payload(notificationID: notificationID, department: department, firing: [alert], resolved: [], createdAt: createdAt)
+        var payload = self.payload(
+            notificationID: notificationID, department: department, firing: [alert], resolved: [], createdAt: createdAt)
         let severityName = Self.severityNames[alert.severity] ?? alert.severity
         let waited = afterSeconds >= 60 ? "\(Int((afterSeconds / 60).rounded())) 分钟" : "\(Int(afterSeconds.rounded())) 秒"
         payload["kind"] = "escalation"

@@ -41,7 +41,8 @@ struct AlertRecord: Sendable {
 
     /// `columns` with a table alias (`a.alert_id, a.alert_key, ...`).
     static func columns(alias: String) -> String {
-        columns.split(separator: ",").map { "\(alias).\($0.trimmingCharacters(in: .whitespacesAndNewlines))" }.joined(separator: ", ")
+        columns.split(separator: ",").map { "\(alias).\($0.trimmingCharacters(in: .whitespacesAndNewlines))" }.joined(
+            separator: ", ")
     }
 
     /// Reads a row whose first columns are `columns`, in that order (by index: it is the hot path).

@@ -23,9 +23,10 @@ final class BenchReceiver: Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    try channel.pipeline.syncOperations.addHandler(BenchReceiverHandler { key in
-                        box.withLockedValue { $0 }?.arrived(key)
-                    })
+                    try channel.pipeline.syncOperations.addHandler(
+                        BenchReceiverHandler { key in
+                            box.withLockedValue { $0 }?.arrived(key)
+                        })
                 }
             }
             .bind(host: "127.0.0.1", port: 0)

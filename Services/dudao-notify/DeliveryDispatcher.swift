@@ -99,7 +99,8 @@ final class DeliveryDispatcher: Sendable {
                         let (rows, next) = try await pool.read { db in
                             (
                                 try DueDelivery.fetch(db, now: now, limit: limit),
-                                try Int64.fetchOne(db, sql: "SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 'pending'")
+                                try Int64.fetchOne(
+                                    db, sql: "SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 'pending'")
                             )
                         }
                         due = rows
@@ -143,7 +144,10 @@ final class DeliveryDispatcher: Sendable {
         case .failed(let reason), .permanent(let reason):
             logger.warning(
                 "delivery failed",
-                metadata: ["delivery": "\(id)", "target": "\(delivery.target)", "attempt": "\(delivery.attempts + 1)", "error": "\(reason)"])
+                metadata: [
+                    "delivery": "\(id)", "target": "\(delivery.target)", "attempt": "\(delivery.attempts + 1)",
+                    "error": "\(reason)",
+                ])
         }
         do {
             _ = try await writer.perform { db, now, _ in
@@ -155,7 +159,9 @@ final class DeliveryDispatcher: Sendable {
                 return nil
             }
         } catch {
-            logger.error("recording a delivery outcome failed; it will be attempted again", metadata: ["delivery": "\(id)", "error": "\(error)"])
+            logger.error(
+                "recording a delivery outcome failed; it will be attempted again",
+                metadata: ["delivery": "\(id)", "error": "\(error)"])
         }
         claims.withLockedValue { claims in
             claims.inFlight.remove(id)

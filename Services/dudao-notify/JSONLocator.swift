@@ -44,9 +44,18 @@ struct JSONLocator {
             while true {
                 skipWhitespace()
                 guard index < bytes.count else { return }
-                if bytes[index] == UInt8(ascii: "}") { index += 1; return }
-                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-                guard bytes[index] == UInt8(ascii: "\"") else { index += 1; continue }
+                if bytes[index] == UInt8(ascii: "}") {
+                    index += 1
+                    return
+                }
+                if bytes[index] == UInt8(ascii: ",") {
+                    index += 1
+                    continue
+                }
+                guard bytes[index] == UInt8(ascii: "\"") else {
+                    index += 1
+                    continue
+                }
                 let key = string()
                 skipWhitespace()
                 if index < bytes.count, bytes[index] == UInt8(ascii: ":") { index += 1 }
@@ -58,8 +67,14 @@ struct JSONLocator {
             while true {
                 skipWhitespace()
                 guard index < bytes.count else { return }
-                if bytes[index] == UInt8(ascii: "]") { index += 1; return }
-                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+                if bytes[index] == UInt8(ascii: "]") {
+                    index += 1
+                    return
+                }
+                if bytes[index] == UInt8(ascii: ",") {
+                    index += 1
+                    continue
+                }
                 value(path: "\(path)[\(element)]")
                 element += 1
             }

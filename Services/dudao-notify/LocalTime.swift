@@ -43,7 +43,8 @@ struct LocalTime: Sendable {
     /// `2026-11-29 16:01:00`.
     func format(_ millis: Int64) -> String {
         let p = parts(millis)
-        return "\(Self.pad(p.year, 4))-\(Self.pad(p.month))-\(Self.pad(p.day)) \(Self.pad(p.hour)):\(Self.pad(p.minute)):\(Self.pad(p.second))"
+        return
+            "\(Self.pad(p.year, 4))-\(Self.pad(p.month))-\(Self.pad(p.day)) \(Self.pad(p.hour)):\(Self.pad(p.minute)):\(Self.pad(p.second))"
     }
 
     /// RFC 5322 date for e-mail headers: `Sun, 29 Nov 2026 16:01:00 +0800`.

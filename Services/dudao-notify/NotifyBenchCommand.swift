@@ -45,23 +45,25 @@ struct NotifyBenchCommand: AsyncParsableCommand {
     }
 
     private func runOnce(certs: String, window: Int) async throws {
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("dudao-notify-bench-\(UUID().uuidString.prefix(8))").path
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "dudao-notify-bench-\(UUID().uuidString.prefix(8))"
+        ).path
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         defer { if !keep { try? FileManager.default.removeItem(atPath: scratch) } }
         let receiver = try await BenchReceiver.start()
         try #"{"identities": {"dudao-safety": {"role": "service"}, "operator": {"role": "operator"}}}"#
             .write(toFile: "\(scratch)/access.json", atomically: true, encoding: .utf8)
         try """
-            {"routes": [{"match": {}, "to": ["education"], "group_by": ["alert_key"], "group_wait_seconds": 0}],
-             "departments": {"education": {"channels": [
-               {"type": "webhook", "url": "http://127.0.0.1:\(receiver.port)/education", "secret": "bench", "timeout_seconds": 10}]}}}
-            """.write(toFile: "\(scratch)/routes.json", atomically: true, encoding: .utf8)
+        {"routes": [{"match": {}, "to": ["education"], "group_by": ["alert_key"], "group_wait_seconds": 0}],
+         "departments": {"education": {"channels": [
+           {"type": "webhook", "url": "http://127.0.0.1:\(receiver.port)/education", "secret": "bench", "timeout_seconds": 10}]}}}
+        """.write(toFile: "\(scratch)/routes.json", atomically: true, encoding: .utf8)
         try """
-            {"listen": {"host": "127.0.0.1", "port": 0},
-             "tls": {"ca": "\(certs)/ca.pem", "certificate": "\(certs)/dudao-notify.pem", "key": "\(certs)/dudao-notify.key"},
-             "access_file": "access.json", "routes_file": "routes.json", "database": "notify.sqlite",
-             "delivery": {"concurrency": \(concurrency)}}
-            """.write(toFile: "\(scratch)/notify.json", atomically: true, encoding: .utf8)
+        {"listen": {"host": "127.0.0.1", "port": 0},
+         "tls": {"ca": "\(certs)/ca.pem", "certificate": "\(certs)/dudao-notify.pem", "key": "\(certs)/dudao-notify.key"},
+         "access_file": "access.json", "routes_file": "routes.json", "database": "notify.sqlite",
+         "delivery": {"concurrency": \(concurrency)}}
+        """.write(toFile: "\(scratch)/notify.json", atomically: true, encoding: .utf8)
 
         let (process, port) = try launchService(config: "\(scratch)/notify.json", log: "\(scratch)/notify.log")
         defer {
@@ -113,14 +115,17 @@ struct NotifyBenchCommand: AsyncParsableCommand {
             last = max(last, at)
         }
         latencies.sort()
-        func percentile(_ p: Double) -> Double { latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
+        func percentile(_ p: Double) -> Double {
+            latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]
+        }
         let ackSeconds = Double(ackedAt - started) / 1e9
         let deliverSeconds = Double(last - started) / 1e9
         let size = (try? FileManager.default.attributesOfItem(atPath: "\(scratch)/notify.sqlite")[.size] as? Int) ?? 0
         print(
             String(
                 format: "%d\t%d\t%.0f\t%.0f\t%.1f\t%.1f\t%.1f\t%.1f MB", latencies.count, window, Double(alerts) / ackSeconds,
-                Double(latencies.count) / deliverSeconds, percentile(0.5), percentile(0.99), latencies.last ?? 0, Double(size) / 1e6))
+                Double(latencies.count) / deliverSeconds, percentile(0.5), percentile(0.99), latencies.last ?? 0,
+                Double(size) / 1e6))
         if latencies.count < alerts {
             print("warning: only \(latencies.count) of \(alerts) alerts reached the webhook; see \(scratch)/notify.log")
         }

@@ -46,7 +46,8 @@ final class NotifySession: FrameSession {
         case "query": return handleQuery(envelope)
         default:
             return nack(
-                envelope.id, WireError(.invalidEnvelope, "kind \"\(envelope.kind)\" is not accepted here; send event or query", path: "kind"))
+                envelope.id,
+                WireError(.invalidEnvelope, "kind \"\(envelope.kind)\" is not accepted here; send event or query", path: "kind"))
         }
     }
 
@@ -72,7 +73,9 @@ final class NotifySession: FrameSession {
 
     private func handleEvent(_ envelope: Envelope) -> EventLoopFuture<JSONValue?> {
         guard let type = envelope.type else {
-            return nack(envelope.id, WireError(.invalidEnvelope, "an event needs a \"type\" (safety.alarm, indicator.not_met, ...)", path: "type"))
+            return nack(
+                envelope.id,
+                WireError(.invalidEnvelope, "an event needs a \"type\" (safety.alarm, indicator.not_met, ...)", path: "type"))
         }
         guard let body = envelope.body else {
             return nack(envelope.id, WireError(.invalidEnvelope, "an event needs a \"body\" object", path: "body"))
@@ -101,7 +104,8 @@ final class NotifySession: FrameSession {
         let scope = event.scope
         if scope == "city" { return nil }
         for prefix in ["town:", "institution:"] where scope.hasPrefix(prefix) && scope.count > prefix.count { return nil }
-        return WireError(.invalidField, "body.scope must be city, town:<town_id> or institution:<institution_id>", path: "body.scope")
+        return WireError(
+            .invalidField, "body.scope must be city, town:<town_id> or institution:<institution_id>", path: "body.scope")
     }
 
     // MARK: queries

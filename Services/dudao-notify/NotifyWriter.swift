@@ -125,7 +125,8 @@ final class NotifyWriter: Sendable {
             }
         } catch {
             // One bad job must not fail the others: run each alone.
-            logger.warning("batch failed; retrying its jobs one by one", metadata: ["error": "\(error)", "size": "\(batch.count)"])
+            logger.warning(
+                "batch failed; retrying its jobs one by one", metadata: ["error": "\(error)", "size": "\(batch.count)"])
             for job in batch {
                 var single = AlertEngine.Effects()
                 do {

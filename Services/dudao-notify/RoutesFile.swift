@@ -14,7 +14,9 @@ import Foundation
 ///
 /// Members whose names start with `_` are comments and ignored.
 enum RoutesFile {
-    static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigError) -> Routes {
+    static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigError)
+        -> Routes
+    {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigError("\(path): cannot read the routes file")
         }
@@ -73,7 +75,9 @@ private struct Reader {
 
     func strings(_ value: JSONValue, _ path: String) throws(ConfigError) -> [String] {
         if let single = value.stringValue { return [single] }
-        guard let array = value.arrayValue, !array.isEmpty else { throw error(path, "must be a string or a non-empty array of strings") }
+        guard let array = value.arrayValue, !array.isEmpty else {
+            throw error(path, "must be a string or a non-empty array of strings")
+        }
         var result: [String] = []
         for (index, element) in array.enumerated() {
             guard let text = element.stringValue, !text.isEmpty else {
@@ -84,7 +88,9 @@ private struct Reader {
         return result
     }
 
-    func seconds(_ value: JSONValue?, _ path: String, default fallback: Double, allowZero: Bool = true) throws(ConfigError) -> Double {
+    func seconds(_ value: JSONValue?, _ path: String, default fallback: Double, allowZero: Bool = true) throws(ConfigError)
+        -> Double
+    {
         guard let value else { return fallback }
         guard let number = value.doubleValue, number >= 0, allowZero || number > 0 else {
             throw error(path, allowZero ? "must be a number of seconds >= 0" : "must be a number of seconds > 0")
@@ -103,17 +109,22 @@ private struct Reader {
                 object(defaults, "defaults", allowed: Self.settingKeys), "defaults", base: GroupSettings())
         }
         if let names = top["town_names"] {
-            for (town, value) in try object(names, "town_names", allowed: (names.objectValue?.keys ?? [])) where !town.hasPrefix("_") {
+            for (town, value) in try object(names, "town_names", allowed: (names.objectValue?.keys ?? []))
+            where !town.hasPrefix("_") {
                 routes.townNames[town] = try string(value, "town_names.\(town)")
             }
         }
         if let smtp = top["smtp"] { routes.smtp = try smtpSettings(smtp) }
-        guard let departments = top["departments"] else { throw error("", "needs a \"departments\" object (department → channels)") }
+        guard let departments = top["departments"] else {
+            throw error("", "needs a \"departments\" object (department → channels)")
+        }
         let departmentObject = try object(departments, "departments", allowed: departments.objectValue?.keys ?? [])
         for (id, value) in departmentObject where !id.hasPrefix("_") {
             routes.departments[id] = try department(id, value, smtp: routes.smtp)
         }
-        guard let list = top["routes"]?.arrayValue, !list.isEmpty else { throw error("routes", "needs a non-empty \"routes\" array") }
+        guard let list = top["routes"]?.arrayValue, !list.isEmpty else {
+            throw error("routes", "needs a non-empty \"routes\" array")
+        }
         for (index, value) in list.enumerated() {
             let path = "routes[\(index)]"
             let entry = try object(value, path, allowed: ["match", "to"] + Self.settingKeys)
@@ -137,7 +148,8 @@ private struct Reader {
                 let equal = try rule["equal"].map { value throws(ConfigError) in try labels(value, "\(path).equal") } ?? []
                 routes.inhibit.append(
                     InhibitRule(
-                        source: try matcher(source, "\(path).source"), target: try matcher(target, "\(path).target"), equal: equal))
+                        source: try matcher(source, "\(path).source"), target: try matcher(target, "\(path).target"), equal: equal
+                    ))
             }
         }
         if let escalation = top["escalation"], escalation != .null {
@@ -162,7 +174,9 @@ private struct Reader {
         return routes
     }
 
-    static let settingKeys = ["group_by", "group_wait_seconds", "group_interval_seconds", "repeat_interval_seconds", "send_resolved"]
+    static let settingKeys = [
+        "group_by", "group_wait_seconds", "group_interval_seconds", "repeat_interval_seconds", "send_resolved",
+    ]
 
     func settings(_ entry: JSONObject, _ path: String, base: GroupSettings) throws(ConfigError) -> GroupSettings {
         var result = base
@@ -198,7 +212,8 @@ private struct Reader {
             let list = try strings(patterns, "\(path).\(label)")
             if label == "severity" {
                 for (k, severity) in list.enumerated() where !["critical", "warning", "info", "*"].contains(severity) {
-                    throw error("\(path).severity\(patterns.arrayValue == nil ? "" : "[\(k)]")", "must be critical, warning or info")
+                    throw error(
+                        "\(path).severity\(patterns.arrayValue == nil ? "" : "[\(k)]")", "must be critical, warning or info")
                 }
             }
             conditions.append((label: label, patterns: list))
@@ -232,7 +247,10 @@ private struct Reader {
         } else if isTown {
             name = "{town_name}政府"
         } else {
-            throw error(path, "\"\(id)\" is not a department of the plan (\(Department.names.keys.sorted().joined(separator: ", ")), town:<id>, town:*); give it a \"name\"")
+            throw error(
+                path,
+                "\"\(id)\" is not a department of the plan (\(Department.names.keys.sorted().joined(separator: ", ")), town:<id>, town:*); give it a \"name\""
+            )
         }
         if name.isEmpty { name = id }
         guard let list = entry["channels"]?.arrayValue else { throw error(path, "needs \"channels\": an array") }
@@ -271,13 +289,15 @@ private struct Reader {
         case "wecom":
             let entry = try object(value, path, allowed: ["type", "url", "timeout_seconds"])
             return .wecom(
-                url: try url(entry), timeout: try seconds(entry["timeout_seconds"], "\(path).timeout_seconds", default: 10, allowZero: false))
+                url: try url(entry),
+                timeout: try seconds(entry["timeout_seconds"], "\(path).timeout_seconds", default: 10, allowZero: false))
         case "email":
             let entry = try object(value, path, allowed: ["type", "to"])
             guard smtp != nil else { throw error(path, "e-mail channels need an \"smtp\" section at the top of the file") }
             guard let toValue = entry["to"] else { throw error(path, "needs \"to\": one address or an array of addresses") }
             let to = try strings(toValue, "\(path).to")
-            for (k, address) in to.enumerated() where !address.contains("@") || address.contains(where: { " <>\r\n".contains($0) }) {
+            for (k, address) in to.enumerated()
+            where !address.contains("@") || address.contains(where: { " <>\r\n".contains($0) }) {
                 throw error("\(path).to\(toValue.arrayValue == nil ? "" : "[\(k)]")", "\"\(address)\" is not an e-mail address")
             }
             return .email(to: to)
@@ -292,10 +312,15 @@ private struct Reader {
     func smtpSettings(_ value: JSONValue) throws(ConfigError) -> SMTPSettings {
         let entry = try object(
             value, "smtp",
-            allowed: ["host", "port", "starttls", "tls_ca", "username", "password", "password_env", "from", "from_name", "helo", "timeout_seconds"])
+            allowed: [
+                "host", "port", "starttls", "tls_ca", "username", "password", "password_env", "from", "from_name", "helo",
+                "timeout_seconds",
+            ])
         var settings = SMTPSettings(host: try string(entry["host"], "smtp.host"), from: try string(entry["from"], "smtp.from"))
         if let port = entry["port"] {
-            guard let number = port.intValue, (1...65535).contains(number) else { throw error("smtp.port", "must be a port number") }
+            guard let number = port.intValue, (1...65535).contains(number) else {
+                throw error("smtp.port", "must be a port number")
+            }
             settings.port = Int(number)
         }
         if let mode = entry["starttls"] {
@@ -309,10 +334,14 @@ private struct Reader {
         if let password = entry["password"] { settings.password = try string(password, "smtp.password") }
         if let variable = entry["password_env"] {
             let name = try string(variable, "smtp.password_env")
-            guard let value = environment[name] else { throw error("smtp.password_env", "environment variable \(name) is not set") }
+            guard let value = environment[name] else {
+                throw error("smtp.password_env", "environment variable \(name) is not set")
+            }
             settings.password = value
         }
-        if settings.username != nil, settings.password == nil { throw error("smtp", "a username needs a password (or password_env)") }
+        if settings.username != nil, settings.password == nil {
+            throw error("smtp", "a username needs a password (or password_env)")
+        }
         if let fromName = entry["from_name"] { settings.fromName = try string(fromName, "smtp.from_name") }
         if let helo = entry["helo"] { settings.helo = try string(helo, "smtp.helo") }
         settings.timeout = try seconds(entry["timeout_seconds"], "smtp.timeout_seconds", default: 30, allowZero: false)

@@ -41,7 +41,8 @@ final class SMTPClient: Sendable {
 
     /// Sends a notification's payload as an e-mail to `to`.
     func send(to: [String], payload: JSONObject, deliveryID: String) async -> DeliveryOutcome {
-        let subject = (payload["message"]?.stringValue ?? "").split(separator: "\n").first.map(String.init)
+        let subject =
+            (payload["message"]?.stringValue ?? "").split(separator: "\n").first.map(String.init)
             ?? payload["summary"]?.stringValue ?? "督导告警"
         var body = payload["message"]?.stringValue ?? payload["summary"]?.stringValue ?? ""
         body += "\n\n—— 督导 Dudao（dudao-notify）自动发送，请勿直接回复。\n"
@@ -88,7 +89,8 @@ final class SMTPClient: Sendable {
         let offersTLS = capabilities.contains { $0.hasPrefix("STARTTLS") }
         if let tls, offersTLS || settings.startTLS == .always {
             guard offersTLS else {
-                throw SMTPError(description: "\(settings.host) does not offer STARTTLS and smtp.starttls is always", permanent: false)
+                throw SMTPError(
+                    description: "\(settings.host) does not offer STARTTLS and smtp.starttls is always", permanent: false)
             }
             try await conversation.command("STARTTLS", expect: 220)
             let host = settings.host
@@ -125,7 +127,13 @@ private final class SMTPConversation {
     }
 
     func write(_ bytes: [UInt8]) async throws {
-        try await channel.writeAndFlush(ByteBuffer(bytes: bytes)).get()
+        do {
+            try await channel.writeAndFlush(ByteBuffer(bytes: bytes)).get()
+        } catch {
+            // The connection died (a failed TLS handshake, say): report why, not "I/O on closed channel".
+            _ = try await replies.next()
+            throw error
+        }
     }
 
     @discardableResult
@@ -178,7 +186,8 @@ private final class SMTPReplyHandler: ChannelInboundHandler {
             pending.removeSubrange(...newline)
             if line.last == UInt8(ascii: "\r") { line.removeLast() }
             guard line.count >= 3, let code = Int(String(decoding: line.prefix(3), as: UTF8.self)) else {
-                continuation.finish(throwing: SMTPError(description: "not an SMTP reply: \(String(decoding: line, as: UTF8.self))"))
+                continuation.finish(
+                    throwing: SMTPError(description: "not an SMTP reply: \(String(decoding: line, as: UTF8.self))"))
                 context.close(promise: nil)
                 return
             }

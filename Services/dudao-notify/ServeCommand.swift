@@ -32,24 +32,30 @@ struct ServeCommand: AsyncParsableCommand {
         let pool = try NotifySchema.open(path: settings.databasePath)
         let clock = SystemClock()
         let engine = AlertEngine(
-            routes: routes, retry: settings.retry, dedupeWindowMillis: settings.dedupeWindowMillis, historyMillis: settings.historyMillis,
+            routes: routes, retry: settings.retry, dedupeWindowMillis: settings.dedupeWindowMillis,
+            historyMillis: settings.historyMillis,
             displayOffsetMinutes: settings.displayOffsetMinutes)
         let channels = try ChannelSenders(
             routes: routes, concurrency: settings.concurrency, time: LocalTime(offsetMinutes: settings.displayOffsetMinutes))
         let doorbell = Doorbell()
         let writer = NotifyWriter(
-            pool: pool, engine: engine, clock: clock, maxBatch: settings.maxBatch, logger: logger, onDeliveries: { doorbell.ring() })
+            pool: pool, engine: engine, clock: clock, maxBatch: settings.maxBatch, logger: logger,
+            onDeliveries: { doorbell.ring() })
         writer.start()
         let dispatcher = DeliveryDispatcher(
             pool: pool, writer: writer, engine: engine, channels: channels, clock: clock, concurrency: settings.concurrency,
             doorbell: doorbell, logger: logger)
         let context = NotifyContext(policy: policy, writer: writer, engine: engine, pool: pool, clock: clock, logger: logger)
         let server = try await FrameServer.start(
-            configuration: settings.server, tls: try settings.tls.makeServerContext(), group: MultiThreadedEventLoopGroup.singleton,
+            configuration: settings.server, tls: try settings.tls.makeServerContext(),
+            group: MultiThreadedEventLoopGroup.singleton,
             factory: NotifySessionFactory(context: context), logger: logger)
         logger.info(
             "routes loaded",
-            metadata: ["routes": "\(routes.routes.count)", "departments": "\(routes.departments.count)", "file": "\(settings.routesPath)"])
+            metadata: [
+                "routes": "\(routes.routes.count)", "departments": "\(routes.departments.count)",
+                "file": "\(settings.routesPath)",
+            ])
         // One line on stdout for scripts and tests: the port actually bound.
         ServiceRuntime.announce("dudao-notify listening on \(settings.server.host):\(server.port)")
 

@@ -18,7 +18,9 @@ struct AlertsCommand: AsyncParsableCommand {
         // ConnectionOptions defaults to the ingest port; the alerts live on dudao-notify's.
         if options.port == 7401 { options.port = 7404 }
         let client = try await options.connect()
-        let reply = try await client.request(["v": 1, "kind": "query", "id": "alerts-cli", "type": .string(type), "body": .object(body)])
+        let reply = try await client.request([
+            "v": 1, "kind": "query", "id": "alerts-cli", "type": .string(type), "body": .object(body),
+        ])
         await client.close()
         guard reply["kind"]?.stringValue == "result", let result = reply["body"] else {
             let error = WireError(json: reply["error"])
@@ -107,7 +109,8 @@ struct AlertsAck: AsyncParsableCommand {
         let already = result["already_acked"]?.boolValue == true
         print(
             "\(already ? "already acknowledged" : "acknowledged") \(AlertsCommand.text(alert["alert_id"])) by "
-                + "\(AlertsCommand.text(alert["acked_by"])) at \(AlertsCommand.text(alert["acked_at"])): \(AlertsCommand.text(alert["summary"]))")
+                + "\(AlertsCommand.text(alert["acked_by"])) at \(AlertsCommand.text(alert["acked_at"])): \(AlertsCommand.text(alert["summary"]))"
+        )
     }
 }
 
@@ -167,7 +170,8 @@ struct AlertsRedrive: AsyncParsableCommand {
 }
 
 struct AlertsStatus: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "status", abstract: "Counts of alerts and deliveries (notify.status).")
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Counts of alerts and deliveries (notify.status).")
 
     @OptionGroup var connection: ConnectionOptions
 
@@ -214,7 +218,11 @@ struct AlertsSilenceAdd: AsyncParsableCommand {
             }
             let label = String(match[..<equals])
             let pattern = String(match[match.index(after: equals)...])
-            if let index = grouped.firstIndex(where: { $0.0 == label }) { grouped[index].1.append(pattern) } else { grouped.append((label, [pattern])) }
+            if let index = grouped.firstIndex(where: { $0.0 == label }) {
+                grouped[index].1.append(pattern)
+            } else {
+                grouped.append((label, [pattern]))
+            }
         }
         guard !grouped.isEmpty else { throw ValidationError("give at least one --match label=pattern") }
         var matchers = JSONObject()
@@ -232,7 +240,9 @@ struct AlertsSilenceAdd: AsyncParsableCommand {
         }
         let result = try await AlertsCommand.ask(connection, "silences.add", body)
         let silence = result["silence"] ?? [:]
-        print("silence \(AlertsCommand.text(silence["silence_id"])) until \(AlertsCommand.text(silence["ends_at"])): \(JSONWriter.string(silence["matchers"] ?? [:]))")
+        print(
+            "silence \(AlertsCommand.text(silence["silence_id"])) until \(AlertsCommand.text(silence["ends_at"])): \(JSONWriter.string(silence["matchers"] ?? [:]))"
+        )
     }
 
     static func seconds(_ text: String) -> Double? {
@@ -282,6 +292,8 @@ struct AlertsSilenceExpire: AsyncParsableCommand {
 
     func run() async throws {
         let result = try await AlertsCommand.ask(connection, "silences.expire", ["silence_id": .string(id)])
-        print("silence \(AlertsCommand.text(result["silence"]?["silence_id"])) ended at \(AlertsCommand.text(result["silence"]?["ends_at"]))")
+        print(
+            "silence \(AlertsCommand.text(result["silence"]?["silence_id"])) ended at \(AlertsCommand.text(result["silence"]?["ends_at"]))"
+        )
     }
 }

@@ -112,7 +112,8 @@ public final class NotifyFixture: @unchecked Sendable {
 
     /// Standard error of every run of the service so far (for failure messages).
     public var log: String {
-        (0...restarts).map { (try? String(contentsOfFile: root.file("notify-\($0).log"), encoding: .utf8)) ?? "" }.joined(separator: "\n")
+        (0...restarts).map { (try? String(contentsOfFile: root.file("notify-\($0).log"), encoding: .utf8)) ?? "" }.joined(
+            separator: "\n")
     }
 
     // MARK: building routes files and events
@@ -163,7 +164,8 @@ public final class NotifyFixture: @unchecked Sendable {
 
     /// An event frame as the services send it.
     public static func event(
-        _ id: String, type: String = "safety.device_offline", severity: String = "warning", key: String, status: String = "firing",
+        _ id: String, type: String = "safety.device_offline", severity: String = "warning", key: String,
+        status: String = "firing",
         scope: String? = nil, town: String? = "dongcheng", institution: String? = "kg-dongcheng-01", device: String? = nil,
         indicator: String? = nil, summary: String = "东成镇中心幼儿园 一键报警设备离线", details: JSONObject = [:],
         at: String = "2026-11-29T08:00:00+08:00"

@@ -30,6 +30,7 @@ public final class NotifyHTTPReceiver: Sendable {
         var failPaths: Set<String> = []
         var failureStatus = 500
         var delayMillis: Int64 = 0
+        var responseBody: String?
         var requests: [Request] = []
     }
 
@@ -83,6 +84,9 @@ public final class NotifyHTTPReceiver: Sendable {
     /// Requests to these paths fail (500) until cleared.
     public func failPaths(_ paths: Set<String>) { state.withLockedValue { $0.failPaths = paths } }
 
+    /// Answers every request with this body (e.g. the WeCom robot's `{"errcode":0,"errmsg":"ok"}`).
+    public func respond(with body: String) { state.withLockedValue { $0.responseBody = body } }
+
     /// Answers after `millis` (to hold deliveries in flight).
     public func delay(millis: Int64) { state.withLockedValue { $0.delayMillis = millis } }
 
@@ -103,7 +107,9 @@ public final class NotifyHTTPReceiver: Sendable {
     }
 
     /// Decides the status of a request and records it.
-    fileprivate func answer(method: String, path: String, headers: [(String, String)], body: [UInt8]) -> (status: Int, delay: Int64) {
+    fileprivate func answer(method: String, path: String, headers: [(String, String)], body: [UInt8]) -> (
+        status: Int, delay: Int64, body: String?
+    ) {
         state.withLockedValue { state in
             var status = 200
             if state.failAlways || state.failPaths.contains(path) {
@@ -112,8 +118,9 @@ public final class NotifyHTTPReceiver: Sendable {
                 state.failNext -= 1
                 status = state.failureStatus
             }
-            state.requests.append(Request(method: method, path: path, headers: headers, body: body, status: status, receivedAt: Date()))
-            return (status, state.delayMillis)
+            state.requests.append(
+                Request(method: method, path: path, headers: headers, body: body, status: status, receivedAt: Date()))
+            return (status, state.delayMillis, state.responseBody)
         }
     }
 }
@@ -138,8 +145,8 @@ private final class ReceiverHandler: ChannelInboundHandler {
         case .end:
             guard let head, let receiver = receiver() else { return }
             let headers = head.headers.map { ($0.name, $0.value) }
-            let (status, delay) = receiver.answer(method: "\(head.method)", path: head.uri, headers: headers, body: body)
-            let reply = status < 300 ? "{\"ok\":true}" : "{\"ok\":false}"
+            let (status, delay, custom) = receiver.answer(method: "\(head.method)", path: head.uri, headers: headers, body: body)
+            let reply = custom ?? (status < 300 ? "{\"ok\":true}" : "{\"ok\":false}")
             var responseHead = HTTPResponseHead(version: head.version, status: HTTPResponseStatus(statusCode: status))
             responseHead.headers.add(name: "Content-Type", value: "application/json")
             responseHead.headers.add(name: "Content-Length", value: String(reply.utf8.count))

@@ -25,7 +25,8 @@ public final class NotifySMTPServer: Sendable {
                 if line.hasPrefix(" ") || line.hasPrefix("\t"), !result.isEmpty {
                     result[result.count - 1].1 += line
                 } else if let colon = line.firstIndex(of: ":") {
-                    result.append((String(line[..<colon]), String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces)))
+                    result.append(
+                        (String(line[..<colon]), String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces)))
                 }
             }
             return result
@@ -44,7 +45,9 @@ public final class NotifySMTPServer: Sendable {
                 out += rest[..<start.lowerBound].trimmingCharacters(in: .whitespaces)
                 rest = rest[start.upperBound...]
                 guard let end = rest.range(of: "?=") else { break }
-                if let bytes = Data(base64Encoded: String(rest[..<end.lowerBound])) { out += String(decoding: bytes, as: UTF8.self) }
+                if let bytes = Data(base64Encoded: String(rest[..<end.lowerBound])) {
+                    out += String(decoding: bytes, as: UTF8.self)
+                }
                 rest = rest[end.upperBound...]
             }
             return out + rest
@@ -82,9 +85,10 @@ public final class NotifySMTPServer: Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(SMTPServerHandler(tls: tls) { mail in
-                        box.withLockedValue { $0.append(mail) }
-                    })
+                    try channel.pipeline.syncOperations.addHandler(
+                        SMTPServerHandler(tls: tls) { mail in
+                            box.withLockedValue { $0.append(mail) }
+                        })
                 }
             }
             .bind(host: "127.0.0.1", port: 0)
@@ -210,7 +214,8 @@ private final class SMTPServerHandler: ChannelInboundHandler {
         } else if upper == "NOOP" {
             reply(context, "250 ok")
         } else if upper == "QUIT" {
-            context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: "221 2.0.0 bye\r\n"))).whenComplete { [channel = context.channel] _ in
+            context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: "221 2.0.0 bye\r\n"))).whenComplete {
+                [channel = context.channel] _ in
                 channel.close(promise: nil)
             }
         } else {

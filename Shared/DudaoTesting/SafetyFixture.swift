@@ -31,7 +31,7 @@ public final class SafetyFixture: @unchecked Sendable {
             {"listen": {"host": "127.0.0.1", "port": 0},
              "tls": {"ca": "certs/ca.pem", "certificate": "certs/dudao-safety.pem", "key": "certs/dudao-safety.key"},
              "access_file": "safety-access.json", "database": "data/safety.sqlite",
-             "ingest": {"host": "127.0.0.1", "port": \(ingest.port)}\(extra)}
+             "ingest": {"host": "127.0.0.1", "port": \(ingest.port)}, "notify": {"host": "127.0.0.1", "port": \(notifyPort)}\(extra)}
             """)
         configPath = ingest.root.file("safety.json")
         self.notifyPort = notifyPort

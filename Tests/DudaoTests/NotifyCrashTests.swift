@@ -15,7 +15,8 @@ import Testing
         let total = 400
         let events = (0..<total).map { n in
             NotifyFixture.event(
-                "crash-\(n)", type: "indicator.not_met", key: "indicator:crash.\(n):2025:city", scope: "city", town: nil, institution: nil,
+                "crash-\(n)", type: "indicator.not_met", key: "indicator:crash.\(n):2025:city", scope: "city", town: nil,
+                institution: nil,
                 indicator: "crash.\(n)", summary: "指标 crash.\(n) 未达标")
         }
         let replies = try await notify.send(events, as: "dudao-indicators")
@@ -34,7 +35,9 @@ import Testing
         var perAlert: [String: Int] = [:]
         for request in delivered {
             perDelivery[request.header("X-Dudao-Delivery") ?? "?", default: 0] += 1
-            if let payload = try? JSONParser.parse(request.body), let key = payload["alert_key"]?.stringValue { perAlert[key, default: 0] += 1 }
+            if let payload = try? JSONParser.parse(request.body), let key = payload["alert_key"]?.stringValue {
+                perAlert[key, default: 0] += 1
+            }
         }
         #expect(perAlert.count == total, "every alert delivered after the restart")
         // Only deliveries in flight at the kill (sent, 2xx not yet recorded) may arrive twice:
@@ -42,7 +45,9 @@ import Testing
         let twice = perDelivery.filter { $0.value > 1 }
         #expect(twice.count <= 16, "\(twice.count) deliveries arrived twice")
         #expect(perDelivery.values.allSatisfy { $0 <= 2 })
-        print("notify crash test: \(deliveredBeforeKill.count) delivered before kill -9, \(total) after restart, \(twice.count) in flight at the kill re-sent")
+        print(
+            "notify crash test: \(deliveredBeforeKill.count) delivered before kill -9, \(total) after restart, \(twice.count) in flight at the kill re-sent"
+        )
         // Re-sending every event after the restart is a duplicate: nothing is queued again.
         let again = try await notify.send(Array(events.prefix(50)), as: "dudao-indicators")
         #expect(again.allSatisfy { $0["status"] == "duplicate" })

@@ -27,17 +27,24 @@ import Testing
         }
         try await expectNack(NotifyFixture.event("e2", key: "k"), as: "kg-census-system", code: "forbidden", path: "type")
         try await expectNack(NotifyFixture.event("e3", key: "k"), as: "operator", code: "forbidden", path: "type")
-        try await expectNack(NotifyFixture.event("e4", severity: "urgent", key: "k"), code: "invalid_field", path: "body.severity")
+        try await expectNack(
+            NotifyFixture.event("e4", severity: "urgent", key: "k"), code: "invalid_field", path: "body.severity")
         try await expectNack(NotifyFixture.event("e5", key: "k", status: "ongoing"), code: "invalid_field", path: "body.status")
         try await expectNack(NotifyFixture.event("e6", key: "k", scope: "province"), code: "invalid_field", path: "body.scope")
         try await expectNack(NotifyFixture.event("e7", key: "k", at: "yesterday"), code: "invalid_field", path: "body.at")
         try await expectNack(["v": 1, "kind": "event", "id": "e8", "body": [:]], code: "invalid_envelope", path: "type")
-        try await expectNack(["v": 1, "kind": "feed", "id": "e9", "type": "x", "body": [:]], code: "invalid_envelope", path: "kind")
+        try await expectNack(
+            ["v": 1, "kind": "feed", "id": "e9", "type": "x", "body": [:]], code: "invalid_envelope", path: "kind")
         try await expectNack(Frames.query("q1", "alerts.explode"), code: "unknown_type", path: "type")
-        try await expectNack(Frames.query("q2", "alerts.ack", ["alert_id": "ffffffffffff"]), code: "unknown_reference", path: "body.alert_id")
+        try await expectNack(
+            Frames.query("q2", "alerts.ack", ["alert_id": "ffffffffffff"]), code: "unknown_reference", path: "body.alert_id")
         try await expectNack(Frames.query("q3", "alerts.list", ["status": "burning"]), code: "invalid_field", path: "body.status")
-        try await expectNack(Frames.query("q4", "silences.add", ["matchers": ["colour": "red"], "duration_seconds": 60]), code: "invalid_field", path: "body.matchers.colour")
-        try await expectNack(Frames.query("q5", "alerts.ack", ["alert_id": "ffffffffffff"]), as: "kg-census-system", code: "forbidden", path: "type")
+        try await expectNack(
+            Frames.query("q4", "silences.add", ["matchers": ["colour": "red"], "duration_seconds": 60]), code: "invalid_field",
+            path: "body.matchers.colour")
+        try await expectNack(
+            Frames.query("q5", "alerts.ack", ["alert_id": "ffffffffffff"]), as: "kg-census-system", code: "forbidden",
+            path: "type")
         // kg-census-system may list.
         #expect(try await notify.query("alerts.list", as: "kg-census-system")["kind"] == "result")
         await receiver.stop()
@@ -50,7 +57,8 @@ import Testing
         _ = try await notify.send([
             NotifyFixture.event("l1", key: "device:l1", device: "l1"),
             NotifyFixture.event("l2", key: "device:l2", device: "l2"),
-            NotifyFixture.event("l2-back", type: "safety.device_online", severity: "info", key: "device:l2", status: "resolved", device: "l2"),
+            NotifyFixture.event(
+                "l2-back", type: "safety.device_online", severity: "info", key: "device:l2", status: "resolved", device: "l2"),
         ])
         _ = try await notify.send([NotifyDeliveryTests.indicatorEvent("l3")], as: "dudao-indicators")
         func ids(_ body: JSONValue) async throws -> Set<String> {
@@ -64,7 +72,10 @@ import Testing
         #expect(try await ids(["status": "all", "limit": 1]).count == 1)
         let one = try await notify.query("alerts.list", ["status": "resolved"])
         let alert = try #require(one["body"]?["alerts"]?.arrayValue?.first)
-        for member in ["alert_id", "event", "severity", "status", "alert_key", "scope", "summary", "departments", "first_at", "last_at", "acked_by", "acked_at"] {
+        for member in [
+            "alert_id", "event", "severity", "status", "alert_key", "scope", "summary", "departments", "first_at", "last_at",
+            "acked_by", "acked_at",
+        ] {
             #expect(alert[member] != nil, "alerts.list lacks \(member)")
         }
         #expect(alert["departments"] == ["police", "education", "town:dongcheng"])
@@ -77,7 +88,8 @@ import Testing
         try root.write("access.json", NotifyFixture.accessFile)
         try root.write(
             "notify.json",
-            #"{"listen": {"port": 0}, "tls": {"ca": "ca.pem", "certificate": "n.pem", "key": "n.key"}, "routes_file": "routes.json", "database": "n.sqlite"}"#)
+            #"{"listen": {"port": 0}, "tls": {"ca": "ca.pem", "certificate": "n.pem", "key": "n.key"}, "routes_file": "routes.json", "database": "n.sqlite"}"#
+        )
         let cases: [(String, String)] = [
             (
                 """
@@ -124,7 +136,9 @@ import Testing
 
     @Test func theDefaultRoutesFileLoads() throws {
         // deploy/routes.json is what the demo runs: it must start.
-        let routes = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../deploy/routes.json").standardized.path
+        let routes = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "../../deploy/routes.json"
+        ).standardized.path
         let root = try TestDirectory("notify-default-routes")
         defer { root.remove() }
         let pki = try TestPKI(in: root)
@@ -136,7 +150,8 @@ import Testing
             {"listen": {"port": 0}, "tls": {"ca": "certs/ca.pem", "certificate": "certs/dudao-notify.pem", "key": "certs/dudao-notify.key"},
              "routes_file": "\(routes)", "database": "n.sqlite"}
             """)
-        let process = try ServiceProcess(executable: "dudao-notify", arguments: ["--config", root.file("notify.json")], logTo: root.file("n.log"))
+        let process = try ServiceProcess(
+            executable: "dudao-notify", arguments: ["--config", root.file("notify.json")], logTo: root.file("n.log"))
         #expect(process.port > 0)
         process.stop()
     }
@@ -158,7 +173,8 @@ import Testing
         #expect(list.status == 0, "\(list.error)")
         #expect(list.output.contains("学前教育财政投入占比 4.1%"))
         #expect(list.output.contains("finance,education"))
-        let alertID = try #require(list.output.split(separator: "\n").dropFirst().first?.split(separator: "\t").first.map(String.init))
+        let alertID = try #require(
+            list.output.split(separator: "\n").dropFirst().first?.split(separator: "\t").first.map(String.init))
         let ack = try runTool("dudao", ["alerts", "ack", alertID, "--by", "财政局 李科长"] + cli)
         #expect(ack.status == 0, "\(ack.error)")
         #expect(ack.output.contains("acknowledged \(alertID) by 财政局 李科长"))
@@ -178,7 +194,11 @@ import Testing
         #expect(await receiver.wait { requests in requests.contains { $0.path == "/finance" && $0.status == 200 } })
 
         let silence = try runTool(
-            "dudao", ["alerts", "silence", "add", "--match", "town=dongcheng", "--match", "event=safety.*", "--for", "2h", "--comment", "设备检修"] + cli)
+            "dudao",
+            [
+                "alerts", "silence", "add", "--match", "town=dongcheng", "--match", "event=safety.*", "--for", "2h", "--comment",
+                "设备检修",
+            ] + cli)
         #expect(silence.status == 0, "\(silence.error)")
         let silenceID = try #require(silence.output.split(separator: " ").dropFirst().first.map(String.init))
         let silences = try runTool("dudao", ["alerts", "silence", "list"] + cli)

@@ -120,6 +120,10 @@ import Testing
 
         // Restart 20 s later: dev-b stays offline without a second event; dev-a (last seen
         // at t0+100 s) gets a full offline_after from the restart instead of going offline at t0+280 s.
+        // (The service flushes last_seen every last_seen_flush_seconds and on SIGTERM; after a
+        // kill -9 the flushed value can be up to that much older, which only changes the
+        // "last heartbeat" an offline event reports, never whether or when it is raised.)
+        try await engine!.flushLastSeen()
         engine = nil
         clock.advance(millis: 20_000)
         let restartedAt = clock.now().millis

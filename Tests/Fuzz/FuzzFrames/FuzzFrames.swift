@@ -10,8 +10,8 @@ import NIOEmbedded
 /// payload through ``EnvelopeChecks/check(_:)`` (envelope, JSON round trip, feed validation).
 ///
 /// Input: byte 0 chooses the frame limit (low 3 bits, from ``FrameStream/limits``) and how the
-/// stream is cut into reads (high 5 bits: 0 = one read, n = reads of 1 to n bytes); the rest is
-/// the stream. The decoder's output is compared with an independent reading of the stream
+/// stream is cut into reads (high 5 bits: 0 = one read, n = reads of 1 to n² bytes, so 1 = byte by
+/// byte); the rest is the stream. The decoder's output is compared with an independent reading of the stream
 /// (``FrameStream/expected``): the same payloads in order, the same refusal, each delivered as
 /// soon as its last byte (or, for a refusal, its length) has arrived, and nothing after a refusal.
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -47,7 +47,7 @@ struct FrameStream {
         let options = input[0]
         stream = Array(input)[1...]
         limit = Self.limits[Int(options & 7)]
-        maxRead = Int(options >> 3)
+        maxRead = Int(options >> 3) * Int(options >> 3)
         seed = UInt32(options) &* 2_654_435_761
     }
 

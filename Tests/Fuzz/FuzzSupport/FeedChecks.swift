@@ -74,9 +74,12 @@ public enum FeedChecks {
             fuzzCheck(error.path == "type", "unknown_type at \(error.path ?? "nil"), not at type")
         case .invalidField:
             guard let path = error.path else { fuzzFail("invalid_field without a path: \(error.message)") }
-            fuzzCheck(path == "body" || path.hasPrefix("body."), "invalid_field outside the body: \(path)")
+            // Byte-wise: `String.hasPrefix` compares characters, and a member name that starts with a
+            // combining mark merges with the "." before it ("body." + "\u{615}d").
             fuzzCheck(
-                error.message.hasPrefix(path + " "),
+                path == "body" || path.utf8.starts(with: "body.".utf8), "invalid_field outside the body: \(path)")
+            fuzzCheck(
+                error.message.utf8.starts(with: (path + " ").utf8),
                 "the message does not start with its path \(path): \(error.message.debugDescription)")
         default:
             fuzzFail("validation answered \(error.code.rawValue): \(error)")

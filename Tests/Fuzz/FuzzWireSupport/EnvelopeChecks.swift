@@ -50,7 +50,7 @@ public enum EnvelopeChecks {
             FeedChecks.check(type: type, body: body)
         }
         checkReply(Reply.ack(id: envelope.id, status: "accepted", extra: ["seq": 1]))
-        checkReply(Reply.result(id: envelope.id, body: .object(envelope.body ?? [:])))
+        checkReply(Reply.result(id: envelope.id, body: ["kind": .string(envelope.kind), "type": envelope.type.map { .string($0) } ?? .null]))
     }
 
     static func checkRejected(_ rejection: Envelope.Rejection, _ value: JSONValue) {
