@@ -175,7 +175,9 @@ let package = Package(
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOSSL", package: "swift-nio-ssl"),
                            .product(name: "NIOPosix", package: "swift-nio"),
-                           .product(name: "NIOEmbedded", package: "swift-nio")],
+                           .product(name: "NIOEmbedded", package: "swift-nio"),
+                           .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                           .product(name: "Logging", package: "swift-log")],
             path: "Tests/DudaoTests", swiftSettings: strict),
     ]
 )

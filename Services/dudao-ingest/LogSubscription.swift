@@ -72,6 +72,9 @@ final class LogSubscription {
     private func pump() {
         guard !closed, !reading, credit > 0, next <= head else { return }
         reading = true
+        // Rows up to this head were committed before the read starts, so the read sees them;
+        // rows committed while it runs may or may not be in it (the head moves meanwhile).
+        let readHead = head
         let after = next - 1
         let limit = min(credit, Self.readChunk)
         let store = self.store
@@ -83,7 +86,7 @@ final class LogSubscription {
             subscription.reading = false
             switch result {
             case .success(let entries):
-                subscription.send(entries, readUpTo: after, limit: limit)
+                subscription.send(entries, limit: limit, readHead: readHead)
             case .failure(let error):
                 subscription.logger.error("reading the log failed", metadata: ["error": "\(error)"])
                 subscription.channel.close(promise: nil)
@@ -91,7 +94,7 @@ final class LogSubscription {
         }
     }
 
-    private func send(_ entries: [LogEntry], readUpTo after: Int64, limit: Int) {
+    private func send(_ entries: [LogEntry], limit: Int, readHead: Int64) {
         guard !closed else { return }
         for entry in entries {
             next = entry.seq + 1
@@ -100,8 +103,10 @@ final class LogSubscription {
             credit -= 1
         }
         if entries.count < limit {
-            // Everything up to the head we knew of has been read (rows may have been compacted away).
-            next = max(next, head + 1)
+            // A short read saw every row committed up to `readHead`: any gap below it was
+            // compacted away. Never skip past `readHead`: rows committed during the read may
+            // have been invisible to it.
+            next = max(next, readHead + 1)
         }
         channel.flush()
         pump()

@@ -387,7 +387,7 @@ def main():
     def alarms_delivered():
         wire = system.connect("dudao-notify")
         reply = wire.request({"v": 1, "kind": "query", "id": "l", "type": "alerts.list",
-                              "body": {"status": "all", "limit": 100000}})
+                              "body": {"status": "all", "limit": 10000}})
         wire.close()
         alarm_alerts = [a for a in reply["body"]["alerts"] if a.get("event") == "safety.alarm"]
         with receiver.lock:
@@ -395,7 +395,7 @@ def main():
             return len(alarm_alerts) >= len(stored) and all(("police", a["alert_id"]) in receiver.alerts for a in alarm_alerts)
     wait_for(alarms_delivered, 120, "every alarm to reach the police webhook")
     wire = system.connect("dudao-notify")
-    listed = wire.request({"v": 1, "kind": "query", "id": "l", "type": "alerts.list", "body": {"status": "all", "limit": 100000}})
+    listed = wire.request({"v": 1, "kind": "query", "id": "l", "type": "alerts.list", "body": {"status": "all", "limit": 10000}})
     wire.close()
     alarm_alerts = {a["alert_id"] for a in listed["body"]["alerts"] if a.get("event") == "safety.alarm"}
     alerts = {"ok": 0, "lost": 0, "duplicated": 0}

@@ -53,7 +53,9 @@ public enum FeedChecks {
         let again = FeedValidator.validate(type: type, body: rewritten)
         switch (verdict, again) {
         case (.failure(let a), .failure(let b)):
-            fuzzCheck(a == b, "the same body is rejected two ways: \(a) / \(b)")
+            // Code and path, not the message: it quotes the offending value, and a value can print
+            // differently once written and read again (-0.0 is written as 0.0; equal as numbers).
+            fuzzCheck(a.code == b.code && a.path == b.path, "the same body is rejected two ways: \(a) / \(b)")
             checkRejection(a, type: type)
         case (.success(let a), .success(let b)):
             fuzzCheck(

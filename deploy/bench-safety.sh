@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Benchmarks dudao-safety (README, "dudao-safety" > Performance). Starts a private dudao-ingest and
+# dudao-safety in a temporary folder (their own certificates, databases and ports), then runs
+#   1. dudao-safety bench state  — the engine in process: heartbeats/s and resident memory, 1 000 000 devices
+#   2. dudao-safety bench e2e    — heartbeats through the running ingest into the running safety,
+#                                  alarms alongside, latency to the notify port (the bench listens there)
+# Usage: deploy/bench-safety.sh [extra options for bench e2e, e.g. --devices 200000]
+# BIN=.build/release by default (build it first: swift build -c release); PORT_BASE=17400.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${BIN:-.build/release}
+BASE=${PORT_BASE:-17400}
+DIR=$(mktemp -d /tmp/dudao-safety-bench.XXXXXX)
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$DIR"
+}
+trap cleanup EXIT
+
+"$BIN/dudao" certs init "$DIR/certs" >/dev/null
+cp deploy/access.json "$DIR/access.json"
+cat >"$DIR/ingest.json" <<JSON
+{"listen": {"host": "127.0.0.1", "port": $((BASE + 1))},
+ "tls": {"ca": "certs/ca.pem", "certificate": "certs/dudao-ingest.pem", "key": "certs/dudao-ingest.key"},
+ "access_file": "access.json", "database": "data/ingest.sqlite", "consumers": ["dudao-safety"]}
+JSON
+cat >"$DIR/safety.json" <<JSON
+{"listen": {"host": "127.0.0.1", "port": $((BASE + 3))},
+ "tls": {"ca": "certs/ca.pem", "certificate": "certs/dudao-safety.pem", "key": "certs/dudao-safety.key"},
+ "access_file": "access.json", "database": "data/safety.sqlite",
+ "ingest": {"host": "127.0.0.1", "port": $((BASE + 1))}, "notify": {"host": "127.0.0.1", "port": $((BASE + 4))}}
+JSON
+
+echo "== 1. in process (no services running)"
+"$BIN/dudao-safety" bench state --devices 1000000
+
+start() { # name
+  "$BIN/$1" --config "$DIR/${1#dudao-}.json" >"$DIR/$1.out" 2>"$DIR/$1.log" &
+  PIDS+=($!)
+  for _ in $(seq 1 200); do grep -q "listening on" "$DIR/$1.out" 2>/dev/null && return 0; sleep 0.1; done
+  echo "$1 did not start:"; cat "$DIR/$1.log"; exit 1
+}
+start dudao-ingest
+start dudao-safety
+echo
+echo "== 2. end to end: client -> dudao-ingest -> dudao-safety -> notify port (all on this machine)"
+"$BIN/dudao-safety" bench e2e --certs "$DIR/certs" --ingest-port $((BASE + 1)) --safety-port $((BASE + 3)) \
+  --notify-port $((BASE + 4)) "$@"
+echo "dudao-safety resident now: $(grep VmRSS /proc/"${PIDS[1]}"/status | awk '{print $2/1024 " MB"}')"
