@@ -38,6 +38,9 @@ start() { # name config
 }
 echo "== services"
 start dudao-ingest deploy/ingest.json
+start dudao-notify deploy/notify.json
+start dudao-indicators deploy/indicators.json
+start dudao-safety deploy/safety.json
 
 export DUDAO_CERTS="$RUN/certs"
 echo "== sending the sample city (deploy/sample/data, synthetic)"
@@ -49,6 +52,27 @@ echo "== a town office may only send for its own town"
 $BIN/dudao send --identity town-dongcheng deploy/sample/data/04-preschool-census.jsonl 2>/dev/null | grep -m 2 forbidden || true
 echo "== ingest status"
 $BIN/dudao status
+echo "== waiting for the indicators and safety services to consume the log"
+for _ in $(seq 1 100); do
+  $BIN/dudao status | python3 -c 'import json,sys; s=json.load(sys.stdin); c=s["consumers"]; sys.exit(0 if all(c.get(n,0)>=s["head"] for n in ("dudao-indicators","dudao-safety")) else 1)' && break
+  sleep 0.3
+done
+YEAR=2025
+MONTH=$(date +%-m)
+echo "== the monthly report, city level ($YEAR, markdown; --format html gives charts)"
+$BIN/dudao report --year $YEAR --month "$MONTH" --format md | sed -n '1,45p'
+$BIN/dudao report --year $YEAR --month "$MONTH" --format html --out "$RUN/report-$YEAR-$MONTH.html" >/dev/null
+echo "   (HTML report: $RUN/report-$YEAR-$MONTH.html)"
+echo "== safety systems (dudao safety)"
+$BIN/dudao safety --limit 5
+echo "== a one-key alarm is pressed at 东成镇中心幼儿园's gate"
+printf '{"device_id":"alarm-kg-dongcheng-01-1","institution_id":"kg-dongcheng-01","at":"%s","note":"demo"}\n' \
+  "$(date -u +%Y-%m-%dT%H:%M:%SZ)" > "$RUN/alarm.jsonl"
+$BIN/dudao send --identity alarm-platform --type safety.alarm "$RUN/alarm.jsonl" | tail -n 1
+sleep 2
+echo "== alerts (dudao alerts list)"
+$BIN/dudao alerts list | head -n 12
+echo "   alert messages delivered as files: $(ls "$RUN"/alerts/ 2>/dev/null | tr '\n' ' ')"
 echo
 echo "Services are running (logs in $RUN/logs). Try: $BIN/dudao tail --to-head | head -3"
 echo "Stop them with: deploy/demo.sh stop"

@@ -1,5 +1,6 @@
 import DudaoService
 import DudaoWire
+import NIOCore
 
 /// `dudao-ingest`'s settings (deploy/ingest.json; environment overrides `DUDAO_INGEST_*`).
 struct IngestConfig: Sendable {
@@ -16,7 +17,9 @@ struct IngestConfig: Sendable {
             host: try file.string("listen.host", default: "127.0.0.1"),
             port: try file.int("listen.port", default: 7401, range: 0...65535),
             maxFrameBytes: try file.int("max_frame_bytes", default: 1_048_576, range: 64...(64 * 1_048_576)),
-            maxInFlight: try file.int("max_in_flight", default: 256, range: 1...100_000))
+            maxInFlight: try file.int("max_in_flight", default: 256, range: 1...100_000),
+            idleTimeout: try file.timeout("idle_timeout_seconds", default: 300),
+            frameTimeout: try file.timeout("frame_timeout_seconds", default: 30) ?? .seconds(30))
         tls = TLSFiles(
             caPath: try file.filePath("tls.ca"),
             certificatePath: try file.filePath("tls.certificate"),

@@ -54,6 +54,8 @@ final class IngestSession: FrameSession {
         }
     }
 
+    var keepsConnectionOpen: Bool { subscription != nil }
+
     func connectionClosed() {
         subscription?.close()
         subscription = nil

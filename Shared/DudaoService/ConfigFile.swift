@@ -1,5 +1,6 @@
 import DudaoCore
 import Foundation
+import NIOCore
 
 /// A service's configuration: one JSON file, with environment overrides.
 ///
@@ -141,4 +142,12 @@ public struct ConfigFile: Sendable {
 public struct ConfigError: Error, Sendable, CustomStringConvertible {
     public var description: String
     public init(_ description: String) { self.description = description }
+}
+
+extension ConfigFile {
+    /// A timeout in seconds (fractions allowed); `0` or a negative number means none (`nil`).
+    public func timeout(_ dotted: String, default fallback: Double) throws(ConfigError) -> TimeAmount? {
+        let seconds = try double(dotted, default: fallback)
+        return seconds > 0 ? .nanoseconds(Int64(seconds * 1e9)) : nil
+    }
 }

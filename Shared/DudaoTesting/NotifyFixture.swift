@@ -30,7 +30,7 @@ public final class NotifyFixture: @unchecked Sendable {
              "tls": {"ca": "certs/ca.pem", "certificate": "certs/dudao-notify.pem", "key": "certs/dudao-notify.key"},
              "access_file": "access.json", "routes_file": "routes.json", "database": "data/notify.sqlite",
              "tick_seconds": 0.05,
-             "delivery": {"concurrency": 16, "max_attempts": 6, "backoff_initial_seconds": 0.05, "backoff_max_seconds": 0.4, "jitter": 0.1}}
+             "delivery": {"concurrency": 16, "max_attempts": 40, "backoff_initial_seconds": 0.05, "backoff_max_seconds": 0.4, "jitter": 0.1}}
             """)
         configPath = root.file("notify.json")
         self.environment = environment
@@ -94,7 +94,7 @@ public final class NotifyFixture: @unchecked Sendable {
 
     /// Polls `notify.status` until `condition` holds or `seconds` pass; returns the last status body.
     @discardableResult
-    public func waitForStatus(seconds: Double = 10, _ condition: (JSONValue) -> Bool) async throws -> JSONValue {
+    public func waitForStatus(seconds: Double = 30, _ condition: (JSONValue) -> Bool) async throws -> JSONValue {
         let deadline = Date().addingTimeInterval(seconds)
         var body: JSONValue = [:]
         while Date() < deadline {

@@ -2,6 +2,7 @@ import DudaoCore
 import Logging
 import NIOCore
 import NIOSSL
+import NIOTLS
 
 /// Turns decoded frames into session calls and writes exactly one reply per frame, in arrival
 /// order, with a bounded number of frames in flight.
@@ -22,6 +23,10 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     private let factory: any FrameSessionFactory
     private let maxInFlight: Int
+    private let timeouts: ConnectionTimeouts
+    private let activity: ConnectionActivity
+    private var watchdog: RepeatedTask?
+    private var handshakeDone = false
     private let logger: Logger
     private var session: (any FrameSession)?
     private var context: ChannelHandlerContext?
@@ -31,18 +36,62 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private var readHeldBack = false
     private var closing = false
 
-    init(factory: any FrameSessionFactory, maxInFlight: Int, logger: Logger) {
+    init(factory: any FrameSessionFactory, maxInFlight: Int, timeouts: ConnectionTimeouts, activity: ConnectionActivity, logger: Logger) {
         self.factory = factory
         self.maxInFlight = maxInFlight
+        self.timeouts = timeouts
+        self.activity = activity
         self.logger = logger
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        let shortest = min(timeouts.frame, timeouts.idle ?? timeouts.frame)
+        let period = max(TimeAmount.milliseconds(100), TimeAmount.nanoseconds(shortest.nanoseconds / 4))
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        watchdog = context.eventLoop.scheduleRepeatedTask(initialDelay: period, delay: period) { _ in
+            bound.value.checkTimeouts()
+        }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        watchdog?.cancel()
+        watchdog = nil
         self.context = nil
+    }
+
+    /// Cuts slow and idle peers: a frame (or the first frame) not complete within the frame
+    /// timeout is answered with an `error` frame and the connection closed; a connection with
+    /// nothing in flight and nothing received for the idle timeout is closed, unless its
+    /// session keeps it open (a log subscription).
+    private func checkTimeouts() {
+        guard let context, !closing else { return }
+        let now = NIODeadline.now()
+        if let since = activity.partialSince, now - since > timeouts.frame {
+            logger.info("cutting a slow peer", metadata: ["peer": "\(context.remoteAddress.map { "\($0)" } ?? "?")"])
+            closing = true
+            guard handshakeDone else {
+                // Not one frame yet (perhaps not even a finished TLS handshake, which would hold
+                // back an error frame forever): just close.
+                context.close(promise: nil)
+                return
+            }
+            let seconds = timeouts.frame.nanoseconds / 1_000_000_000
+            let error = WireError(.invalidFrame, "no complete frame within \(seconds) s (frame_timeout); closing")
+            slots.append(.ready(ByteBuffer(json: Reply.error(error)), closeAfter: true))
+            flushReady()
+            return
+        }
+        if let idle = timeouts.idle, slots.isEmpty, session?.keepsConnectionOpen != true, now - activity.lastByte > idle {
+            logger.debug("closing an idle connection")
+            closing = true
+            context.close(promise: nil)
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let tls = event as? TLSUserEvent, case .handshakeCompleted = tls { handshakeDone = true }
+        context.fireUserInboundEventTriggered(event)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -59,6 +108,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
             slots.append(.ready(ByteBuffer(json: Reply.error(error)), closeAfter: true))
             flushReady()
         case .payload(let payload):
+            activity.partialSince = nil
             switch Envelope.parse(payload) {
             case .failure(let rejection):
                 slots.append(.ready(ByteBuffer(json: Reply.nack(id: rejection.id, error: rejection.error)), closeAfter: false))

@@ -12,12 +12,23 @@ public struct FrameServerConfiguration: Sendable {
     public var maxFrameBytes: Int
     /// Frames of one connection awaiting their replies before the server stops reading it.
     public var maxInFlight: Int
+    /// A connection with nothing in flight that sends nothing for this long is closed (a log
+    /// subscription is exempt: it waits for records). `nil`: never.
+    public var idleTimeout: TimeAmount?
+    /// A frame must arrive whole within this time of its first byte, and the first frame within
+    /// this time of the connection (slow-loris and stalled handshakes are cut).
+    public var frameTimeout: TimeAmount
 
-    public init(host: String = "127.0.0.1", port: Int, maxFrameBytes: Int = 1_048_576, maxInFlight: Int = 256) {
+    public init(
+        host: String = "127.0.0.1", port: Int, maxFrameBytes: Int = 1_048_576, maxInFlight: Int = 256,
+        idleTimeout: TimeAmount? = .seconds(300), frameTimeout: TimeAmount = .seconds(30)
+    ) {
         self.host = host
         self.port = port
         self.maxFrameBytes = maxFrameBytes
         self.maxInFlight = maxInFlight
+        self.idleTimeout = idleTimeout
+        self.frameTimeout = frameTimeout
     }
 }
 
@@ -40,6 +51,7 @@ public final class FrameServer: Sendable {
     ) async throws -> FrameServer {
         let maxFrameBytes = configuration.maxFrameBytes
         let maxInFlight = configuration.maxInFlight
+        let timeouts = ConnectionTimeouts(idle: configuration.idleTimeout, frame: configuration.frameTimeout)
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 512)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -48,10 +60,14 @@ public final class FrameServer: Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
+                    let activity = ConnectionActivity(now: .now())
                     try sync.addHandler(NIOSSLServerHandler(context: tls))
+                    try sync.addHandler(ByteActivityHandler(activity: activity))
                     try sync.addHandler(ByteToMessageHandler(FrameDecoder(maxFrameBytes: maxFrameBytes)))
                     try sync.addHandler(LengthFieldPrepender(lengthFieldBitLength: .fourBytes, lengthFieldEndianness: .big))
-                    try sync.addHandler(ConnectionHandler(factory: factory, maxInFlight: maxInFlight, logger: logger))
+                    try sync.addHandler(
+                        ConnectionHandler(
+                            factory: factory, maxInFlight: maxInFlight, timeouts: timeouts, activity: activity, logger: logger))
                 }
             }
             .bind(host: configuration.host, port: configuration.port)

@@ -13,6 +13,14 @@ public protocol FrameSession: AnyObject {
 
     /// The connection has closed; release what the session holds.
     func connectionClosed()
+
+    /// Whether a quiet connection must stay open (a log subscription waiting for records);
+    /// otherwise the server's idle timeout closes it.
+    var keepsConnectionOpen: Bool { get }
+}
+
+extension FrameSession {
+    public var keepsConnectionOpen: Bool { false }
 }
 
 /// Makes a session per connection. Shared across event loops, so it must be `Sendable`.

@@ -9,7 +9,7 @@ import Testing
 @Suite(.serialized) struct NotifyCrashTests {
     @Test func killNineWhileDeliveringABacklog() async throws {
         let receiver = try await NotifyHTTPReceiver.start()
-        receiver.delay(millis: 15)
+        receiver.delay(millis: 80)
         let notify = try NotifyFixture(routes: NotifyFixture.routes(receiver: receiver.url, groupBy: ["alert_key"]))
         defer { notify.stop() }
         let total = 400
@@ -23,8 +23,8 @@ import Testing
         #expect(replies.allSatisfy { $0["status"] == "accepted" }, "every event acknowledged: stored with its queue entries")
         // One delivery per alert (education only). Kill once a good part has arrived.
         #expect(await receiver.wait(seconds: 30) { $0.count >= total / 3 })
-        try notify.killAndRestart()
         let deliveredBeforeKill = Set(receiver.delivered.compactMap { $0.header("X-Dudao-Delivery") })
+        try notify.killAndRestart()
         #expect(deliveredBeforeKill.count < total, "the kill came too late to test anything")
 
         let status = try await notify.waitForStatus(seconds: 60) { $0["deliveries_pending"] == 0 }

@@ -1,0 +1,289 @@
+import DudaoCore
+import DudaoTesting
+import Foundation
+import Logging
+import PropertyBased
+import Testing
+
+@testable import dudao_notify
+
+/// Property: the delivery queue never sends a delivery again after its receiver answered 2xx,
+/// except the deliveries in flight at a crash (the at-least-once window the README documents),
+/// and every alert is delivered.
+///
+/// The real `DeliveryDispatcher` with its `ChannelSenders` (webhooks over HTTP to a
+/// `NotifyHTTPReceiver` on loopback), `NotifyWriter` and `AlertEngine` on a SQLite file, the
+/// retry timers on a manual clock. A random sequence of phases: the receiver answers 2xx, fails
+/// some or all requests with 5xx, or times out (answers after the channel's timeout); the
+/// engine restarts gracefully, or crashes — the writer and dispatcher stop at once, whatever is
+/// in flight (the receiver answers those 2xx slowly, so there is something in flight), and a
+/// new engine opens the same file; more alerts arrive. Each phase runs until nothing due is left
+/// (every attempt's outcome committed). Then the receiver is healthy until the queue is empty.
+///
+/// - within one run of the engine, a delivery is answered 2xx at most once;
+/// - a delivery answered 2xx in a run that crashed is answered 2xx again later only if that
+///   run's crash left it pending (its outcome not committed), and at most `concurrency` such
+///   deliveries per crash;
+/// - at the end every delivery is `delivered` (none dead) and every alert reached every
+///   department it is routed to with a 2xx.
+@Suite(.serialized) struct PropertyNotifyDeliveryTests {
+    static let iterations = 10
+    static let concurrency = 4
+    static let timeoutSeconds = 0.3
+    static let departments = ["education", "police"]
+
+    struct Phase: Sendable, CustomStringConvertible {
+        /// 0 2xx, 1 the next `param` requests 5xx, 2 all 5xx, 3 timeouts, 4 crash with `param`
+        /// requests in flight, 5 graceful restart, 6 `param` + 1 more alerts.
+        var kind: Int
+        var param: Int
+
+        var description: String {
+            switch kind {
+            case 0: "2xx"
+            case 1: "5xx×\(param)"
+            case 2: "5xx"
+            case 3: "timeout"
+            case 4: "crash(\(param) in flight)"
+            case 5: "restart"
+            default: "+\(param + 1) alerts"
+            }
+        }
+    }
+
+    struct Scenario: Sendable, CustomTestStringConvertible {
+        var alerts: Int
+        var phases: [Phase]
+        var testDescription: String { "\(alerts) alerts, then \(phases)" }
+    }
+
+    static var scenarios: Generator<Scenario, some Sequence & SendableMetatype> {
+        let phase = zip(Gen.int(in: 0...6), Gen.int(in: 0...4)).map { Phase(kind: $0.0, param: $0.1) }
+        return zip(Gen.int(in: 1...4), phase.array(of: 1...7)).map { Scenario(alerts: $0.0, phases: $0.1) }
+    }
+
+    static func routes(_ receiver: String) -> String {
+        func webhook(_ path: String) -> String {
+            #"{"channels": [{"type": "webhook", "url": "\#(receiver)/\#(path)", "timeout_seconds": \#(timeoutSeconds)}]}"#
+        }
+        return """
+            {"defaults": {"group_by": ["alert_key"], "group_wait_seconds": 0, "group_interval_seconds": 1, "repeat_interval_seconds": 86400},
+             "routes": [{"match": {}, "to": ["education", "police"]}],
+             "departments": {"education": \(webhook("education")), "police": \(webhook("police"))}}
+            """
+    }
+
+    /// One life of the service: writer, dispatcher and their SQLite file.
+    final class Process: Sendable {
+        let engine: AlertEngine
+        let writer: NotifyWriter
+        let channels: ChannelSenders
+        let dispatcher: DeliveryDispatcher
+        let doorbell: Doorbell
+        let running: Task<Void, Never>?
+
+        /// - Parameter dispatching: whether the dispatcher runs (`false`: only look at the file).
+        init(path: String, routes: Routes, clock: ManualClock, logger: Logger, dispatching: Bool = true) throws {
+            let pool = try NotifySchema.open(path: path)
+            engine = AlertEngine(
+                routes: routes, retry: RetryPolicy(maxAttempts: 1000, initialSeconds: 1, maxSeconds: 4, jitter: 0.2),
+                dedupeWindowMillis: 7 * 86_400_000, historyMillis: 90 * 86_400_000, displayOffsetMinutes: 480)
+            let doorbell = Doorbell()
+            self.doorbell = doorbell
+            writer = NotifyWriter(pool: pool, engine: engine, clock: clock, maxBatch: 100, logger: logger, onDeliveries: { doorbell.ring() })
+            writer.start()
+            channels = try ChannelSenders(routes: routes, concurrency: PropertyNotifyDeliveryTests.concurrency, time: LocalTime(offsetMinutes: 480))
+            dispatcher = DeliveryDispatcher(
+                pool: pool, writer: writer, engine: engine, channels: channels, clock: clock,
+                concurrency: PropertyNotifyDeliveryTests.concurrency, doorbell: doorbell, logger: logger)
+            let dispatcher = self.dispatcher
+            running = dispatching ? Task { await dispatcher.run() } : nil
+        }
+
+        /// Like `kill -9` for what is durable: the writer stops at once (outcomes of deliveries
+        /// still in flight are never committed), the dispatcher takes nothing more.
+        func crash() async {
+            dispatcher.stop()
+            writer.stop()
+            await running?.value
+            await channels.shutdown()
+        }
+
+        /// SIGTERM: deliveries in flight finish and their outcomes commit, then the writer stops.
+        func stop() async {
+            dispatcher.stop()
+            await running?.value
+            writer.stop()
+            await channels.shutdown()
+        }
+
+        /// `delivery_id` → status, as committed.
+        func statuses() async throws -> [String: String] {
+            let rows = try await writer.perform { db, _, _ in
+                .array(try db.strings("SELECT delivery_id || ' ' || status FROM deliveries").map(JSONValue.string))
+            }
+            var result: [String: String] = [:]
+            for row in rows?.arrayValue ?? [] {
+                let parts = (row.stringValue ?? "").split(separator: " ")
+                result[String(parts[0])] = String(parts[1])
+            }
+            return result
+        }
+
+        /// Deliveries due now (pending, with no committed outcome of their latest attempt).
+        func dueCount() async throws -> Int {
+            try await writer.perform { db, now, _ in .int(Int64(try DueDelivery.fetch(db, now: now, limit: 10_000).count)) }?.intValue
+                .map(Int.init) ?? -1
+        }
+
+        func send(alert n: Int) async throws {
+            let frame = NotifyFixture.event("e\(n)", key: "device:d\(n)", device: "d\(n)", summary: "设备 d\(n) 离线")
+            let event = try AlertEvent.parse(id: "e\(n)", type: frame["type"]!.stringValue!, body: frame["body"]!.objectValue!).get()
+            let engine = self.engine
+            let reply = try await writer.perform { db, now, effects in
+                .string(try engine.apply(event, sender: "dudao-safety", db: db, now: now, effects: &effects) == .accepted ? "accepted" : "duplicate")
+            }
+            #expect(reply == "accepted")
+        }
+    }
+
+    @Test func aDeliveryAnswered2xxIsNotSentAgainExceptInFlightAtACrash() async throws {
+        var quiet = Logger(label: "property-notify")
+        quiet.logLevel = .critical
+        let logger = quiet
+        await propertyCheck(count: Self.iterations, input: Self.scenarios) { scenario in
+            try await Self.run(scenario, logger: logger)
+        }
+    }
+
+    static func run(_ scenario: Scenario, logger: Logger) async throws {
+        let directory = try TestDirectory("property-notify")
+        defer { directory.remove() }
+        let receiver = try await NotifyHTTPReceiver.start()
+        let routes = try RoutesFile.parse(Array(Self.routes(receiver.url).utf8), name: "routes.json", directory: directory.path)
+        let clock = ManualClock()
+        let path = directory.file("notify.sqlite")
+        var process = try Process(path: path, routes: routes, clock: clock, logger: logger)
+        var alerts = 0
+        for _ in 0..<scenario.alerts {
+            try await process.send(alert: alerts)
+            alerts += 1
+        }
+        // Requests [epochStarts[i], epochStarts[i + 1]) were sent by run i of the engine.
+        var epochStarts = [0]
+        /// Per crashed run: the deliveries its crash left pending.
+        var pendingAfterCrash: [Int: Set<String>] = [:]
+        var history: [String] = []
+
+        /// Lets the dispatcher work until every due delivery has a committed outcome.
+        func settle(_ what: String, until stop: (() -> Bool)? = nil) async throws {
+            clock.advance(seconds: 10)  // every retry is due (backoff at most 4 s + 20 %)
+            process.doorbell.ring()
+            let deadline = Date().addingTimeInterval(20)
+            while Date() < deadline {
+                if let stop, stop() { return }
+                if try await process.dueCount() == 0 { return }
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            Issue.record("\(what): deliveries still due after 20 s; \(history)")
+        }
+
+        func restart(crash: Bool) async throws {
+            if crash { await process.crash() } else { await process.stop() }
+            epochStarts.append(receiver.requests.count)
+            if crash {
+                // What the crash left pending, read before anything could be sent again.
+                let look = try Process(path: path, routes: routes, clock: clock, logger: logger, dispatching: false)
+                let statuses = try await look.statuses()
+                await look.stop()
+                pendingAfterCrash[epochStarts.count - 2] = Set(statuses.filter { $0.value != "delivered" }.keys)
+            }
+            process = try Process(path: path, routes: routes, clock: clock, logger: logger)
+        }
+
+        func behave(fail: Int = 0, failAll: Bool = false, delayMillis: Int64 = 0) {
+            receiver.failAlways(failAll, status: 503)
+            receiver.failNext(fail, status: 500)
+            receiver.delay(millis: delayMillis)
+        }
+
+        for phase in scenario.phases {
+            history.append(phase.description)
+            switch phase.kind {
+            case 0:
+                behave()
+                try await settle("2xx")
+            case 1:
+                behave(fail: phase.param)
+                try await settle("5xx×\(phase.param)")
+            case 2:
+                behave(failAll: true)
+                try await settle("5xx")
+            case 3:
+                // Answered (5xx) only after the client gave up: a timeout either way.
+                behave(failAll: true, delayMillis: Int64(timeoutSeconds * 1000) + 200)
+                try await settle("timeout")
+            case 4:
+                behave(delayMillis: 40)
+                let before = receiver.requests.count
+                try await settle("crash", until: { receiver.requests.count >= before + phase.param })
+                try await restart(crash: true)
+            case 5:
+                try await restart(crash: false)
+            default:
+                for _ in 0...phase.param {
+                    try await process.send(alert: alerts)
+                    alerts += 1
+                }
+            }
+        }
+        // Healthy until everything is delivered.
+        history.append("heal")
+        behave()
+        try await settle("heal")
+        let final = try await process.statuses()
+        await process.stop()
+        epochStarts.append(receiver.requests.count)
+        let requests = receiver.requests
+        await receiver.stop()
+
+        #expect(final.count == alerts * departments.count, "one delivery per alert and department: \(final.count) for \(alerts) alerts")
+        let notDelivered = final.filter { $0.value != "delivered" }
+        #expect(notDelivered.isEmpty, "not delivered at the end: \(notDelivered); \(history)")
+
+        // The 2xx answers per delivery, with the run of the engine that sent each.
+        var acks: [String: [Int]] = [:]
+        for (index, request) in requests.enumerated() where (200..<300).contains(request.status) {
+            let epoch = (epochStarts.lastIndex { $0 <= index } ?? 0)
+            acks[request.header("X-Dudao-Delivery") ?? "?", default: []].append(epoch)
+        }
+        for (delivery, status) in final where status == "delivered" {
+            #expect(acks[delivery] != nil, "\(delivery) is delivered but no request of it was answered 2xx")
+        }
+        var repeatedPerCrash: [Int: Int] = [:]
+        for (delivery, epochs) in acks.sorted(by: { $0.key < $1.key }) {
+            for (a, b) in zip(epochs, epochs.dropFirst()) {
+                if a == b {
+                    Issue.record("\(delivery) was answered 2xx twice in one run of the engine (run \(a)); \(history)")
+                } else if pendingAfterCrash[a]?.contains(delivery) != true {
+                    let why = pendingAfterCrash[a] == nil ? "ended gracefully" : "had committed it"
+                    Issue.record("\(delivery) was answered 2xx in run \(a) and sent again in run \(b), but run \(a) \(why); \(history)")
+                } else {
+                    repeatedPerCrash[a, default: 0] += 1
+                }
+            }
+        }
+        for (run, count) in repeatedPerCrash {
+            #expect(count <= concurrency, "run \(run): \(count) deliveries repeated after its crash, more than were in flight")
+        }
+        // Every alert reached every department with a 2xx.
+        for department in departments {
+            var told: Set<String> = []
+            for request in requests where (200..<300).contains(request.status) && request.path == "/\(department)" {
+                let payload = try JSONParser.parse(request.body)
+                for id in payload["alert_ids"]?.arrayValue ?? [] { told.insert(id.stringValue ?? "") }
+            }
+            #expect(told.count == alerts, "\(department) was told of \(told.count) of \(alerts) alerts")
+        }
+    }
+}
