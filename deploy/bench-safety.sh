@@ -5,7 +5,8 @@
 #   2. dudao-safety bench e2e    — heartbeats through the running ingest into the running safety,
 #                                  alarms alongside, latency to the notify port (the bench listens there)
 # Usage: deploy/bench-safety.sh [extra options for bench e2e, e.g. --devices 200000]
-# BIN=.build/release by default (build it first: swift build -c release); PORT_BASE=17400.
+# BIN=.build/release by default (build it first: swift build -c release); PORT_BASE=17400;
+# SKIP_STATE=1 skips step 1; KEEP=1 leaves the services running and the folder in place.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-.build/release}
@@ -13,6 +14,7 @@ BASE=${PORT_BASE:-17400}
 DIR=$(mktemp -d /tmp/dudao-safety-bench.XXXXXX)
 PIDS=()
 cleanup() {
+  if [ -n "${KEEP:-}" ]; then echo "kept $DIR; services: ${PIDS[*]}"; return; fi
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf "$DIR"
@@ -34,7 +36,7 @@ cat >"$DIR/safety.json" <<JSON
 JSON
 
 echo "== 1. in process (no services running)"
-"$BIN/dudao-safety" bench state --devices 1000000
+[ -n "${SKIP_STATE:-}" ] || "$BIN/dudao-safety" bench state --devices 1000000
 
 start() { # name
   "$BIN/$1" --config "$DIR/${1#dudao-}.json" >"$DIR/$1.out" 2>"$DIR/$1.log" &

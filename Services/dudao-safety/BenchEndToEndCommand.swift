@@ -70,7 +70,8 @@ struct BenchEndToEndCommand: AsyncParsableCommand {
             let body = #"{"institution_id":"\#(Self.institution(i))","name":"压测幼儿园\#(i)","town_id":"bench-town-\#(i % towns)","level":"kindergarten","ownership":"public"}"#
             frames.append(Self.payload(id: "bench-\(runID)-i\(i)", type: "registry.institution", body: body))
         }
-        _ = try await Self.pipeline(setup, frames, window: 256)
+        let setupOutcome = try await Self.pipeline(setup, frames, window: 256)
+        guard setupOutcome.refused == 0 else { throw ValidationError("\(setupOutcome.refused) registry feeds were refused") }
         await setup.close()
         let registered = try await waitFor(seconds: 300) { status in (status["institutions"]?.intValue ?? 0) >= Int64(institutions) }
         guard registered else { throw ValidationError("dudao-safety did not see the institutions in time") }
@@ -115,13 +116,14 @@ struct BenchEndToEndCommand: AsyncParsableCommand {
             }
         }
         let perConnection = total / connections
-        let refused = try await withThrowingTaskGroup(of: Int.self) { group in
+        let (stale, refused) = try await withThrowingTaskGroup(of: (Int, Int).self) { group in
             for c in 0..<connections {
                 group.addTask {
                     let client = try await WireClient.connect(host: host, port: ingestPort, tls: clientTLS)
                     var payloads: [[UInt8]] = []
                     payloads.reserveCapacity(min(perConnection, 4096))
-                    var bad = 0
+                    var stale = 0
+                    var refused = 0
                     var k = c
                     var sent = 0
                     while sent < perConnection {
@@ -134,13 +136,15 @@ struct BenchEndToEndCommand: AsyncParsableCommand {
                             k += connections
                             sent += 1
                         }
-                        bad += try await Self.pipeline(client, payloads, window: window)
+                        let outcome = try await Self.pipeline(client, payloads, window: window)
+                        stale += outcome.stale
+                        refused += outcome.refused
                     }
                     await client.close()
-                    return bad
+                    return (stale, refused)
                 }
             }
-            return try await group.reduce(0, +)
+            return try await group.reduce((0, 0)) { ($0.0 + $1.0, $0.1 + $1.1) }
         }
         let sent = perConnection * connections
         let loadSeconds = BenchMath.seconds(ContinuousClock.now - started)
@@ -169,18 +173,20 @@ struct BenchEndToEndCommand: AsyncParsableCommand {
         await sink.close()
 
         print("")
-        print(String(format: "heartbeats acknowledged by the ingest: %d in %.1f s = %.0f/s (%d not accepted)", sent, loadSeconds, Double(sent) / loadSeconds, refused))
+        print(String(format: "heartbeats acknowledged by the ingest: %d in %.1f s = %.0f/s (%d of them stale, %d refused)", sent, loadSeconds, Double(sent) / loadSeconds, stale, refused))
         print(String(format: "applied by dudao-safety (end to end): %@ in %.1f s = %.0f/s", caughtUp ? "all" : "NOT all", endToEndSeconds, Double(sent) / endToEndSeconds))
         print("devices tracked by dudao-safety: \(final["devices"]?.intValue ?? 0); resident memory peak \(BenchMath.megabytes(peakRSS.withLockedValue { $0 })), now \(BenchMath.megabytes(Int(final["resident_bytes"]?.intValue ?? 0)))")
         print(String(format: "alarm ack (ingest) -> event at notify port: n=%d of %d, p50 %.1f ms, p99 %.1f ms, max %.1f ms",
                      latencies.count, sentAlarms.count, BenchMath.percentile(latencies, 0.5), BenchMath.percentile(latencies, 0.99), latencies.last ?? 0))
     }
 
-    /// Sends `payloads` keeping `window` in flight; returns how many were not accepted.
-    static func pipeline(_ client: WireClient, _ payloads: [[UInt8]], window: Int) async throws -> Int {
+    /// Sends `payloads` keeping `window` in flight; returns how many were answered `stale`
+    /// (two rounds of one device raced on two connections) and how many were refused.
+    static func pipeline(_ client: WireClient, _ payloads: [[UInt8]], window: Int) async throws -> (stale: Int, refused: Int) {
         var sent = 0
         var received = 0
-        var bad = 0
+        var stale = 0
+        var refused = 0
         while sent < min(window, payloads.count) {
             try await client.sendPayload(payloads[sent], flush: false)
             sent += 1
@@ -189,14 +195,18 @@ struct BenchEndToEndCommand: AsyncParsableCommand {
         while received < payloads.count {
             guard let reply = try await client.receive() else { throw WireClientError.closed }
             received += 1
-            if reply["kind"]?.stringValue != "ack" || reply["status"]?.stringValue != "accepted" { bad += 1 }
+            if reply["kind"]?.stringValue != "ack" {
+                refused += 1
+            } else if reply["status"]?.stringValue == "stale" {
+                stale += 1
+            }
             if sent < payloads.count {
                 try await client.sendPayload(payloads[sent], flush: false)
                 sent += 1
             }
             if !client.hasBufferedFrames { client.flush() }
         }
-        return bad
+        return (stale, refused)
     }
 
     static func payload(id: String, type: String, body: String) -> [UInt8] {

@@ -48,7 +48,7 @@ struct ServeCommand: AsyncParsableCommand {
             apply: { records in try await engine.apply(records) })
         let sender = OutboxSender(
             pool: pool, host: settings.notifyHost, port: settings.notifyPort, tls: clientTLS, logger: logger,
-            idlePoll: .milliseconds(5))
+            idlePoll: .milliseconds(20))
         let liveness = LivenessLoop(
             engine: engine, checkIntervalMillis: settings.checkIntervalMillis, flushIntervalMillis: settings.lastSeenFlushMillis,
             logger: logger)

@@ -19,6 +19,9 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
 
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.millis < rhs.millis }
 
+    /// Instants from 0000-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z.
+    public static let printable: ClosedRange<Int64> = -62_167_219_200_000...253_402_300_799_999
+
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`; `t`, `z` and a space for `T` are accepted
     /// as RFC 3339 allows. Returns `nil` for anything else, including impossible dates.
     public init?(rfc3339 text: String) {
@@ -71,7 +74,11 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         guard i == b.count else { return nil }
         let days = Timestamp.daysFromCivil(year: year, month: month, day: day)
         let seconds = Int64(days) * 86400 + Int64(hour * 3600 + minute * 60 + min(second, 59)) - Int64(offsetMinutes * 60)
-        self.millis = seconds * 1000 + Int64(millis)
+        let instant = seconds * 1000 + Int64(millis)
+        // Only instants whose UTC form has a 4-digit year (0000-9999): what is accepted must print
+        // back as RFC 3339 (an offset can push 0000-01-01 or 9999-12-31 across the edge).
+        guard Timestamp.printable.contains(instant) else { return nil }
+        self.millis = instant
     }
 
     /// `YYYY-MM-DDTHH:MM:SS.mmmZ`.
