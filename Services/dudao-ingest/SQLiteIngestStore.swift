@@ -121,7 +121,10 @@ final class SQLiteIngestStore: IngestStore {
                         var isStale = asOf < storedAsOf
                         if asOf == storedAsOf {
                             let storedSeq: Int64 = row[1]
-                            isStale = bodyText <= (try String.fetchOne(findBody, arguments: [storedSeq]) ?? "")
+                            // Bytes, not Strings: Swift compares canonically equivalent text as
+                            // equal ("é" vs "e\u{301}"), which would let arrival order decide.
+                            let storedBody = try String.fetchOne(findBody, arguments: [storedSeq]) ?? ""
+                            isStale = !storedBody.utf8.lexicographicallyPrecedes(bodyText.utf8)
                         }
                         if isStale {
                             outcomes.append(.stale)

@@ -23,7 +23,7 @@ import Testing
 /// - every (sender, id) is in the log at most once;
 /// - the current version of every key is the newest of all versions sent, whatever the order.
 @Suite struct PropertyIngestTests {
-    static let iterations = 30
+    static let iterations = 50
 
     /// One generated version: which kind of record, which key, which `as_of`, which body.
     struct Version: Sendable, CustomStringConvertible {
@@ -149,8 +149,8 @@ import Testing
         let version = zip(Gen.int(in: 0...4), Gen.int(in: 0...1), Gen.int(in: 0...3), Gen.int(in: variants))
             .map { Version(kind: $0.0, key: $0.1, asOf: $0.2, variant: $0.3) }
         return zip(
-            version.array(of: 0...24), Gen.int(in: 0...1000).array(of: 0...10), Gen.int(in: 0...1000).array(of: 0...6),
-            Gen.uint64().array(of: 2)
+            version.array(of: 0...24), Gen.int(in: 0...63).array(of: 0...10), Gen.int(in: 0...63).array(of: 0...6),
+            Gen.uint64().withoutShrink().array(of: 2)
         ).map { Scenario(versions: $0.0, duplicates: $0.1, staleResends: $0.2, seeds: $0.3) }
     }
 
@@ -163,7 +163,8 @@ import Testing
             a.asOf != b.asOf ? a.asOf < b.asOf : a.body.utf8.lexicographicallyPrecedes(b.body.utf8)
         }
         static func == (a: Stamp, b: Stamp) -> Bool { a.asOf == b.asOf && a.body.utf8.elementsEqual(b.body.utf8) }
-        var description: String { "\(Timestamp(millis: asOf)) \(body)" }
+        /// The byte count tells apart texts a terminal shows alike (`é` precomposed or not).
+        var description: String { "\(Timestamp(millis: asOf)) \(body) (\(body.utf8.count) bytes)" }
     }
 
     static func stamp(_ feed: ValidatedFeed) -> Stamp {
@@ -174,8 +175,15 @@ import Testing
         await Self.check(variants: 0...3)
     }
 
-    /// The same with names that differ only in their Unicode normalization.
-    @Test func repliesAndStateDoNotDependOnArrivalOrderWithEquivalentTexts() async throws {
+    /// The same with names that differ only in their Unicode normalization (`é` as U+00E9 or as
+    /// `e` U+0301: the same text to a Swift `String`, different bytes on the wire and in the log).
+    ///
+    /// Found a bug, now fixed: shrunk to two `registry.institution` versions of kg-0 with the same
+    /// `as_of` whose names differ only so — the one that arrived first was stored, the other
+    /// answered `stale`, because `SQLiteIngestStore.commit` broke the tie by comparing Swift
+    /// Strings, which are equal for canonically equivalent text. It compares bytes now.
+    @Test
+    func repliesAndStateDoNotDependOnArrivalOrderWithEquivalentTexts() async throws {
         await Self.check(variants: 0...5)
     }
 
@@ -253,12 +261,12 @@ import Testing
                     case .stale:
                         #expect(current[key].map { stamp <= $0 } ?? false, "\(what) under \(current[key].map(String.init(describing:)) ?? "-")")
                     case .rejected(let error):
-                        let town = request.feed.references.contains {
+                        let unregistered = request.feed.references.contains {
                             if case .town(let id, _) = $0 { return current["registry.town/" + id] == nil }
                             if case .institution(let id, _, _) = $0 { return current["registry.institution/" + id] == nil }
                             return false
                         }
-                        #expect(error.code == .unknownReference && town, "\(what)")
+                        #expect(error.code == .unknownReference && unregistered, "\(what)")
                         refused.append(batch.first { $0.sender == request.sender && $0.id == request.feedID }!)
                     }
                 }

@@ -71,6 +71,16 @@ import Testing
 
     static let t0: Int64 = 1_795_910_400_000
 
+    /// The device events among outbox frames (`safety.device_offline|fault|online`; the
+    /// institution-wide `safety.institution_offline` is not this property's concern).
+    static func deviceEvents(_ frames: some Sequence<JSONValue>) -> [Event] {
+        frames.compactMap { frame in
+            let type = frame["type"]?.stringValue ?? ""
+            guard type.hasPrefix("safety.device_") else { return nil }
+            return Event(device: frame["body"]?["device_id"]?.stringValue ?? "", kind: String(type.dropFirst("safety.device_".count)))
+        }
+    }
+
     @Test func oneOfflineEventPerSilenceAndNothingWhileHeartbeatsKeepComing() async throws {
         await propertyCheck(count: Self.iterations, input: Self.schedules) { schedule in
             try await Self.run(schedule)
@@ -104,11 +114,7 @@ import Testing
             }
             let frames = result["frames"]?.arrayValue ?? []
             defer { seen = frames.count }
-            return frames.dropFirst(seen).map { frame in
-                let type = frame["type"]?.stringValue ?? ""
-                return Event(
-                    device: frame["body"]?["device_id"]?.stringValue ?? "", kind: String(type.dropFirst("safety.device_".count)))
-            }
+            return Self.deviceEvents(frames.dropFirst(seen))
         }
 
         func silence(_ model: Model, at now: Int64) -> Int64 { now - max(model.lastReceived, restartedAt) }
@@ -198,9 +204,7 @@ import Testing
         }
         // The abstract rules over the whole run, per device.
         guard case .success(let result) = SafetyQueries.outbox(engine: engine, limit: 100_000) else { throw PropertyLivenessError.outbox }
-        let all = (result["frames"]?.arrayValue ?? []).map {
-            Event(device: $0["body"]?["device_id"]?.stringValue ?? "", kind: String(($0["type"]?.stringValue ?? "").dropFirst(14)))
-        }
+        let all = Self.deviceEvents(result["frames"]?.arrayValue ?? [])
         for device in devices {
             var firing: [String] = []
             for event in all where event.device == device {
