@@ -141,7 +141,7 @@ class System:
         for name, config in configs.items():
             json.dump(config, open(f"{work}/{name}.json", "w"))
         hook = lambda dept: {"channels": [{"type": "webhook", "url": f"http://127.0.0.1:{receiver_port}/{dept}",
-                                           "secret": "soak", "timeout_seconds": 5}]}
+                                           "secret": "soak", "timeout_seconds": 30}]}
         routes = {
             "defaults": {"group_by": ["alert_key"], "group_wait_seconds": 0, "group_interval_seconds": 0.5,
                          "repeat_interval_seconds": 86400, "send_resolved": True},
@@ -230,7 +230,7 @@ class Load:
             return feed(fid, "safety.inventory", {
                 "institution_id": kg, "alarm_devices": [f"soak-dev-{thread}-{n % 50}"], "cctv_police_linked": random.random() < 0.8,
                 "cameras": 10, "cameras_linked": 8, "closed_management": True, "guards_required": 1, "guards_full_time": 1, "as_of": at})
-        if r < 0.97:
+        if r < 0.995:
             return feed(fid, "population.cohort", {"town_id": random.choice(["soak-a", "soak-b"]), "year": 2025,
                                                    "age_3": 100 + n % 50, "age_4": 100, "age_5": 100, "as_of": at})
         with self.lock:
@@ -400,7 +400,7 @@ def main():
         with receiver.lock:
             stored = [fid for fid in load.alarms if load.acked.get(fid) in ("accepted", "duplicate")]
             return len(alarm_alerts) >= len(stored) and all(("police", a["alert_id"]) in receiver.alerts for a in alarm_alerts)
-    wait_for(alarms_delivered, 120, "every alarm to reach the police webhook")
+    wait_for(alarms_delivered, 300, "every alarm to reach the police webhook")
     wire = system.connect("dudao-notify")
     listed = wire.request({"v": 1, "kind": "query", "id": "l", "type": "alerts.list", "body": {"status": "all", "limit": 10000}})
     wire.close()
