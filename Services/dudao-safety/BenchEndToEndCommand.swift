@@ -23,8 +23,11 @@ struct BenchEndToEndCommand: AsyncParsableCommand {
     @Option(help: "Port of dudao-safety.")
     var safetyPort: Int = 7403
 
-    @Option(help: "Port to listen on as dudao-notify (dudao-safety's notify.port).")
+    @Option(help: "Port to listen on as a stand-in for dudao-notify (dudao-safety's notify.port); not with --alerts-file.")
     var notifyPort: Int = 7404
+
+    @Option(help: "A real dudao-notify's file channel receiving safety.alarm (JSON Lines): alarm latency is measured to the line appearing there.")
+    var alertsFile: String?
 
     @Option(help: "Folder made by `dudao certs init` (needs ca, the identity and dudao-notify).")
     var certs: String = "run/certs"
@@ -56,7 +59,12 @@ struct BenchEndToEndCommand: AsyncParsableCommand {
     func run() async throws {
         let total = heartbeats ?? devices * 2
         let clientTLS = try TLSFiles(directory: certs, name: identity).makeClientContext()
-        let sink = try await EventSink.start(tls: try TLSFiles(directory: certs, name: "dudao-notify").makeServerContext(), port: notifyPort)
+        // Where alarm events are seen: a real notify's file channel, or a stand-in on the notify port.
+        let tail = alertsFile.map { AlertsFileTail(path: $0) }
+        tail?.start()
+        let sink: EventSink? =
+            tail == nil
+            ? try await EventSink.start(tls: try TLSFiles(directory: certs, name: "dudao-notify").makeServerContext(), port: notifyPort) : nil
         let runID = String(UInt64(Date().timeIntervalSince1970), radix: 36)
         print("dudao-safety bench e2e: \(total) heartbeats over \(devices) devices, \(connections) connections × \(window) in flight")
 
@@ -96,7 +104,8 @@ struct BenchEndToEndCommand: AsyncParsableCommand {
                     let reply = try? await client.receive(), reply["status"]?.stringValue == "accepted"
                 else { continue }
                 let acked = ContinuousClock.now
-                acks.withLockedValue { $0[AlarmRecord.eventID(device: device, at: at.millis)] = acked }
+                // The alarm's alert key: what both the stand-in (by event id) and notify's messages carry.
+                acks.withLockedValue { $0["alarm:\(device):\(at.millis)"] = acked }
             }
             await client.close()
         }
@@ -159,24 +168,34 @@ struct BenchEndToEndCommand: AsyncParsableCommand {
         monitor.cancel()
         peakRSS.withLockedValue { $0 = max($0, Int(final["resident_bytes"]?.intValue ?? 0)) }
 
-        // Alarm latency: ack by the ingest → arrival at the notify port.
+        // Alarm latency: ack by the ingest → the event at the notify port, or the alert in notify's file.
         let sentAlarms = acks.withLockedValue { $0 }
+        func arrivals() -> [String: ContinuousClock.Instant] {
+            if let tail { return tail.arrivals }
+            var first: [String: ContinuousClock.Instant] = [:]
+            for event in sink?.received ?? [] where !event.duplicate {
+                if let key = event.body["alert_key"]?.stringValue, first[key] == nil { first[key] = event.arrived }
+            }
+            return first
+        }
         let deadline = ContinuousClock.now + .seconds(30)
-        while ContinuousClock.now < deadline, Set(sink.received.map(\.id)).intersection(sentAlarms.keys).count < sentAlarms.count {
+        while ContinuousClock.now < deadline, Set(arrivals().keys).intersection(sentAlarms.keys).count < sentAlarms.count {
             try await Task.sleep(for: .milliseconds(100))
         }
         var latencies: [Double] = []
-        for event in sink.received where !event.duplicate {
-            if let acked = sentAlarms[event.id] { latencies.append(BenchMath.seconds(event.arrived - acked) * 1000) }
+        for (key, arrived) in arrivals() {
+            if let acked = sentAlarms[key] { latencies.append(BenchMath.seconds(arrived - acked) * 1000) }
         }
         latencies.sort()
-        await sink.close()
+        tail?.stop()
+        await sink?.close()
 
         print("")
         print(String(format: "heartbeats acknowledged by the ingest: %d in %.1f s = %.0f/s (%d of them stale, %d refused)", sent, loadSeconds, Double(sent) / loadSeconds, stale, refused))
         print(String(format: "applied by dudao-safety (end to end): %@ in %.1f s = %.0f/s", caughtUp ? "all" : "NOT all", endToEndSeconds, Double(sent) / endToEndSeconds))
         print("devices tracked by dudao-safety: \(final["devices"]?.intValue ?? 0); resident memory peak \(BenchMath.megabytes(peakRSS.withLockedValue { $0 })), now \(BenchMath.megabytes(Int(final["resident_bytes"]?.intValue ?? 0)))")
-        print(String(format: "alarm ack (ingest) -> event at notify port: n=%d of %d, p50 %.1f ms, p99 %.1f ms, max %.1f ms",
+        let target = tail == nil ? "event at the notify port (stand-in)" : "alert written by dudao-notify"
+        print(String(format: "alarm ack (ingest) -> %@: n=%d of %d, p50 %.1f ms, p99 %.1f ms, max %.1f ms", target,
                      latencies.count, sentAlarms.count, BenchMath.percentile(latencies, 0.5), BenchMath.percentile(latencies, 0.99), latencies.last ?? 0))
     }
 

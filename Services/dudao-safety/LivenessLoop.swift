@@ -16,11 +16,12 @@ struct LivenessLoop: Sendable {
             do { try await Task.sleep(for: .milliseconds(checkIntervalMillis)) } catch { break }
             do {
                 let report = try await engine.check()
-                if report.wentOffline + report.cameBack + report.closedAlarms > 0 {
+                if report.wentOffline + report.cameBack + report.closedAlarms + report.institutionsDown + report.institutionsBack > 0 {
                     logger.info(
                         "liveness",
                         metadata: [
                             "offline": "\(report.wentOffline)", "online": "\(report.cameBack)", "alarms_closed": "\(report.closedAlarms)",
+                            "institutions_down": "\(report.institutionsDown)", "institutions_back": "\(report.institutionsBack)",
                         ])
                 }
             } catch {
@@ -32,7 +33,10 @@ struct LivenessLoop: Sendable {
                 await flush()
             }
         }
-        await flush()
+        // Shutting down: this task is cancelled, and GRDB refuses work from a cancelled task.
+        // The last flush runs in a task of its own so SIGTERM keeps every last_seen.
+        let final = self
+        await Task { await final.flush() }.value
     }
 
     private func flush() async {

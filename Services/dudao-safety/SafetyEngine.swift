@@ -41,6 +41,9 @@ final class SafetyEngine: Sendable {
         var wentOffline = 0
         var cameBack = 0
         var closedAlarms = 0
+        /// Institutions whose every device went offline / of which one came back.
+        var institutionsDown = 0
+        var institutionsBack = 0
     }
 
     /// Loads the state from `pool` (rebuilt from SQLite: 1 000 000 devices take a few seconds).
@@ -123,12 +126,20 @@ final class SafetyEngine: Sendable {
             if held != nil { return report }
             let liveness = self.settings.liveness
             var touched: [Int32] = []
+            var devices = [Int32](repeating: 0, count: state.institutions.count)
+            var offline = [Int32](repeating: 0, count: state.institutions.count)
             for i in 0..<state.devices.count {
                 let before = state.devices.records[i]
+                let institution = Int(before.institution)
+                devices[institution] += 1
                 // Offline with its event sent: only a heartbeat can change it.
-                if before.state == .offline, before.alerting == .offline { continue }
+                if before.state == .offline, before.alerting == .offline {
+                    offline[institution] += 1
+                    continue
+                }
                 let transition = Liveness.check(&state.devices.records[i], now: now, graceFrom: grace, settings: liveness)
                 let after = state.devices.records[i]
+                if after.state == .offline { offline[institution] += 1 }
                 if after.differsDurably(from: before) { touched.append(Int32(i)) }
                 guard let transition else { continue }
                 if transition == .wentOffline { report.wentOffline += 1 } else { report.cameBack += 1 }
@@ -139,7 +150,32 @@ final class SafetyEngine: Sendable {
                     db: db, now: now)
             }
             try SafetyStore.saveDevices(db, state: &state, touched: touched, firstNew: state.devices.count)
+            try self.checkInstitutions(&state, db: db, devices: devices, offline: offline, now: now, report: &report)
             return report
+        }
+    }
+
+    /// An institution with at least two devices, all offline, is down (one firing
+    /// `safety.institution_offline`); it is back once one of them is not offline.
+    private func checkInstitutions(
+        _ state: inout SafetyState, db: Database, devices: [Int32], offline: [Int32], now: Int64, report: inout CheckReport
+    ) throws {
+        for index in 0..<devices.count {
+            let id = state.institutions.ids[index]
+            let down = devices[index] >= 2 && offline[index] == devices[index]
+            let firing = state.institutionsDown[id] != nil
+            guard down != firing else { continue }
+            let place = state.place(ofInstitution: id)
+            let since = state.institutionsDown[id] ?? now
+            if down {
+                state.institutionsDown[id] = now
+                report.institutionsDown += 1
+            } else {
+                state.institutionsDown[id] = nil
+                report.institutionsBack += 1
+            }
+            try SafetyStore.setInstitutionDown(db, id: id, since: down ? now : nil)
+            try enqueue(SafetyEvents.institution(down: down, place: place, devices: Int(devices[index]), since: since, at: now), db: db, now: now)
         }
     }
 

@@ -63,6 +63,24 @@ enum SafetyEvents {
             deviceID: deviceID, summary: summary, details: details, at: Timestamp(millis: at))
     }
 
+    /// Every device of an institution is offline (`down`), or one is back: `safety.institution_offline`,
+    /// firing or resolved, alert key `institution:<id>` — `dudao-notify` holds back the
+    /// institution's device alerts while it fires (one page for a cut link, not one per device).
+    static func institution(down: Bool, place: SafetyState.Place, devices: Int, since: Int64, at now: Int64) -> AlertEvent {
+        let who = "\(place.townName) \(place.institutionName)"
+        return AlertEvent(
+            type: "safety.institution_offline",
+            id: down ? "safety:institution_offline:\(place.institutionID):\(since)" : "safety:institution_online:\(place.institutionID):\(now)",
+            severity: down ? "warning" : "info", alertKey: "institution:\(place.institutionID)", status: down ? "firing" : "resolved",
+            scope: "institution:\(place.institutionID)", townID: place.townID, institutionID: place.institutionID,
+            summary: down ? "\(who) 全部 \(devices) 台设备离线（整体链路中断）" : "\(who) 设备恢复上报（链路恢复）",
+            details: [
+                "institution_name": .string(place.institutionName), "town_name": .string(place.townName), "devices": .int(Int64(devices)),
+                "since": .string(Timestamp(millis: since).description),
+            ],
+            at: Timestamp(millis: down ? since : now))
+    }
+
     static func alarm(_ alarm: AlarmRecord, place: SafetyState.Place) -> AlertEvent {
         var summary = "【一键报警】\(place.townName) \(place.institutionName) 设备 \(alarm.deviceID) 于 \(ChinaTime.format(alarm.at)) 报警"
         var details: JSONObject = [

@@ -232,7 +232,8 @@ enum SafetyQueries {
             return [
                 "position": .int(state.position), "devices": .int(Int64(state.devices.count)),
                 "online": .int(Int64(counts[0])), "offline": .int(Int64(counts[1])), "fault": .int(Int64(counts[2])),
-                "open_alarms": .int(Int64(state.openAlarms.count)), "towns": .int(Int64(state.registry.towns.count)),
+                "open_alarms": .int(Int64(state.openAlarms.count)), "institutions_down": .int(Int64(state.institutionsDown.count)),
+                "towns": .int(Int64(state.registry.towns.count)),
                 "institutions": .int(Int64(state.registry.institutions.count)), "inventories": .int(Int64(state.inventories.count)),
             ]
         }

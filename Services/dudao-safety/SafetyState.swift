@@ -11,6 +11,9 @@ struct SafetyState: Sendable {
     var devices = DeviceTable()
     /// Alarms not yet closed, oldest first.
     var openAlarms: [AlarmRecord] = []
+    /// Institutions whose every device is offline (a `safety.institution_offline` is firing),
+    /// with when that began (ms).
+    var institutionsDown: [String: Int64] = [:]
     /// The last ingest log sequence number applied.
     var position: Int64 = 0
 

@@ -48,6 +48,10 @@ enum SafetyStore {
                         closed_at INTEGER) WITHOUT ROWID;
                     """)
         }
+        migrator.registerMigration("safety-v2-institution-down") { db in
+            try db.execute(
+                sql: "CREATE TABLE institution_down (institution_id TEXT PRIMARY KEY, since INTEGER NOT NULL) WITHOUT ROWID")
+        }
         return migrator
     }
 
@@ -97,6 +101,9 @@ enum SafetyStore {
             state.openAlarms.append(
                 AlarmRecord(id: row[0], deviceID: row[1], institutionID: row[2], at: row[3], receivedAt: row[4], note: row[5]))
         }
+        for row in try Row.fetchAll(db, sql: "SELECT institution_id, since FROM institution_down") {
+            state.institutionsDown[row[0]] = row[1]
+        }
         return state
     }
 
@@ -121,6 +128,15 @@ enum SafetyStore {
                 """
         ).execute(arguments: [alarm.id, alarm.deviceID, alarm.institutionID, alarm.at, alarm.receivedAt, alarm.note, closedAt])
         return db.changesCount == 1
+    }
+
+    static func setInstitutionDown(_ db: Database, id: String, since: Int64?) throws {
+        if let since {
+            try db.cachedStatement(sql: "INSERT OR REPLACE INTO institution_down (institution_id, since) VALUES (?, ?)")
+                .execute(arguments: [id, since])
+        } else {
+            try db.cachedStatement(sql: "DELETE FROM institution_down WHERE institution_id = ?").execute(arguments: [id])
+        }
     }
 
     static func closeAlarm(_ db: Database, id: String, at: Int64) throws {

@@ -58,8 +58,10 @@ struct ServeCommand: AsyncParsableCommand {
                 await server.close()
                 logger.info("stopped")
             })
+        // Shut down in reverse: the sender, then the consumer (no more records), then the
+        // liveness loop (its last flush sees every applied heartbeat), then the listener.
         try await ServiceRuntime.run(
-            [serving, LoopService { await consumer.run() }, LoopService { await liveness.run() }, LoopService { await sender.run() }],
+            [serving, LoopService { await liveness.run() }, LoopService { await consumer.run() }, LoopService { await sender.run() }],
             logger: logger)
     }
 }

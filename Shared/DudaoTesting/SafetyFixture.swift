@@ -11,6 +11,8 @@ public final class SafetyFixture: @unchecked Sendable {
     public let configPath: String
     public private(set) var process: ServiceProcess
     public private(set) var notifyPort: Int
+    /// The real `dudao-notify`, when the fixture was made with `notifyRoutes`.
+    public private(set) var notify: ServiceProcess?
     private var restarts = 0
 
     public var root: TestDirectory { ingest.root }
@@ -20,9 +22,18 @@ public final class SafetyFixture: @unchecked Sendable {
 
     /// - Parameters:
     ///   - settings: extra top-level members for safety.json (e.g. `"offline_after_seconds": 1`).
+    ///   - notifyPort: where safety sends its events (ignored with `notifyRoutes`).
     ///   - access: safety's own access file (default: the ingest's, ``TestPKI/accessFile``).
-    public init(settings: String = "", notifyPort: Int = 1, access: String? = nil) throws {
+    ///   - notifyRoutes: when given, a real `dudao-notify` with this routes file (same PKI) is
+    ///     started first and safety delivers to it.
+    public init(settings: String = "", notifyPort: Int = 1, access: String? = nil, notifyRoutes: String? = nil) throws {
         ingest = try IngestFixture()
+        var notifyPort = notifyPort
+        if let notifyRoutes {
+            let notify = try Self.startNotify(root: ingest.root, routes: notifyRoutes)
+            self.notify = notify
+            notifyPort = notify.port
+        }
         try ingest.root.write("safety-access.json", access ?? TestPKI.accessFile)
         let extra = settings.isEmpty ? "" : ",\n" + settings
         try ingest.root.write(
@@ -36,6 +47,22 @@ public final class SafetyFixture: @unchecked Sendable {
         configPath = ingest.root.file("safety.json")
         self.notifyPort = notifyPort
         process = try Self.launch(configPath: configPath, root: ingest.root, port: 0, notifyPort: notifyPort, generation: 0)
+    }
+
+    static func startNotify(root: TestDirectory, routes: String) throws -> ServiceProcess {
+        try root.write("notify-access.json", NotifyFixture.accessFile)
+        try root.write("routes.json", routes)
+        try root.write(
+            "notify.json",
+            """
+            {"listen": {"host": "127.0.0.1", "port": 0},
+             "tls": {"ca": "certs/ca.pem", "certificate": "certs/dudao-notify.pem", "key": "certs/dudao-notify.key"},
+             "access_file": "notify-access.json", "routes_file": "routes.json", "database": "data/notify.sqlite",
+             "tick_seconds": 0.05,
+             "delivery": {"concurrency": 16, "max_attempts": 6, "backoff_initial_seconds": 0.05, "backoff_max_seconds": 0.4, "jitter": 0.1}}
+            """)
+        return try ServiceProcess(
+            executable: "dudao-notify", arguments: ["--config", root.file("notify.json")], logTo: root.file("notify-0.log"))
     }
 
     static func launch(configPath: String, root: TestDirectory, port: Int, notifyPort: Int, generation: Int) throws -> ServiceProcess {
@@ -53,6 +80,14 @@ public final class SafetyFixture: @unchecked Sendable {
         if let notifyPort { self.notifyPort = notifyPort }
         restarts += 1
         process = try Self.launch(configPath: configPath, root: root, port: port, notifyPort: self.notifyPort, generation: restarts)
+    }
+
+    /// SIGTERM the safety service, wait for it to exit, and start it again on the same port.
+    public func restart() throws {
+        let port = process.port
+        process.stop()
+        restarts += 1
+        process = try Self.launch(configPath: configPath, root: root, port: port, notifyPort: notifyPort, generation: restarts)
     }
 
     /// A client of the safety service.
@@ -90,6 +125,7 @@ public final class SafetyFixture: @unchecked Sendable {
 
     public func stop() {
         process.stop()
+        notify?.stop()
         ingest.stop()
     }
 }

@@ -201,6 +201,22 @@ import Testing
         let encheng = result.output.split(separator: "\n").first { $0.hasPrefix("恩城街道") }.map(String.init) ?? ""
         #expect(encheng.contains("0.0%"), "\(result.output)")
 
+        // A graceful restart (SIGTERM) keeps each device's latest heartbeat, which is written lazily.
+        let later = Timestamp(millis: Timestamp.now().millis + 1)
+        let again = try await fixture.ingest.connect(as: "police-video-platform")
+        _ = try await again.request(
+            Frames.feed(
+                "hb-alarm-1-later", "safety.heartbeat",
+                ["device_id": "alarm-1", "institution_id": "kg-dongcheng-01", "device_kind": "alarm", "at": .string(later.description), "status": "ok"]))
+        await again.close()
+        func lastHeartbeat() async throws -> JSONValue? {
+            try await fixture.query("safety.devices", ["state": "all"])["body"]?["devices"]?.arrayValue?
+                .first { $0["device_id"] == "alarm-1" }?["last_heartbeat_at"]
+        }
+        #expect(try await SafetyFixture.eventually(within: 20) { try await lastHeartbeat() == .string(later.description) })
+        try fixture.restart()
+        #expect(try await lastHeartbeat() == .string(later.description))
+
         // Identities not in the access file are refused; a town office sees its own town only.
         #expect(try await fixture.query("safety.rates", as: "stranger")["error"]?["code"] == "forbidden")
         #expect(try await fixture.query("safety.rates", ["scope": "town:dongcheng"], as: "town-dongcheng")["kind"] == "result")

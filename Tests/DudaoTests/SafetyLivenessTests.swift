@@ -106,7 +106,7 @@ import Testing
         clock.advance(millis: 1)
         #expect(try await engine!.check().wentOffline == 1)
         #expect(try await engine!.check().wentOffline == 0)
-        var queued = try outbox(engine!)
+        var queued = try outbox(engine!, devicesOnly: true)
         #expect(queued.map(\.id) == ["safety:offline:dev-b:\(Self.t0)"])
         let event = try #require(queued.first)
         #expect(event.type == "safety.device_offline")
@@ -135,7 +135,7 @@ import Testing
         clock.advance(millis: 1)
         #expect(clock.now().millis == restartedAt + 180_000)
         #expect(try await restarted.check().wentOffline == 1)
-        queued = try outbox(restarted)
+        queued = try outbox(restarted, devicesOnly: true)
         #expect(queued.map(\.id) == ["safety:offline:dev-b:\(Self.t0)", "safety:offline:dev-a:\(Self.t0 + 100_000)"])
 
         // dev-b comes back: online at once, resolved after the hold-down, once.
@@ -145,7 +145,7 @@ import Testing
         clock.advance(millis: 60_000)
         #expect(try await restarted.check().cameBack == 1)
         #expect(try await restarted.check().cameBack == 0)
-        let online = try #require(try outbox(restarted).last)
+        let online = try #require(try outbox(restarted, devicesOnly: true).last)
         #expect(online.id == "safety:online:dev-b:\(back.millis)")
         #expect(online.type == "safety.device_online")
         #expect(online.body["status"] == "resolved")
@@ -199,9 +199,51 @@ import Testing
         #expect(report.wentOffline == 2)
     }
 
-    func outbox(_ engine: SafetyEngine) throws -> [(id: String, type: String, body: JSONValue)] {
+    /// All devices of an institution offline: one `safety.institution_offline` (notify then holds
+    /// back the per-device alerts); one device back: resolved. A one-device institution: none.
+    @Test func anInstitutionWithEveryDeviceOfflineIsDownOnce() async throws {
+        let directory = try TestDirectory("safety-institution")
+        defer { directory.remove() }
+        let t0 = Timestamp(millis: Self.t0)
+        let clock = ManualClock(t0)
+        var settings = SafetySettings()
+        settings.liveness = Self.settings
+        let engine = try SafetyEngine.open(path: directory.file("safety.sqlite"), clock: clock, settings: settings)
+        try await engine.apply([
+            SafetyRecords.town(seq: 1, id: "dongcheng", name: "东成镇", at: t0),
+            SafetyRecords.institution(seq: 2, id: "kg-1", name: "东成镇中心幼儿园", town: "dongcheng", at: t0),
+            SafetyRecords.institution(seq: 3, id: "kg-2", name: "东成镇第一幼儿园", town: "dongcheng", at: t0),
+            SafetyRecords.heartbeat(seq: 4, device: "a", institution: "kg-1", at: t0),
+            SafetyRecords.heartbeat(seq: 5, device: "b", institution: "kg-1", kind: "cctv_link", at: t0),
+            SafetyRecords.heartbeat(seq: 6, device: "c", institution: "kg-2", at: t0),
+        ])
+        clock.advance(millis: 180_000)
+        let report = try await engine.check()
+        #expect(report.wentOffline == 3)
+        #expect(report.institutionsDown == 1)
+        #expect(try await engine.check().institutionsDown == 0)
+        var down = try outbox(engine).filter { $0.type == "safety.institution_offline" }
+        #expect(down.map(\.id) == ["safety:institution_offline:kg-1:\(Self.t0 + 180_000)"])
+        #expect(down.first?.body["alert_key"] == "institution:kg-1")
+        #expect(down.first?.body["status"] == "firing")
+
+        // It survives a restart, and one device back ends it.
+        let reopened = try SafetyEngine.open(path: directory.file("safety.sqlite"), clock: clock, settings: settings)
+        #expect(reopened.read { $0.institutionsDown.keys.sorted() } == ["kg-1"])
+        clock.advance(millis: 1000)
+        try await reopened.apply([SafetyRecords.heartbeat(seq: 7, device: "b", institution: "kg-1", kind: "cctv_link", at: clock.now())])
+        #expect(try await reopened.check().institutionsBack == 1)
+        down = try outbox(reopened).filter { $0.type == "safety.institution_offline" }
+        #expect(down.count == 2)
+        #expect(down.last?.body["status"] == "resolved")
+        #expect(down.last?.body["alert_key"] == "institution:kg-1")
+    }
+
+    /// The queued events, oldest first (`devicesOnly`: leave out institution events).
+    func outbox(_ engine: SafetyEngine, devicesOnly: Bool = false) throws -> [(id: String, type: String, body: JSONValue)] {
         guard case .success(let result) = SafetyQueries.outbox(engine: engine, limit: 1000) else { return [] }
         return (result["frames"]?.arrayValue ?? []).map { ($0["id"]?.stringValue ?? "", $0["type"]?.stringValue ?? "", $0["body"] ?? .null) }
+            .filter { !devicesOnly || $0.type.hasPrefix("safety.device_") }
     }
 }
 
