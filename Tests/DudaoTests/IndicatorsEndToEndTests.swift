@@ -2,10 +2,20 @@ import DudaoCore
 import DudaoTesting
 import DudaoWire
 import Foundation
+import GRDB
 import Testing
 
 /// `dudao send` the sample city to the real ingest, query the real indicators service over mTLS.
 @Suite(.serialized) struct IndicatorsEndToEndTests {
+    /// The ids of the events waiting in the indicators service's outbox (read-only, beside the
+    /// running service: WAL lets a reader in).
+    static func outboxIDs(_ path: String) throws -> Set<String> {
+        var configuration = Configuration()
+        configuration.readonly = true
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
+        return try queue.read { db in Set(try String.fetchAll(db, sql: "SELECT frame_id FROM outbox")) }
+    }
+
     func round1(_ value: JSONValue?) -> Double? {
         value?.doubleValue.map { ($0 * 10).rounded() / 10 }
     }
@@ -59,11 +69,33 @@ import Testing
         #expect(points.contains { $0["year"] == 2023 && round1($0["value"]) == 98.6 })
         await client.close()
 
-        // The same answers after a kill -9 of the indicators service (state rebuilt from its store).
+        // Status transitions wait in the outbox for dudao-notify (not running here).
+        let databasePath = system.ingest.root.file("data/indicators.sqlite")
+        let before = try Self.outboxIDs(databasePath)
+        #expect(before.contains { $0.hasPrefix("ind:preschool.town_central_coverage:2025:city:not_met:") })
+
+        // The same answers after a kill -9 of the indicators service (state rebuilt from its
+        // store), and not one transition raised again.
         try system.killAndRestartIndicators()
         let again = try await system.evaluate(year: 2025, scope: "city")
         #expect(again["preschool.gross_enrollment_rate"]?["value"] == city["preschool.gross_enrollment_rate"]?["value"])
         #expect(again.count == city.count)
+        #expect(try Self.outboxIDs(databasePath) == before)
+
+        // naji gets its central kindergarten: exactly one recovery, with a deterministic id.
+        try system.ingest.root.write(
+            "central.jsonl",
+            #"{"institution_id":"kg-naji-01","name":"那吉镇中心幼儿园","town_id":"naji","level":"kindergarten","ownership":"public","town_central":true}"#)
+        let central = try runTool(
+            "dudao", ["send", "--type", "registry.institution", "--port", String(system.ingest.port), "--certs",
+                      system.ingest.pki.directory, system.ingest.root.file("central.jsonl")])
+        #expect(central.output.contains("1 accepted"))
+        try await system.waitUntilCaughtUp()
+        let added = try Self.outboxIDs(databasePath).subtracting(before)
+        let recovered = added.filter { $0.hasPrefix("ind:preschool.town_central_coverage:") }
+        #expect(recovered.count == 1, "\(added.sorted())")
+        #expect(recovered.first?.hasPrefix("ind:preschool.town_central_coverage:2025:city:met:") == true)
+        #expect(try await system.evaluate(year: 2025, scope: "city")["preschool.town_central_coverage"]?["status"] == "met")
 
         // The monthly report through the CLI.
         let report = try runTool(
