@@ -45,9 +45,14 @@ start dudao-safety deploy/safety.json
 export DUDAO_CERTS="$RUN/certs"
 echo "== sending the sample city (deploy/sample/data, synthetic)"
 $BIN/dudao send --identity kg-census-system --quiet deploy/sample/data/0[1-7]-*.jsonl
-$BIN/dudao send --identity alarm-platform --quiet deploy/sample/data/0[89]-*.jsonl
-echo "== sending it again: every line is a duplicate, nothing is stored twice"
-$BIN/dudao send --quiet deploy/sample/data/*.jsonl
+# The sample heartbeats carry a fixed time; send them as of now, so the devices are live.
+now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+sed "s/2026-11-29T08:00:00+08:00/$now/" deploy/sample/data/09-safety-heartbeats.jsonl | sed "s/sample-safety.heartbeat/demo-$now-heartbeat/" \
+  > "$RUN/heartbeats-now.jsonl"
+$BIN/dudao send --identity alarm-platform --quiet deploy/sample/data/08-*.jsonl "$RUN/heartbeats-now.jsonl"
+echo "== sending it again, as the same senders: every line is a duplicate, nothing is stored twice"
+$BIN/dudao send --identity kg-census-system --quiet deploy/sample/data/0[1-7]-*.jsonl
+$BIN/dudao send --identity alarm-platform --quiet deploy/sample/data/08-*.jsonl "$RUN/heartbeats-now.jsonl"
 echo "== a town office may only send for its own town"
 $BIN/dudao send --identity town-dongcheng deploy/sample/data/04-preschool-census.jsonl 2>/dev/null | grep -m 2 forbidden || true
 echo "== ingest status"
