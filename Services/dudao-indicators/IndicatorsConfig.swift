@@ -17,14 +17,8 @@ struct IndicatorsConfig: Sendable {
     var currentYear: Int
 
     init(file: ConfigFile) throws(ConfigError) {
-        server = FrameServerConfiguration(
-            host: try file.string("listen.host", default: "127.0.0.1"),
-            port: try file.int("listen.port", default: 7402, range: 0...65535),
-            maxFrameBytes: try file.int("max_frame_bytes", default: 1_048_576, range: 64...(64 * 1_048_576)),
-            maxInFlight: try file.int("max_in_flight", default: 64, range: 1...100_000))
-        tls = TLSFiles(
-            caPath: try file.filePath("tls.ca"), certificatePath: try file.filePath("tls.certificate"),
-            keyPath: try file.filePath("tls.key"))
+        server = try file.frameServer(defaultPort: 7402, defaultInFlight: 64)
+        tls = try file.tlsFiles()
         databasePath = try file.filePath("database", default: "data/indicators.sqlite")
         accessPath = try file.filePath("access_file", default: "access.json")
         catalogPath = try file.filePath("catalog", default: "catalog/enping-2023-2025.json")

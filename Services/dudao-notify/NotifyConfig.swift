@@ -44,15 +44,8 @@ struct NotifyConfig: Sendable {
     var displayOffsetMinutes: Int
 
     init(file: ConfigFile) throws(ConfigError) {
-        server = FrameServerConfiguration(
-            host: try file.string("listen.host", default: "127.0.0.1"),
-            port: try file.int("listen.port", default: 7404, range: 0...65535),
-            maxFrameBytes: try file.int("max_frame_bytes", default: 1_048_576, range: 64...(64 * 1_048_576)),
-            maxInFlight: try file.int("max_in_flight", default: 256, range: 1...100_000))
-        tls = TLSFiles(
-            caPath: try file.filePath("tls.ca"),
-            certificatePath: try file.filePath("tls.certificate"),
-            keyPath: try file.filePath("tls.key"))
+        server = try file.frameServer(defaultPort: 7404, defaultInFlight: 256)
+        tls = try file.tlsFiles()
         databasePath = try file.filePath("database", default: "data/notify.sqlite")
         accessPath = try file.filePath("access_file", default: "access.json")
         routesPath = try file.filePath("routes_file", default: "routes.json")

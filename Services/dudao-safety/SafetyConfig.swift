@@ -20,15 +20,8 @@ struct SafetyConfig: Sendable {
     var consumerBatch: Int
 
     init(file: ConfigFile) throws(ConfigError) {
-        server = FrameServerConfiguration(
-            host: try file.string("listen.host", default: "127.0.0.1"),
-            port: try file.int("listen.port", default: 7403, range: 0...65535),
-            maxFrameBytes: try file.int("max_frame_bytes", default: 1_048_576, range: 64...(64 * 1_048_576)),
-            maxInFlight: try file.int("max_in_flight", default: 64, range: 1...100_000))
-        tls = TLSFiles(
-            caPath: try file.filePath("tls.ca"),
-            certificatePath: try file.filePath("tls.certificate"),
-            keyPath: try file.filePath("tls.key"))
+        server = try file.frameServer(defaultPort: 7403, defaultInFlight: 64)
+        tls = try file.tlsFiles()
         accessPath = try file.filePath("access_file", default: "access.json")
         databasePath = try file.filePath("database", default: "data/safety.sqlite")
         ingestHost = try file.string("ingest.host", default: "127.0.0.1")

@@ -1,4 +1,5 @@
 import DudaoCore
+import DudaoWire
 import Foundation
 import NIOCore
 
@@ -149,5 +150,25 @@ extension ConfigFile {
     public func timeout(_ dotted: String, default fallback: Double) throws(ConfigError) -> TimeAmount? {
         let seconds = try double(dotted, default: fallback)
         return seconds > 0 ? .nanoseconds(Int64(seconds * 1e9)) : nil
+    }
+}
+
+extension ConfigFile {
+    /// The listening port's settings every service reads the same way: `listen.host`,
+    /// `listen.port`, `max_frame_bytes`, `max_in_flight`, `idle_timeout_seconds`,
+    /// `frame_timeout_seconds`.
+    public func frameServer(defaultPort: Int, defaultInFlight: Int = 256) throws(ConfigError) -> FrameServerConfiguration {
+        FrameServerConfiguration(
+            host: try string("listen.host", default: "127.0.0.1"),
+            port: try int("listen.port", default: defaultPort, range: 0...65535),
+            maxFrameBytes: try int("max_frame_bytes", default: 1_048_576, range: 64...(64 * 1_048_576)),
+            maxInFlight: try int("max_in_flight", default: defaultInFlight, range: 1...100_000),
+            idleTimeout: try timeout("idle_timeout_seconds", default: 300),
+            frameTimeout: try timeout("frame_timeout_seconds", default: 30) ?? .seconds(30))
+    }
+
+    /// The service's own certificate, key and CA: `tls.ca`, `tls.certificate`, `tls.key`.
+    public func tlsFiles() throws(ConfigError) -> TLSFiles {
+        TLSFiles(caPath: try filePath("tls.ca"), certificatePath: try filePath("tls.certificate"), keyPath: try filePath("tls.key"))
     }
 }

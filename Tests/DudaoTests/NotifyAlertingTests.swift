@@ -72,6 +72,10 @@ import Testing
         // Once the silence ends, the alert that still fires is told.
         #expect(await receiver.wait(seconds: 15) { requests in requests.contains { $0.path == "/town/dongcheng" } })
         #expect(Date().timeIntervalSince(asked) >= 4, "not before the silence ended")
+        // Each department's channel delivers on its own: wait for the police's copy too.
+        _ = await receiver.wait(seconds: 15) { requests in
+            requests.contains { $0.path == "/police" && $0.text.contains("kg-dongcheng-0") }
+        }
         let dongcheng = Self.payloads(receiver, "/police").filter { $0["scope"] == "institution:kg-dongcheng-0" }
         #expect(dongcheng.count == 1)
         await receiver.stop()
