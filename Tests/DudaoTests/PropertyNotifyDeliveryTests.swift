@@ -21,12 +21,13 @@ import Testing
 /// (every attempt's outcome committed). Then the receiver is healthy until the queue is empty.
 ///
 /// Every attempt's outcome is committed (`attempts` + 1) unless the engine crashed while it was
-/// in flight, so the requests the receiver got and the attempts the file holds account for
-/// each other exactly:
+/// in flight. An attempt can fail without its request reaching the receiver (its deadline ran
+/// out while a connection was being opened: seen on a loaded CI machine), so the requests the
+/// receiver got are bounded by the attempts the file holds:
 ///
 /// - a crash loses the outcome of at most one attempt per delivery and of at most
 ///   `concurrency` attempts in all, and only of deliveries it leaves pending;
-/// - apart from those, requests = attempts for every delivery: nothing was sent that the queue
+/// - apart from those, requests ≤ attempts for every delivery: nothing was sent that the queue
 ///   did not take as an attempt — in particular nothing after its `delivered` committed
 ///   (whose outcome the queue would ignore); and a delivery seen `delivered` gets no later request;
 /// - at the end every delivery is `delivered` (none dead) and every alert reached every
@@ -215,8 +216,9 @@ import Testing
             sample(statuses)
             var lostNow: [String] = []
             for (delivery, requests) in requestsPerDelivery() {
+                // Negative: attempts that failed before their request reached the receiver.
                 let unaccounted = requests - (statuses[delivery]?.attempts ?? 0) - lost[delivery, default: 0]
-                guard unaccounted != 0 else { continue }
+                guard unaccounted > 0 else { continue }
                 if !crash || unaccounted != 1 || statuses[delivery]?.status != "pending" {
                     let recorded = "\(statuses[delivery]?.attempts ?? 0) attempts recorded (\(statuses[delivery]?.status ?? "-"))"
                     Issue.record(
@@ -286,7 +288,7 @@ import Testing
         for (delivery, count) in counts.sorted(by: { $0.key < $1.key }) {
             let attempts = final[delivery]?.attempts ?? 0
             #expect(
-                count == attempts + lost[delivery, default: 0],
+                count <= attempts + lost[delivery, default: 0],
                 "\(delivery): \(count) requests, \(attempts) attempts recorded, \(lost[delivery, default: 0]) lost in crashes; \(history)")
         }
         for (index, request) in requests.enumerated() {
