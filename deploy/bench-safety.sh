@@ -47,6 +47,7 @@ cat >"$DIR/safety.json" <<JSON
 {"listen": {"host": "127.0.0.1", "port": $((BASE + 3))},
  "tls": {"ca": "certs/ca.pem", "certificate": "certs/dudao-safety.pem", "key": "certs/dudao-safety.key"},
  "access_file": "access.json", "database": "data/safety.sqlite",
+ "consumer_batch": ${CONSUMER_BATCH:-512},
  "ingest": {"host": "127.0.0.1", "port": $((BASE + 1))}, "notify": {"host": "127.0.0.1", "port": $((BASE + 4))}}
 JSON
 
@@ -67,7 +68,13 @@ if [ -z "${STANDIN:-}" ]; then
   start dudao-notify
   TARGET=(--alerts-file "$DIR/alerts/police.jsonl")
 fi
+cpu() { awk '{printf "%.2f", ($14 + $15) / 100}' /proc/"$1"/stat; }  # user + system seconds
+BEFORE=(); for pid in "${PIDS[@]}"; do BEFORE+=("$(cpu "$pid")"); done
 echo
 echo "== 2. end to end: client -> dudao-ingest -> dudao-safety -> dudao-notify (all on this machine)"
 "$BIN/dudao-safety" bench e2e --certs "$DIR/certs" --ingest-port $((BASE + 1)) --safety-port $((BASE + 3)) "${TARGET[@]}" "$@"
+NAMES=(dudao-ingest dudao-safety dudao-notify)
+for i in "${!PIDS[@]}"; do
+  echo "${NAMES[$i]} CPU during the run: $(echo "$(cpu "${PIDS[$i]}") ${BEFORE[$i]}" | awk '{printf "%.1f s", $1 - $2}')"
+done
 echo "dudao-safety resident now: $(grep VmRSS /proc/"${PIDS[1]}"/status | awk '{print $2/1024 " MB"}')"

@@ -99,9 +99,16 @@ final class GroupCommitter: Sendable {
                 let outcomes = try store.commit(batch.map(\.request), registry: &registry, now: .now())
                 registryBox.withLockedValue { $0 = registry }
                 var highest: Int64 = 0
+                // One task per event loop completes its connections' promises together, so each
+                // connection writes this batch's acks with one flush.
+                var byLoop: [ObjectIdentifier: (loop: any EventLoop, done: [(EventLoopPromise<CommitOutcome>, CommitOutcome)])] = [:]
                 for (pending, outcome) in zip(batch, outcomes) {
                     if case .accepted(let seq) = outcome { highest = max(highest, seq) }
-                    pending.promise.succeed(outcome)
+                    let loop = pending.promise.futureResult.eventLoop
+                    byLoop[ObjectIdentifier(loop), default: (loop, [])].done.append((pending.promise, outcome))
+                }
+                for (loop, done) in byLoop.values {
+                    loop.execute { for (promise, outcome) in done { promise.succeed(outcome) } }
                 }
                 if highest > 0 { onCommit(highest) }
             } catch {

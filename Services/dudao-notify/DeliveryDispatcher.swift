@@ -1,4 +1,5 @@
 import DudaoCore
+import DudaoStorage
 import GRDB
 import Logging
 import NIOConcurrencyHelpers

@@ -56,6 +56,9 @@ struct BenchEndToEndCommand: AsyncParsableCommand {
     @Option(help: "Milliseconds between alarms sent during the load.")
     var alarmEvery: Int = 100
 
+    @Option(help: "Heartbeats per second to offer, spread over the connections (default: as fast as acked).")
+    var rate: Int?
+
     func run() async throws {
         let total = heartbeats ?? devices * 2
         let clientTLS = try TLSFiles(directory: certs, name: identity).makeClientContext()
@@ -66,7 +69,8 @@ struct BenchEndToEndCommand: AsyncParsableCommand {
             tail == nil
             ? try await EventSink.start(tls: try TLSFiles(directory: certs, name: "dudao-notify").makeServerContext(), port: notifyPort) : nil
         let runID = String(UInt64(Date().timeIntervalSince1970), radix: 36)
-        print("dudao-safety bench e2e: \(total) heartbeats over \(devices) devices, \(connections) connections × \(window) in flight")
+        let pace = rate.map { rate in " at \(rate)/s" } ?? ""
+        print("dudao-safety bench e2e: \(total) heartbeats\(pace) over \(devices) devices, \(connections) connections × \(window) in flight")
 
         // Towns and institutions, pipelined.
         let setup = try await WireClient.connect(host: host, port: ingestPort, tls: clientTLS)
@@ -135,9 +139,16 @@ struct BenchEndToEndCommand: AsyncParsableCommand {
                     var refused = 0
                     var k = c
                     var sent = 0
+                    // Paced: chunks of 20 ms worth, each sent no earlier than its turn.
+                    let perSecond = rate.map { Double($0) / Double(connections) }
+                    let chunk = perSecond.map { max(1, Int($0 / 50)) } ?? 4096
                     while sent < perConnection {
+                        if let perSecond {
+                            let due = started + .milliseconds(Int64(Double(sent) / perSecond * 1000))
+                            if due > ContinuousClock.now { try await Task.sleep(until: due) }
+                        }
                         payloads.removeAll(keepingCapacity: true)
-                        while payloads.count < 4096, sent < perConnection {
+                        while payloads.count < chunk, sent < perConnection {
                             let device = k % devices
                             let at = Timestamp(millis: base + Int64(k / devices) * 60_000 + Int64(device % 1000))
                             let body = #"{"device_id":"\#(Self.device(device))","institution_id":"\#(Self.institution(device % institutions))","device_kind":"alarm","at":"\#(at.description)","status":"ok"}"#

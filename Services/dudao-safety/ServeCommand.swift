@@ -1,5 +1,6 @@
 import ArgumentParser
 import DudaoConsumer
+import DudaoFeeds
 import DudaoService
 import DudaoStorage
 import DudaoWire
@@ -44,11 +45,9 @@ struct ServeCommand: AsyncParsableCommand {
         let consumer = LogConsumer(
             host: settings.ingestHost, port: settings.ingestPort, tls: clientTLS, types: ["registry.*", "safety.*"],
             batchSize: settings.consumerBatch, logger: logger,
-            position: { engine.consumerPosition() },
+            position: { engine.consumerPosition() }, urgent: { $0.type == .safetyAlarm },
             apply: { records in try await engine.apply(records) })
-        let sender = OutboxSender(
-            pool: pool, host: settings.notifyHost, port: settings.notifyPort, tls: clientTLS, logger: logger,
-            idlePoll: .milliseconds(20))
+        let sender = OutboxSender(pool: pool, host: settings.notifyHost, port: settings.notifyPort, tls: clientTLS, logger: logger)
         let liveness = LivenessLoop(
             engine: engine, checkIntervalMillis: settings.checkIntervalMillis, flushIntervalMillis: settings.lastSeenFlushMillis,
             logger: logger)

@@ -22,15 +22,20 @@ public final class LogConsumer: Sendable {
     private let logger: Logger
     private let position: @Sendable () async throws -> Int64
     private let apply: Apply
+    private let urgent: @Sendable (LogRecord) -> Bool
 
     /// - Parameters:
     ///   - types: type patterns to receive (`safety.*`); empty: everything.
     ///   - position: the last applied sequence number, read from the service's store.
+    ///   - urgent: records that must not wait for the rest of a batch (a pressed alarm behind
+    ///     thousands of heartbeats): the batch is applied right after such a record.
     ///   - apply: applies a batch durably (state and position in one transaction).
     public init(
         host: String, port: Int, tls: NIOSSLContext, types: [String] = [], batchSize: Int = 512, logger: Logger,
-        position: @escaping @Sendable () async throws -> Int64, apply: @escaping Apply
+        position: @escaping @Sendable () async throws -> Int64, urgent: @escaping @Sendable (LogRecord) -> Bool = { _ in false },
+        apply: @escaping Apply
     ) {
+        self.urgent = urgent
         self.host = host
         self.port = port
         self.tls = tls
@@ -77,14 +82,16 @@ public final class LogConsumer: Sendable {
         var channelBuffered = 0
         while !Task.isCancelled {
             guard let frame = try await client.receive() else { throw WireClientError.closed }
+            var applyNow = false
             if let record = LogRecord(frame: frame) {
+                applyNow = urgent(record)
                 batch.append(record)
             } else if frame["kind"]?.stringValue == "record" {
                 logger.warning("skipping a record this build does not understand", metadata: ["frame": "\(JSONWriter.string(frame))"])
             }
             channelBuffered += 1
-            // Apply when the batch is full, or when nothing more is immediately waiting.
-            if batch.count >= batchSize || !client.hasBufferedFrames {
+            // Apply when the batch is full, holds an urgent record, or nothing more is waiting.
+            if applyNow || batch.count >= batchSize || !client.hasBufferedFrames {
                 if !batch.isEmpty {
                     try await apply(batch)
                     let committed = batch.last!.seq

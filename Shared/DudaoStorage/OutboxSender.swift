@@ -16,16 +16,22 @@ public final class OutboxSender: Sendable {
     private let port: Int
     private let tls: NIOSSLContext
     private let logger: Logger
-    private let idlePoll: Duration
+    private let idlePoll: TimeAmount
+    private let doorbell = Doorbell()
+    private let observer: OutboxObserver
 
-    /// - Parameter idlePoll: how often an empty outbox is looked at again.
-    public init(pool: DatabasePool, host: String, port: Int, tls: NIOSSLContext, logger: Logger, idlePoll: Duration = .milliseconds(20)) {
+    /// Every commit on `pool` that queues a frame wakes the sender at once.
+    ///
+    /// - Parameter idlePoll: how often an empty outbox is looked at again without a wake-up.
+    public init(pool: DatabasePool, host: String, port: Int, tls: NIOSSLContext, logger: Logger, idlePoll: TimeAmount = .seconds(1)) {
         self.pool = pool
         self.host = host
         self.port = port
         self.tls = tls
         self.logger = logger
         self.idlePoll = idlePoll
+        observer = OutboxObserver(doorbell: doorbell)
+        pool.add(transactionObserver: observer)
     }
 
     /// Runs until the task is cancelled.
@@ -54,7 +60,13 @@ public final class OutboxSender: Sendable {
         while !Task.isCancelled {
             let batch = try await pool.read { db in try Outbox.pending(db, limit: 256) }
             if batch.isEmpty {
-                try await Task.sleep(for: idlePoll)
+                let doorbell = self.doorbell
+                await withTaskCancellationHandler {
+                    await doorbell.wait(timeout: idlePoll)
+                } onCancel: {
+                    doorbell.ring()
+                }
+                try Task.checkCancellation()
                 continue
             }
             for entry in batch { try await client.sendPayload(Array(entry.frame.utf8), flush: false) }

@@ -35,6 +35,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private var headSequence = 0
     private var readHeldBack = false
     private var closing = false
+    /// A flush is queued on the event loop: replies completed by one group commit (which
+    /// arrive as consecutive tasks) go out in one TLS write instead of one each.
+    private var flushQueued = false
 
     init(factory: any FrameSessionFactory, maxInFlight: Int, timeouts: ConnectionTimeouts, activity: ConnectionActivity, logger: Logger) {
         self.factory = factory
@@ -175,8 +178,19 @@ final class ConnectionHandler: ChannelDuplexHandler {
                 wrote = true
             }
         }
-        if wrote { context.flush() }
+        if wrote { queueFlush(context: context) }
         resumeReadingIfPossible(context: context)
+    }
+
+    private func queueFlush(context: ChannelHandlerContext) {
+        guard !flushQueued else { return }
+        flushQueued = true
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        context.eventLoop.execute {
+            let handler = bound.value
+            handler.flushQueued = false
+            handler.context?.flush()
+        }
     }
 
     private func resumeReadingIfPossible(context: ChannelHandlerContext) {

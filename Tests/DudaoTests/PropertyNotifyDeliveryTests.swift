@@ -1,4 +1,5 @@
 import DudaoCore
+import DudaoStorage
 import DudaoTesting
 import Foundation
 import Logging

@@ -4,7 +4,7 @@ import NIOPosix
 
 /// Wakes one waiting task: rung when there may be work, waited on with a timeout.
 /// A ring while nobody waits is remembered, so no wake-up is lost.
-final class Doorbell: Sendable {
+public final class Doorbell: Sendable {
     private struct State {
         var rung = false
         var generation = 0
@@ -14,7 +14,9 @@ final class Doorbell: Sendable {
     private let state = NIOLockedValueBox(State())
     private let loop = MultiThreadedEventLoopGroup.singleton.next()
 
-    func ring() {
+    public init() {}
+
+    public func ring() {
         let waiter = state.withLockedValue { state -> CheckedContinuation<Void, Never>? in
             if let waiter = state.waiter {
                 state.waiter = nil
@@ -27,7 +29,7 @@ final class Doorbell: Sendable {
     }
 
     /// Returns when rung (or already rung since the last wait), or after `timeout`.
-    func wait(timeout: TimeAmount) async {
+    public func wait(timeout: TimeAmount) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let generation = state.withLockedValue { state -> Int? in
                 if state.rung {
