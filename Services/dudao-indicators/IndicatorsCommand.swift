@@ -48,10 +48,10 @@ struct IndicatorsCommand: AsyncParsableCommand {
             ServiceRuntime.announce("dudao-indicators listening on \(settings.server.host):\(server.port)")
 
             let consumer = LogConsumer(
-                host: settings.ingestHost, port: settings.ingestPort, tls: clientTLS, logger: logger,
+                host: settings.ingest.host, port: settings.ingest.port, tls: clientTLS, logger: logger,
                 position: { try store.position() },
                 apply: { batch in try await model.apply(batch) })
-            let sender = OutboxSender(pool: store.pool, host: settings.notifyHost, port: settings.notifyPort, tls: clientTLS, logger: logger)
+            let sender = OutboxSender(pool: store.pool, host: settings.notify.host, port: settings.notify.port, tls: clientTLS, logger: logger)
             let serving = ClosureService(
                 body: { await server.waitUntilClosed() },
                 onShutdown: { await server.close() })

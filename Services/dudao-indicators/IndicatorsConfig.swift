@@ -8,10 +8,8 @@ struct IndicatorsConfig: Sendable {
     var databasePath: String
     var accessPath: String
     var catalogPath: String
-    var ingestHost: String
-    var ingestPort: Int
-    var notifyHost: String
-    var notifyPort: Int
+    var ingest: Endpoint
+    var notify: Endpoint
     /// Years whose transitions raise alerts when a record without a year (projects, inventories,
     /// the registry) changes; `0` = the current calendar year.
     var currentYear: Int
@@ -22,10 +20,8 @@ struct IndicatorsConfig: Sendable {
         databasePath = try file.filePath("database", default: "data/indicators.sqlite")
         accessPath = try file.filePath("access_file", default: "access.json")
         catalogPath = try file.filePath("catalog", default: "catalog/enping-2023-2025.json")
-        ingestHost = try file.string("ingest.host", default: "127.0.0.1")
-        ingestPort = try file.int("ingest.port", default: 7401, range: 1...65535)
-        notifyHost = try file.string("notify.host", default: "127.0.0.1")
-        notifyPort = try file.int("notify.port", default: 7404, range: 1...65535)
+        ingest = try file.endpoint("ingest", defaultPort: 7401)
+        notify = try file.endpoint("notify", defaultPort: 7404)
         currentYear = try file.int("current_year", default: 0, range: 0...2100)
     }
 }

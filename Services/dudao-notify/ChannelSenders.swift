@@ -75,6 +75,7 @@ final class ChannelSenders: Sendable {
         request.headers.add(name: "X-Dudao-Delivery", value: delivery.deliveryID)
         request.headers.add(name: "X-Dudao-Event", value: payload["event"]?.stringValue ?? "")
         request.headers.add(name: "X-Dudao-Attempt", value: String(delivery.attempts + 1))
+        if delivery.inDoubt { request.headers.add(name: "X-Dudao-Redelivery", value: "1") }
         if let secret { request.headers.add(name: "X-Dudao-Signature", value: Hex.signature(body: body, secret: secret)) }
         request.body = .bytes(ByteBuffer(bytes: body))
         return await post(request, timeout: timeout) { status, _ in Self.classify(status) }

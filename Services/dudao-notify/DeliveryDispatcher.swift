@@ -15,12 +15,16 @@ struct DueDelivery: Sendable {
     var attempts: Int
     /// The frozen JSON payload of the notification, as stored.
     var payload: String
+    /// An earlier process started this attempt and died before recording its outcome: the
+    /// receiver may already have it (sent with `X-Dudao-Redelivery: 1`).
+    var inDoubt: Bool = false
 
     static func fetch(_ db: Database, now: Timestamp, limit: Int) throws -> [DueDelivery] {
         try Row.fetchAll(
             db,
             sql: """
-                SELECT d.delivery_id, d.notification_id, d.department, d.channel, d.target, d.attempts, n.payload
+                SELECT d.delivery_id, d.notification_id, d.department, d.channel, d.target, d.attempts, n.payload,
+                    d.started_attempts > d.attempts
                 FROM deliveries d JOIN notifications n ON n.notification_id = d.notification_id
                 WHERE d.status = 'pending' AND d.next_attempt_at <= ? ORDER BY d.next_attempt_at LIMIT ?
                 """,
@@ -28,7 +32,7 @@ struct DueDelivery: Sendable {
         ).map { row in
             DueDelivery(
                 deliveryID: row[0], notificationID: row[1], department: row[2], channel: row[3], target: row[4], attempts: row[5],
-                payload: row[6])
+                payload: row[6], inDoubt: row[7])
         }
     }
 }
@@ -124,7 +128,14 @@ final class DeliveryDispatcher: Sendable {
                     claims.finishedDuringRead = []
                     return start
                 }
-                for delivery in start { group.addTask { await self.attempt(delivery) } }
+                if !start.isEmpty {
+                    if await markStarted(start) {
+                        for delivery in start { group.addTask { await self.attempt(delivery) } }
+                    } else {
+                        release(start)
+                        wait = .seconds(1)
+                    }
+                }
                 await doorbell.wait(timeout: wait)
             }
         }
@@ -133,6 +144,33 @@ final class DeliveryDispatcher: Sendable {
     func stop() {
         stopping.withLockedValue { $0 = true }
         doorbell.ring()
+    }
+
+    /// Records that these attempts are starting, before any request goes out (one group commit
+    /// for the round). Returns false if that could not be stored: then nothing is sent.
+    private func markStarted(_ deliveries: [DueDelivery]) async -> Bool {
+        let ids = deliveries.map(\.deliveryID)
+        do {
+            _ = try await writer.perform { db, _, _ in
+                let statement = try db.cachedStatement(
+                    sql: "UPDATE deliveries SET started_attempts = attempts + 1 WHERE delivery_id = ? AND status = 'pending'")
+                for id in ids { try statement.execute(arguments: [id]) }
+                return nil
+            }
+            return true
+        } catch {
+            logger.error("recording the start of deliveries failed; not sending them now", metadata: ["error": "\(error)"])
+            return false
+        }
+    }
+
+    private func release(_ deliveries: [DueDelivery]) {
+        claims.withLockedValue { claims in
+            for delivery in deliveries {
+                claims.inFlight.remove(delivery.deliveryID)
+                if claims.reading { claims.finishedDuringRead.insert(delivery.deliveryID) }
+            }
+        }
     }
 
     private func attempt(_ delivery: DueDelivery) async {

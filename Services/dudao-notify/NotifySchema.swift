@@ -119,6 +119,11 @@ enum NotifySchema {
                         expiry_handled INTEGER NOT NULL DEFAULT 0);
                     """)
         }
+        // The attempt a process started: committed before the request goes out, so after a
+        // crash `started_attempts > attempts` says the receiver may already have this one.
+        migrator.registerMigration("v2-started-attempts") { db in
+            try db.execute(sql: "ALTER TABLE deliveries ADD COLUMN started_attempts INTEGER NOT NULL DEFAULT 0")
+        }
         return migrator
     }
 }

@@ -1,4 +1,5 @@
 import DudaoCore
+import DudaoStorage
 import Foundation
 import GRDB
 import Logging
@@ -21,21 +22,12 @@ final class NotifyWriter: Sendable {
         var complete: Completion
     }
 
-    private struct State {
-        var queue: [Job] = []
-        var running = true
-        var writerWaiting = false
-    }
-
     private let pool: DatabasePool
     private let engine: AlertEngine
     private let clock: any NotifyClock
-    private let maxBatch: Int
     private let logger: Logger
     private let onDeliveries: @Sendable () -> Void
-    private let state = NIOLockedValueBox(State())
-    private let wakeup = DispatchSemaphore(value: 0)
-    private let finished = DispatchSemaphore(value: 0)
+    private let batching: BatchingThread<Job>
 
     /// - Parameter onDeliveries: called after a commit that queued deliveries (wakes the dispatcher).
     init(
@@ -45,31 +37,21 @@ final class NotifyWriter: Sendable {
         self.pool = pool
         self.engine = engine
         self.clock = clock
-        self.maxBatch = maxBatch
         self.logger = logger
         self.onDeliveries = onDeliveries
+        batching = BatchingThread<Job>(
+            name: "dudao-notify-writer", maxBatch: maxBatch,
+            process: { batch in
+                Self.commit(batch, pool: pool, engine: engine, now: clock.now(), logger: logger, onDeliveries: onDeliveries)
+            },
+            refuse: { job in job.complete(.failure(NotifyWriterError.stopped)) })
     }
 
-    func start() {
-        let thread = Thread { [self] in self.run() }
-        thread.name = "dudao-notify-writer"
-        thread.start()
-    }
+    func start() { batching.start() }
 
     /// Queues `body`; `complete` is called after the transaction holding it has committed (or failed).
     func submit(_ body: @escaping Body, complete: @escaping Completion) {
-        let accepted = state.withLockedValue { state -> Bool? in
-            guard state.running else { return nil }
-            state.queue.append(Job(body: body, complete: complete))
-            let wake = state.writerWaiting
-            state.writerWaiting = false
-            return wake
-        }
-        switch accepted {
-        case .none: complete(.failure(NotifyWriterError.stopped))
-        case .some(true): wakeup.signal()
-        case .some(false): break
-        }
+        batching.submit(Job(body: body, complete: complete))
     }
 
     /// Runs `body` in the next batch and returns its result once committed.
@@ -80,40 +62,11 @@ final class NotifyWriter: Sendable {
     }
 
     /// Finishes what is queued, then stops the thread.
-    func stop() {
-        let wasRunning = state.withLockedValue { state -> Bool in
-            defer { state.running = false }
-            return state.running
-        }
-        guard wasRunning else { return }
-        wakeup.signal()
-        finished.wait()
-    }
+    func stop() { batching.stop() }
 
-    private func run() {
-        while true {
-            let (batch, running) = state.withLockedValue { state -> ([Job], Bool) in
-                if state.queue.isEmpty {
-                    state.writerWaiting = state.running
-                    return ([], state.running)
-                }
-                let take = min(state.queue.count, maxBatch)
-                let batch = Array(state.queue.prefix(take))
-                state.queue.removeFirst(take)
-                return (batch, true)
-            }
-            if batch.isEmpty {
-                if !running { break }
-                wakeup.wait()
-                continue
-            }
-            commit(batch)
-        }
-        finished.signal()
-    }
-
-    private func commit(_ batch: [Job]) {
-        let now = clock.now()
+    private static func commit(
+        _ batch: [Job], pool: DatabasePool, engine: AlertEngine, now: Timestamp, logger: Logger, onDeliveries: @Sendable () -> Void
+    ) {
         var results: [JSONValue?] = []
         var effects = AlertEngine.Effects()
         do {

@@ -7,10 +7,8 @@ struct SafetyConfig: Sendable {
     var tls: TLSFiles
     var accessPath: String
     var databasePath: String
-    var ingestHost: String
-    var ingestPort: Int
-    var notifyHost: String
-    var notifyPort: Int
+    var ingest: Endpoint
+    var notify: Endpoint
     var engine: SafetySettings
     /// How often device timers and open alarms are looked at.
     var checkIntervalMillis: Int64
@@ -24,10 +22,8 @@ struct SafetyConfig: Sendable {
         tls = try file.tlsFiles()
         accessPath = try file.filePath("access_file", default: "access.json")
         databasePath = try file.filePath("database", default: "data/safety.sqlite")
-        ingestHost = try file.string("ingest.host", default: "127.0.0.1")
-        ingestPort = try file.int("ingest.port", default: 7401, range: 1...65535)
-        notifyHost = try file.string("notify.host", default: "127.0.0.1")
-        notifyPort = try file.int("notify.port", default: 7404, range: 1...65535)
+        ingest = try file.endpoint("ingest", defaultPort: 7401)
+        notify = try file.endpoint("notify", defaultPort: 7404)
         func millis(_ name: String, default fallback: Double, scale: Double, minimum: Double) throws(ConfigError) -> Int64 {
             let value = try file.double(name, default: fallback)
             guard value >= minimum else { throw ConfigError("\(file.path): \(name) must be at least \(minimum), got \(value)") }

@@ -43,11 +43,11 @@ struct ServeCommand: AsyncParsableCommand {
         ServiceRuntime.announce("dudao-safety listening on \(settings.server.host):\(server.port)")
 
         let consumer = LogConsumer(
-            host: settings.ingestHost, port: settings.ingestPort, tls: clientTLS, types: ["registry.*", "safety.*"],
+            host: settings.ingest.host, port: settings.ingest.port, tls: clientTLS, types: ["registry.*", "safety.*"],
             batchSize: settings.consumerBatch, logger: logger,
             position: { engine.consumerPosition() }, urgent: { $0.type == .safetyAlarm },
             apply: { records in try await engine.apply(records) })
-        let sender = OutboxSender(pool: pool, host: settings.notifyHost, port: settings.notifyPort, tls: clientTLS, logger: logger)
+        let sender = OutboxSender(pool: pool, host: settings.notify.host, port: settings.notify.port, tls: clientTLS, logger: logger)
         let liveness = LivenessLoop(
             engine: engine, checkIntervalMillis: settings.checkIntervalMillis, flushIntervalMillis: settings.lastSeenFlushMillis,
             logger: logger)

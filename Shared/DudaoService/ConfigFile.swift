@@ -171,4 +171,20 @@ extension ConfigFile {
     public func tlsFiles() throws(ConfigError) -> TLSFiles {
         TLSFiles(caPath: try filePath("tls.ca"), certificatePath: try filePath("tls.certificate"), keyPath: try filePath("tls.key"))
     }
+
+    /// Another service this one connects to: `<name>.host` (default 127.0.0.1) and `<name>.port`.
+    public func endpoint(_ name: String, defaultPort: Int) throws(ConfigError) -> Endpoint {
+        Endpoint(host: try string("\(name).host", default: "127.0.0.1"), port: try int("\(name).port", default: defaultPort, range: 1...65535))
+    }
+}
+
+/// Where another service listens.
+public struct Endpoint: Sendable, Equatable {
+    public var host: String
+    public var port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
 }

@@ -4,8 +4,9 @@ import DudaoWire
 import Foundation
 import Testing
 
-/// `kill -9` while delivering a backlog: after the restart every alert is delivered, and a
-/// delivery whose 2xx had been recorded is never sent again.
+/// `kill -9` while delivering a backlog: after the restart every alert is delivered, a
+/// delivery whose 2xx had been recorded is never sent again, and one that was in flight at the
+/// kill is sent again marked `X-Dudao-Redelivery: 1`.
 @Suite(.serialized) struct NotifyCrashTests {
     @Test func killNineWhileDeliveringABacklog() async throws {
         let receiver = try await NotifyHTTPReceiver.start()
@@ -45,6 +46,18 @@ import Testing
         let twice = perDelivery.filter { $0.value > 1 }
         #expect(twice.count <= 16, "\(twice.count) deliveries arrived twice")
         #expect(perDelivery.values.allSatisfy { $0 <= 2 })
+        // And each of those says so: the attempt was recorded as started before the kill, so
+        // the re-send carries X-Dudao-Redelivery for the receiver to check its ids.
+        var seen2xx: Set<String> = []
+        for request in delivered {
+            let id = request.header("X-Dudao-Delivery") ?? "?"
+            if seen2xx.contains(id) {
+                #expect(request.header("X-Dudao-Redelivery") == "1", "\(id) was sent again without X-Dudao-Redelivery")
+            }
+            seen2xx.insert(id)
+        }
+        let marked = delivered.filter { $0.header("X-Dudao-Redelivery") != nil }.count
+        #expect(marked <= 16, "only deliveries in flight at the kill are marked: \(marked)")
         print(
             "notify crash test: \(deliveredBeforeKill.count) delivered before kill -9, \(total) after restart, \(twice.count) in flight at the kill re-sent"
         )
