@@ -22,7 +22,8 @@ extension AlertEngine {
         return .success(text)
     }
 
-    /// `alerts.list`: `{"status": "firing"|"resolved"|"all", "department": "police", "limit": 100}`.
+    /// `alerts.list`: `{"status": "firing"|"resolved"|"all", "department": "police", "event": "safety.*",
+    /// "limit": 100, "offset": 0}`, newest first; `offset` pages through more than `limit`.
     func listAlerts(_ body: JSONObject, db: Database) throws -> QueryResult {
         let status: String
         switch optionalString(body, "status") {
@@ -37,10 +38,22 @@ extension AlertEngine {
         case .failure(let error): return .failure(error)
         case .success(let value): department = value
         }
+        let event: String?
+        switch optionalString(body, "event") {
+        case .failure(let error): return .failure(error)
+        case .success(let value): event = value
+        }
         let count: Int
         switch limit(body, default: 100) {
         case .failure(let error): return .failure(error)
         case .success(let value): count = value
+        }
+        var offset = 0
+        if let value = body["offset"] {
+            guard let number = value.intValue, number >= 0 else {
+                return .failure(WireError(.invalidField, "body.offset must be an integer of 0 or more", path: "body.offset"))
+            }
+            offset = Int(number)
         }
         var sql = "SELECT \(AlertRecord.columns) FROM alerts WHERE 1 = 1"
         var arguments: StatementArguments = []
@@ -52,8 +65,19 @@ extension AlertEngine {
             sql += " AND instr(departments, ?) > 0"
             arguments += [JSONWriter.string(.string(department))]
         }
-        sql += " ORDER BY received_at DESC, alert_id LIMIT ?"
-        arguments += [count]
+        if let event {
+            // An exact type, or a prefix such as `safety.*`.
+            if event.hasSuffix(".*") {
+                sql += " AND substr(event, 1, ?) = ?"
+                let prefix = String(event.dropLast())
+                arguments += [prefix.utf8.count, prefix]
+            } else {
+                sql += " AND event = ?"
+                arguments += [event]
+            }
+        }
+        sql += " ORDER BY received_at DESC, alert_id LIMIT ? OFFSET ?"
+        arguments += [count, offset]
         let alerts = try Row.fetchAll(db, sql: sql, arguments: arguments).map { AlertRecord(row: $0).json }
         return .success(["alerts": .array(alerts)])
     }

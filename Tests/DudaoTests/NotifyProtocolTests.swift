@@ -70,6 +70,14 @@ import Testing
         #expect(try await ids(["status": "all", "department": "police"]) == ["device:l1", "device:l2"])
         #expect(try await ids(["status": "all", "department": "town:dongcheng"]) == ["device:l1", "device:l2"])
         #expect(try await ids(["status": "all", "limit": 1]).count == 1)
+        #expect(try await ids(["status": "all", "event": "safety.*"]) == ["device:l1", "device:l2"])
+        #expect(try await ids(["status": "all", "event": "indicator.not_met"]) == ["indicator:preschool.certified_teacher_rate:2025:city"])
+        // Paging: one alert per page, newest first, every alert once.
+        var paged: [String] = []
+        for offset in 0..<4 { paged += try await ids(["status": "all", "limit": 1, "offset": .int(Int64(offset))]) }
+        #expect(paged.count == 3 && Set(paged) == ["device:l1", "device:l2", "indicator:preschool.certified_teacher_rate:2025:city"])
+        let badOffset = try await notify.query("alerts.list", ["offset": -1])
+        #expect(badOffset["error"]?["path"] == "body.offset", "\(JSONWriter.string(badOffset))")
         let one = try await notify.query("alerts.list", ["status": "resolved"])
         let alert = try #require(one["body"]?["alerts"]?.arrayValue?.first)
         for member in [

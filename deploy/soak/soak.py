@@ -13,7 +13,7 @@ It is an independent client: Python's ssl module and the wire contract of SPEC s
     deploy/soak/soak.py --seconds 60 --kill-every 20          # CI's short run
     deploy/soak/soak.py --seconds 600 --kill-every 20         # the README's 10-minute run
 """
-import argparse, http.server, json, os, random, shutil, signal, socket, ssl, struct, subprocess, sys, tempfile, threading, time
+import argparse, atexit, http.server, json, os, random, shutil, signal, socket, ssl, struct, subprocess, sys, tempfile, threading, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SERVICES = ["dudao-ingest", "dudao-indicators", "dudao-safety", "dudao-notify"]
@@ -338,6 +338,7 @@ def main():
     receiver = Receiver(args.fail_rate)
     threading.Thread(target=receiver.serve_forever, daemon=True).start()
     system = System(work, args.bin, receiver.server_address[1])
+    atexit.register(system.stop_all)  # also when the checker itself fails
     for name in SERVICES:
         system.start(name)
     load = Load(system, args.threads)
@@ -395,20 +396,28 @@ def main():
             examples.setdefault("unexpected", fid)
 
     # Alarms: each acknowledged alarm reaches the police webhook, never twice after a 2xx.
-    def alarms_delivered():
+    def alarm_alert_ids():
+        # Every safety.alarm alert notify holds, page by page (newest first).
         wire = system.connect("dudao-notify")
-        reply = wire.request({"v": 1, "kind": "query", "id": "l", "type": "alerts.list",
-                              "body": {"status": "all", "limit": 10000}})
+        ids, offset = set(), 0
+        while True:
+            reply = wire.request({"v": 1, "kind": "query", "id": "l", "type": "alerts.list",
+                                  "body": {"status": "all", "event": "safety.alarm", "limit": 10000, "offset": offset}})
+            page = reply["body"]["alerts"]
+            ids.update(a["alert_id"] for a in page)
+            if len(page) < 10000:
+                break
+            offset += len(page)
         wire.close()
-        alarm_alerts = [a for a in reply["body"]["alerts"] if a.get("event") == "safety.alarm"]
+        return ids
+
+    def alarms_delivered():
+        alarm_alerts = alarm_alert_ids()
         with receiver.lock:
             stored = [fid for fid in load.alarms if load.acked.get(fid) in ("accepted", "duplicate")]
-            return len(alarm_alerts) >= len(stored) and all(("police", a["alert_id"]) in receiver.alerts for a in alarm_alerts)
+            return len(alarm_alerts) >= len(stored) and all(("police", aid) in receiver.alerts for aid in alarm_alerts)
     wait_for(alarms_delivered, 300, "every alarm to reach the police webhook")
-    wire = system.connect("dudao-notify")
-    listed = wire.request({"v": 1, "kind": "query", "id": "l", "type": "alerts.list", "body": {"status": "all", "limit": 10000}})
-    wire.close()
-    alarm_alerts = {a["alert_id"] for a in listed["body"]["alerts"] if a.get("event") == "safety.alarm"}
+    alarm_alerts = alarm_alert_ids()
     alerts = {"ok": 0, "lost": 0, "duplicated": 0}
     with receiver.lock:
         for aid in alarm_alerts:
