@@ -10,7 +10,7 @@ import Testing
 
 /// Property: the delivery queue never sends a delivery again once its 2xx is recorded; only
 /// the deliveries in flight at a crash (the at-least-once window the README documents) can be
-/// sent again, and every alert is delivered.
+/// sent again, marked `X-Dudao-Redelivery: 1`, and every alert is delivered.
 ///
 /// The real `DeliveryDispatcher` with its `ChannelSenders` (webhooks over HTTP to a
 /// `NotifyHTTPReceiver` on loopback), `NotifyWriter` and `AlertEngine` on a SQLite file, the
@@ -181,6 +181,9 @@ import Testing
         var lost: [String: Int] = [:]
         /// (requests so far, deliveries then seen delivered): none of those may be requested later.
         var samples: [(count: Int, delivered: Set<String>)] = []
+        /// (requests so far, a delivery whose outcome a crash lost): its next request must be
+        /// marked `X-Dudao-Redelivery: 1`.
+        var inDoubt: [(count: Int, delivery: String)] = []
 
         func requestsPerDelivery() -> [String: Int] {
             var counts: [String: Int] = [:]
@@ -227,6 +230,7 @@ import Testing
                 }
                 lost[delivery, default: 0] += unaccounted
                 lostNow.append(delivery)
+                inDoubt.append((receiver.requests.count, delivery))
             }
             #expect(lostNow.count <= concurrency, "a crash lost \(lostNow.count) outcomes, more than can be in flight: \(lostNow)")
             process = try Process(path: path, routes: routes, clock: clock, logger: logger)
@@ -297,6 +301,10 @@ import Testing
             if samples.contains(where: { $0.count <= index && $0.delivered.contains(delivery) }) {
                 Issue.record("\(delivery) was sent again (request \(index)) after it was seen delivered; \(history)")
             }
+        }
+        for (count, delivery) in inDoubt {
+            guard let next = requests.dropFirst(count).first(where: { $0.header("X-Dudao-Delivery") == delivery }) else { continue }
+            #expect(next.header("X-Dudao-Redelivery") == "1", "\(delivery) was sent again after a crash without the mark; \(history)")
         }
         // Every alert reached every department with a 2xx.
         for department in departments {
