@@ -27,16 +27,9 @@ struct IndicatorsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let logger = ServiceRuntime.makeLogger(label: "dudao-indicators")
-            let settings: IndicatorsConfig
-            let policy: AccessPolicy
-            let catalog: Catalog
-            do {
-                settings = try IndicatorsConfig(file: ConfigFile(path: config, environmentPrefix: "DUDAO_INDICATORS_"))
-                policy = try AccessPolicy(path: settings.accessPath)
-                catalog = try Catalog.load(path: settings.catalogPath)
-            } catch {
-                logger.critical("configuration: \(error)")
-                throw ExitCode(78)
+            let (settings, policy, catalog) = ServiceRuntime.configuration(logger: logger) {
+                let settings = try IndicatorsConfig(file: ConfigFile(path: config, environmentPrefix: "DUDAO_INDICATORS_"))
+                return (settings, try AccessPolicy(path: settings.accessPath), try Catalog.load(path: settings.catalogPath))
             }
             let store = try IndicatorsStore(path: settings.databasePath)
             let model = try IndicatorsModel(catalog: catalog, store: store, currentYear: settings.currentYear, logger: logger)

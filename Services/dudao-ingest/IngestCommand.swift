@@ -20,14 +20,9 @@ struct IngestCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = ServiceRuntime.makeLogger(label: "dudao-ingest")
-        let settings: IngestConfig
-        let policy: AccessPolicy
-        do {
-            settings = try IngestConfig(file: ConfigFile(path: config, environmentPrefix: "DUDAO_INGEST_"))
-            policy = try AccessPolicy(path: settings.accessPath)
-        } catch {
-            logger.critical("configuration: \(error)")
-            throw ExitCode(78)
+        let (settings, policy) = ServiceRuntime.configuration(logger: logger) {
+            let settings = try IngestConfig(file: ConfigFile(path: config, environmentPrefix: "DUDAO_INGEST_"))
+            return (settings, try AccessPolicy(path: settings.accessPath))
         }
         let store = try SQLiteIngestStore(path: settings.databasePath)
         let hub = LogHub(head: try store.head())

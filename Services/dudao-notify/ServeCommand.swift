@@ -18,16 +18,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = ServiceRuntime.makeLogger(label: "dudao-notify")
-        let settings: NotifyConfig
-        let policy: AccessPolicy
-        let routes: Routes
-        do {
-            settings = try NotifyConfig(file: ConfigFile(path: config, environmentPrefix: "DUDAO_NOTIFY_"))
-            policy = try AccessPolicy(path: settings.accessPath)
-            routes = try RoutesFile.load(path: settings.routesPath)
-        } catch {
-            logger.critical("configuration: \(error)")
-            throw ExitCode(78)
+        let (settings, policy, routes) = ServiceRuntime.configuration(logger: logger) {
+            let settings = try NotifyConfig(file: ConfigFile(path: config, environmentPrefix: "DUDAO_NOTIFY_"))
+            return (settings, try AccessPolicy(path: settings.accessPath), try RoutesFile.load(path: settings.routesPath))
         }
         let pool = try NotifySchema.open(path: settings.databasePath)
         let clock = SystemClock()

@@ -18,14 +18,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = ServiceRuntime.makeLogger(label: "dudao-safety")
-        let settings: SafetyConfig
-        let policy: AccessPolicy
-        do {
-            settings = try SafetyConfig(file: ConfigFile(path: config, environmentPrefix: "DUDAO_SAFETY_"))
-            policy = try AccessPolicy(path: settings.accessPath)
-        } catch {
-            logger.critical("configuration: \(error)")
-            throw ExitCode(78)
+        let (settings, policy) = ServiceRuntime.configuration(logger: logger) {
+            let settings = try SafetyConfig(file: ConfigFile(path: config, environmentPrefix: "DUDAO_SAFETY_"))
+            return (settings, try AccessPolicy(path: settings.accessPath))
         }
         let pool = try DurableDatabase.open(path: settings.databasePath, migrator: SafetyStore.migrator)
         let loading = ContinuousClock.now

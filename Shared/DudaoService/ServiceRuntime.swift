@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import ServiceLifecycle
 import UnixSignals
@@ -14,6 +15,17 @@ public enum ServiceRuntime {
             logger.logLevel = level
         }
         return logger
+    }
+
+    /// Reads a service's configuration (settings, access file, routes, catalog). Anything wrong
+    /// is logged as critical and the process exits with 78 (EX_CONFIG) before binding a port.
+    public static func configuration<T>(logger: Logger, _ read: () throws -> T) -> T {
+        do {
+            return try read()
+        } catch {
+            logger.critical("configuration: \(error)")
+            exit(78)
+        }
     }
 
     public static func run(_ services: [any Service], logger: Logger) async throws {
