@@ -137,11 +137,11 @@ public final class NotifyFixture: @unchecked Sendable {
     /// `<receiver>/leading_group` after `escalateAfter` seconds.
     public static func routes(
         receiver: String, secret: String = "test-secret", timing: Timing = Timing(), escalateAfter: Double = 3600,
-        groupBy: [String] = ["event", "town"], extraDepartments: String = ""
+        groupBy: [String] = ["event", "town"], extraDepartments: String = "", webhookTimeout: Double = 2
     ) -> String {
         let groupByJSON = "[" + groupBy.map { "\"\($0)\"" }.joined(separator: ", ") + "]"
         func webhook(_ path: String) -> String {
-            #"{"channels": [{"type": "webhook", "url": "\#(receiver)/\#(path)", "secret": "\#(secret)", "timeout_seconds": 2}]}"#
+            #"{"channels": [{"type": "webhook", "url": "\#(receiver)/\#(path)", "secret": "\#(secret)", "timeout_seconds": \#(webhookTimeout)}]}"#
         }
         return """
             {"defaults": {"group_by": \(groupByJSON), "group_wait_seconds": \(timing.groupWait),
