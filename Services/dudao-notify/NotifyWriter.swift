@@ -22,11 +22,6 @@ final class NotifyWriter: Sendable {
         var complete: Completion
     }
 
-    private let pool: DatabasePool
-    private let engine: AlertEngine
-    private let clock: any NotifyClock
-    private let logger: Logger
-    private let onDeliveries: @Sendable () -> Void
     private let batching: BatchingThread<Job>
 
     /// - Parameter onDeliveries: called after a commit that queued deliveries (wakes the dispatcher).
@@ -34,11 +29,6 @@ final class NotifyWriter: Sendable {
         pool: DatabasePool, engine: AlertEngine, clock: any NotifyClock, maxBatch: Int,
         logger: Logger = Logger(label: "dudao-notify"), onDeliveries: @escaping @Sendable () -> Void
     ) {
-        self.pool = pool
-        self.engine = engine
-        self.clock = clock
-        self.logger = logger
-        self.onDeliveries = onDeliveries
         batching = BatchingThread<Job>(
             name: "dudao-notify-writer", maxBatch: maxBatch,
             process: { batch in
