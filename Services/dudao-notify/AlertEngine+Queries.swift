@@ -68,9 +68,8 @@ extension AlertEngine {
         if let event {
             // An exact type, or a prefix such as `safety.*`.
             if event.hasSuffix(".*") {
-                sql += " AND substr(event, 1, ?) = ?"
-                let prefix = String(event.dropLast())
-                arguments += [prefix.utf8.count, prefix]
+                sql += " AND instr(event, ?) = 1"
+                arguments += [String(event.dropLast())]
             } else {
                 sql += " AND event = ?"
                 arguments += [event]

@@ -164,6 +164,8 @@ final class DeliveryDispatcher: Sendable {
         }
     }
 
+    /// Gives up the claims on these deliveries (sent and recorded, or not sent at all); a read
+    /// of the queue under way may still list them as due, so it is told to skip them.
     private func release(_ deliveries: [DueDelivery]) {
         claims.withLockedValue { claims in
             for delivery in deliveries {
@@ -202,10 +204,7 @@ final class DeliveryDispatcher: Sendable {
                 "recording a delivery outcome failed; it will be attempted again",
                 metadata: ["delivery": "\(id)", "error": "\(error)"])
         }
-        claims.withLockedValue { claims in
-            claims.inFlight.remove(id)
-            if claims.reading { claims.finishedDuringRead.insert(id) }
-        }
+        release([delivery])
         doorbell.ring()
     }
 }

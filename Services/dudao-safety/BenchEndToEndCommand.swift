@@ -109,7 +109,7 @@ struct BenchEndToEndCommand: AsyncParsableCommand {
                 else { continue }
                 let acked = ContinuousClock.now
                 // The alarm's alert key: what both the stand-in (by event id) and notify's messages carry.
-                acks.withLockedValue { $0["alarm:\(device):\(at.millis)"] = acked }
+                acks.withLockedValue { $0[AlarmRecord.alertKey(device: device, at: at.millis)] = acked }
             }
             await client.close()
         }

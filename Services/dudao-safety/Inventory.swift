@@ -45,4 +45,7 @@ struct AlarmRecord: Sendable, Equatable {
     var note: String?
 
     static func eventID(device: String, at: Int64) -> String { "safety:alarm:\(device):\(at)" }
+
+    /// The alert key of its `safety.alarm` event: one alert per press.
+    static func alertKey(device: String, at: Int64) -> String { "alarm:\(device):\(at)" }
 }

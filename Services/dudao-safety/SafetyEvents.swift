@@ -93,7 +93,7 @@ enum SafetyEvents {
             details["note"] = .string(note)
         }
         return AlertEvent(
-            type: "safety.alarm", id: alarm.id, severity: "critical", alertKey: "alarm:\(alarm.deviceID):\(alarm.at)",
+            type: "safety.alarm", id: alarm.id, severity: "critical", alertKey: AlarmRecord.alertKey(device: alarm.deviceID, at: alarm.at),
             status: "firing", scope: "institution:\(place.institutionID)", townID: place.townID,
             institutionID: place.institutionID, deviceID: alarm.deviceID, summary: summary, details: details,
             at: Timestamp(millis: alarm.at))
