@@ -23,18 +23,21 @@ public final class NotifyFixture: @unchecked Sendable {
         pki = try TestPKI(in: root)
         try root.write("access.json", Self.accessFile)
         try root.write("routes.json", routes)
-        try root.write(
-            "notify.json",
-            """
-            {"listen": {"host": "127.0.0.1", "port": 0},
-             "tls": {"ca": "certs/ca.pem", "certificate": "certs/dudao-notify.pem", "key": "certs/dudao-notify.key"},
-             "access_file": "access.json", "routes_file": "routes.json", "database": "data/notify.sqlite",
-             "tick_seconds": 0.05,
-             "delivery": {"concurrency": 16, "max_attempts": 40, "backoff_initial_seconds": 0.05, "backoff_max_seconds": 0.4, "jitter": 0.1}}
-            """)
+        try root.write("notify.json", Self.config(accessFile: "access.json", maxAttempts: 40))
         configPath = root.file("notify.json")
         self.environment = environment
         process = try Self.launch(configPath: configPath, root: root, port: 0, generation: 0, environment: environment)
+    }
+
+    /// notify.json of a test: any free port, the test PKI, `routes.json`, fast timers and retries.
+    static func config(accessFile: String, maxAttempts: Int) -> String {
+        """
+        {"listen": {"host": "127.0.0.1", "port": 0},
+         "tls": {"ca": "certs/ca.pem", "certificate": "certs/dudao-notify.pem", "key": "certs/dudao-notify.key"},
+         "access_file": "\(accessFile)", "routes_file": "routes.json", "database": "data/notify.sqlite",
+         "tick_seconds": 0.05,
+         "delivery": {"concurrency": 16, "max_attempts": \(maxAttempts), "backoff_initial_seconds": 0.05, "backoff_max_seconds": 0.4, "jitter": 0.1}}
+        """
     }
 
     /// The access file of notify tests: the services send events, the operator asks and acks,

@@ -52,15 +52,7 @@ public final class SafetyFixture: @unchecked Sendable {
     static func startNotify(root: TestDirectory, routes: String) throws -> ServiceProcess {
         try root.write("notify-access.json", NotifyFixture.accessFile)
         try root.write("routes.json", routes)
-        try root.write(
-            "notify.json",
-            """
-            {"listen": {"host": "127.0.0.1", "port": 0},
-             "tls": {"ca": "certs/ca.pem", "certificate": "certs/dudao-notify.pem", "key": "certs/dudao-notify.key"},
-             "access_file": "notify-access.json", "routes_file": "routes.json", "database": "data/notify.sqlite",
-             "tick_seconds": 0.05,
-             "delivery": {"concurrency": 16, "max_attempts": 6, "backoff_initial_seconds": 0.05, "backoff_max_seconds": 0.4, "jitter": 0.1}}
-            """)
+        try root.write("notify.json", NotifyFixture.config(accessFile: "notify-access.json", maxAttempts: 6))
         return try ServiceProcess(
             executable: "dudao-notify", arguments: ["--config", root.file("notify.json")], logTo: root.file("notify-0.log"))
     }

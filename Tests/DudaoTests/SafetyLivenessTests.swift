@@ -10,6 +10,13 @@ import Testing
     static let t0: Int64 = 1_795_910_400_000
     static let settings = LivenessSettings(offlineAfterMillis: 180_000, holdDownMillis: 60_000)
 
+    /// The engine on `path` with these liveness settings (a restart opens the same file again).
+    static func engine(path: String, clock: ManualClock) throws -> SafetyEngine {
+        var settings = SafetySettings()
+        settings.liveness = Self.settings
+        return try SafetyEngine.open(path: path, clock: clock, settings: settings)
+    }
+
     @Test func offlineAfterExactlyOfflineAfterThenOnlineAfterHoldDown() {
         let s = Self.settings
         var (device, first) = Liveness.firstHeartbeat(institution: 0, kind: .alarm, ok: true, at: Self.t0, receivedAt: Self.t0)
@@ -90,9 +97,7 @@ import Testing
         let path = directory.file("safety.sqlite")
         let t0 = Timestamp(millis: Self.t0)
         let clock = ManualClock(t0)
-        var settings = SafetySettings()
-        settings.liveness = Self.settings
-        var engine: SafetyEngine? = try SafetyEngine.open(path: path, clock: clock, settings: settings)
+        var engine: SafetyEngine? = try Self.engine(path: path, clock: clock)
         try await engine!.apply([
             SafetyRecords.town(seq: 1, id: "dongcheng", name: "东成镇", at: t0),
             SafetyRecords.institution(seq: 2, id: "kg-1", name: "东成镇中心幼儿园", town: "dongcheng", at: t0),
@@ -127,7 +132,7 @@ import Testing
         engine = nil
         clock.advance(millis: 20_000)
         let restartedAt = clock.now().millis
-        let restarted = try SafetyEngine.open(path: path, clock: clock, settings: settings)
+        let restarted = try Self.engine(path: path, clock: clock)
         #expect(restarted.read { $0.devices.records[Int($0.devices.find("dev-b")!)].state } == .offline)
         #expect(try await restarted.check().wentOffline == 0)
         clock.advance(millis: 179_999)
@@ -174,9 +179,7 @@ import Testing
         defer { directory.remove() }
         let t0 = Timestamp(millis: Self.t0)
         let clock = ManualClock(t0)
-        var settings = SafetySettings()
-        settings.liveness = Self.settings
-        let engine = try SafetyEngine.open(path: directory.file("safety.sqlite"), clock: clock, settings: settings)
+        let engine = try Self.engine(path: directory.file("safety.sqlite"), clock: clock)
         try await engine.apply([
             SafetyRecords.town(seq: 1, id: "dongcheng", name: "东成镇", at: t0),
             SafetyRecords.institution(seq: 2, id: "kg-1", name: "东成镇中心幼儿园", town: "dongcheng", at: t0),
@@ -206,9 +209,7 @@ import Testing
         defer { directory.remove() }
         let t0 = Timestamp(millis: Self.t0)
         let clock = ManualClock(t0)
-        var settings = SafetySettings()
-        settings.liveness = Self.settings
-        let engine = try SafetyEngine.open(path: directory.file("safety.sqlite"), clock: clock, settings: settings)
+        let engine = try Self.engine(path: directory.file("safety.sqlite"), clock: clock)
         try await engine.apply([
             SafetyRecords.town(seq: 1, id: "dongcheng", name: "东成镇", at: t0),
             SafetyRecords.institution(seq: 2, id: "kg-1", name: "东成镇中心幼儿园", town: "dongcheng", at: t0),
@@ -228,7 +229,7 @@ import Testing
         #expect(down.first?.body["status"] == "firing")
 
         // It survives a restart, and one device back ends it.
-        let reopened = try SafetyEngine.open(path: directory.file("safety.sqlite"), clock: clock, settings: settings)
+        let reopened = try Self.engine(path: directory.file("safety.sqlite"), clock: clock)
         #expect(reopened.read { $0.institutionsDown.keys.sorted() } == ["kg-1"])
         clock.advance(millis: 1000)
         try await reopened.apply([SafetyRecords.heartbeat(seq: 7, device: "b", institution: "kg-1", kind: "cctv_link", at: clock.now())])
