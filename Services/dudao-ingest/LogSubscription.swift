@@ -1,4 +1,5 @@
 import DudaoCore
+import DudaoService
 import Logging
 import NIOCore
 import NIOPosix
@@ -98,7 +99,7 @@ final class LogSubscription {
         guard !closed else { return }
         for entry in entries {
             next = entry.seq + 1
-            if !typePatterns.isEmpty, !typePatterns.contains(where: { Self.matches($0, entry.type) }) { continue }
+            if !typePatterns.isEmpty, !typePatterns.contains(where: { AccessPolicy.matches($0, entry.type) }) { continue }
             channel.write(Self.frame(for: entry), promise: nil)
             credit -= 1
         }
@@ -110,10 +111,6 @@ final class LogSubscription {
         }
         channel.flush()
         pump()
-    }
-
-    static func matches(_ pattern: String, _ type: String) -> Bool {
-        pattern == "*" || pattern == type || (pattern.hasSuffix(".*") && type.hasPrefix(pattern.dropLast()))
     }
 
     /// `{"v":1,"kind":"record","id":"<seq>","type":...,"body":{"seq":...,"sender":...,"feed_id":...,
