@@ -14,7 +14,9 @@ extension AlertEngine {
     }
 
     /// A delivery failed: retry later with backoff, or move it to the dead letters.
-    func deliveryFailed(_ deliveryID: String, error: String, permanent: Bool, db: Database, now: Timestamp) throws {
+    /// - Parameter inDoubt: the receiver may have it (this attempt was unanswered, or an earlier
+    ///   one was in doubt): every later attempt is marked.
+    func deliveryFailed(_ deliveryID: String, error: String, permanent: Bool, inDoubt: Bool, db: Database, now: Timestamp) throws {
         guard
             let attempts = try db.row(
                 "SELECT attempts FROM deliveries WHERE delivery_id = ? AND status = 'pending'", [deliveryID]
@@ -24,12 +26,18 @@ extension AlertEngine {
         let made = attempts + 1
         if permanent || made >= retry.maxAttempts {
             try db.run(
-                "UPDATE deliveries SET status = 'dead', attempts = ?, last_error = ?, finished_at = ? WHERE delivery_id = ?",
-                [made, error, now.millis, deliveryID])
+                """
+                UPDATE deliveries SET status = 'dead', attempts = ?, last_error = ?, finished_at = ?, in_doubt = in_doubt OR ?
+                WHERE delivery_id = ?
+                """,
+                [made, error, now.millis, inDoubt, deliveryID])
         } else {
             try db.run(
-                "UPDATE deliveries SET attempts = ?, last_error = ?, next_attempt_at = ? WHERE delivery_id = ?",
-                [made, error, now.adding(seconds: retry.delay(afterAttempts: made)).millis, deliveryID])
+                """
+                UPDATE deliveries SET attempts = ?, last_error = ?, next_attempt_at = ?, in_doubt = in_doubt OR ?
+                WHERE delivery_id = ?
+                """,
+                [made, error, now.adding(seconds: retry.delay(afterAttempts: made)).millis, inDoubt, deliveryID])
         }
     }
 

@@ -162,7 +162,10 @@ extension AlertEngine {
     /// `alerts.redrive`: `{}` (every dead letter), `{"alert_id": ...}` or `{"delivery_id": ...}`: back into the queue.
     func redrive(_ body: JSONObject, db: Database, now: Timestamp, effects: inout Effects) throws -> QueryResult {
         var sql =
-            "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?, finished_at = NULL WHERE status = 'dead'"
+            """
+            UPDATE deliveries SET status = 'pending', attempts = 0, started_attempts = 0, next_attempt_at = ?, finished_at = NULL
+            WHERE status = 'dead'
+            """
         var arguments: StatementArguments = [now.millis]
         if let text = body["alert_id"]?.stringValue {
             switch try resolveAlertID(text, db: db) {

@@ -110,11 +110,24 @@ final class ChannelSenders: Sendable {
             switch outcome {
             case .delivered: return .delivered
             case .failed(let reason): return .failed(explain(reason))
+            case .unanswered(let reason): return .unanswered(explain(reason))
             case .permanent(let reason): return .permanent(explain(reason))
             }
         } catch {
-            return .failed("\(error)")
+            return Self.neverSent(error) ? .failed("\(error)") : .unanswered("\(error)")
         }
+    }
+
+    /// Whether a request that failed with `error` certainly never left: no connection could be
+    /// opened for it. Anything else (a timeout while waiting for the answer, a connection closed
+    /// after the request was written) may have reached the receiver.
+    static func neverSent(_ error: any Error) -> Bool {
+        if error is NIOConnectionError { return true }
+        if case ChannelError.connectTimeout = error { return true }
+        if let error = error as? HTTPClientError {
+            return error == .connectTimeout || error == .getConnectionFromPoolTimeout
+        }
+        return false
     }
 
     /// 2xx delivered; 408, 429 and 5xx retried; other 4xx need someone to fix something.

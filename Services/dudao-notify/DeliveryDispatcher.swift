@@ -15,8 +15,9 @@ struct DueDelivery: Sendable {
     var attempts: Int
     /// The frozen JSON payload of the notification, as stored.
     var payload: String
-    /// An earlier process started this attempt and died before recording its outcome: the
-    /// receiver may already have it (sent with `X-Dudao-Redelivery: 1`).
+    /// The receiver may already have it (sent with `X-Dudao-Redelivery: 1`): an earlier attempt
+    /// was started by a process that died before recording its outcome, or was sent and never
+    /// answered. Once in doubt, always: a 5xx to a later attempt does not take back an earlier one.
     var inDoubt: Bool = false
 
     static func fetch(_ db: Database, now: Timestamp, limit: Int) throws -> [DueDelivery] {
@@ -24,7 +25,7 @@ struct DueDelivery: Sendable {
             db,
             sql: """
                 SELECT d.delivery_id, d.notification_id, d.department, d.channel, d.target, d.attempts, n.payload,
-                    d.started_attempts > d.attempts
+                    d.in_doubt OR d.started_attempts > d.attempts
                 FROM deliveries d JOIN notifications n ON n.notification_id = d.notification_id
                 WHERE d.status = 'pending' AND d.next_attempt_at <= ? ORDER BY d.next_attempt_at LIMIT ?
                 """,
@@ -41,8 +42,12 @@ struct DueDelivery: Sendable {
 enum DeliveryOutcome: Sendable, Equatable {
     /// 2xx (or written): never again.
     case delivered
-    /// Try again later (non-2xx, timeout, connection refused).
+    /// Try again later: the receiver answered non-2xx, or could not be reached (connection
+    /// refused), so it does not have it.
     case failed(String)
+    /// Try again later, but the request may have arrived: sent and not answered (timeout,
+    /// connection closed). Every later attempt is marked `X-Dudao-Redelivery: 1`.
+    case unanswered(String)
     /// Retrying cannot help (e.g. 404, the channel was removed): straight to the dead letters.
     case permanent(String)
 }
@@ -182,7 +187,7 @@ final class DeliveryDispatcher: Sendable {
         switch outcome {
         case .delivered:
             logger.debug("delivered", metadata: ["delivery": "\(id)", "target": "\(delivery.target)"])
-        case .failed(let reason), .permanent(let reason):
+        case .failed(let reason), .unanswered(let reason), .permanent(let reason):
             logger.warning(
                 "delivery failed",
                 metadata: [
@@ -194,8 +199,12 @@ final class DeliveryDispatcher: Sendable {
             _ = try await writer.perform { db, now, _ in
                 switch outcome {
                 case .delivered: try engine.deliverySucceeded(id, db: db, now: now)
-                case .failed(let reason): try engine.deliveryFailed(id, error: reason, permanent: false, db: db, now: now)
-                case .permanent(let reason): try engine.deliveryFailed(id, error: reason, permanent: true, db: db, now: now)
+                case .failed(let reason):
+                    try engine.deliveryFailed(id, error: reason, permanent: false, inDoubt: delivery.inDoubt, db: db, now: now)
+                case .unanswered(let reason):
+                    try engine.deliveryFailed(id, error: reason, permanent: false, inDoubt: true, db: db, now: now)
+                case .permanent(let reason):
+                    try engine.deliveryFailed(id, error: reason, permanent: true, inDoubt: delivery.inDoubt, db: db, now: now)
                 }
                 return nil
             }

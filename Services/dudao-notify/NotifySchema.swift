@@ -124,6 +124,11 @@ enum NotifySchema {
         migrator.registerMigration("v2-started-attempts") { db in
             try db.execute(sql: "ALTER TABLE deliveries ADD COLUMN started_attempts INTEGER NOT NULL DEFAULT 0")
         }
+        // Sticky: some earlier attempt may have reached the receiver (lost in a crash, or sent
+        // and never answered), so every later request is marked, whatever became of the ones between.
+        migrator.registerMigration("v3-in-doubt") { db in
+            try db.execute(sql: "ALTER TABLE deliveries ADD COLUMN in_doubt INTEGER NOT NULL DEFAULT 0")
+        }
         return migrator
     }
 }

@@ -10,10 +10,14 @@ struct SMTPReply: Sendable {
     var lines: [String]
 }
 
-/// Why an e-mail was not sent. `permanent` when the server said 5xx: retrying will not help.
+/// Why an e-mail was not sent. `permanent` when the server said 5xx: retrying will not help;
+/// `unanswered` when the whole message was sent and no reply came: the server may have it.
 struct SMTPError: Error, CustomStringConvertible {
     var description: String
     var permanent = false
+    var unanswered = false
+    /// The server's reply code, when it answered with one it should not have.
+    var code: Int? = nil
 }
 
 /// A small SMTP client (RFC 5321) over SwiftNIO: EHLO, STARTTLS when the server offers it
@@ -58,7 +62,8 @@ final class SMTPClient: Sendable {
             try await send(from: settings.from, to: to, data: message)
             return .delivered
         } catch let error as SMTPError {
-            return error.permanent ? .permanent(error.description) : .failed(error.description)
+            if error.permanent { return .permanent(error.description) }
+            return error.unanswered ? .unanswered(error.description) : .failed(error.description)
         } catch {
             return .failed("smtp \(settings.host):\(settings.port): \(error)")
         }
@@ -111,7 +116,13 @@ final class SMTPClient: Sendable {
         }
         try await conversation.command("DATA", expect: 354)
         try await conversation.write(MailMessage.dotStuffed(data))
-        try await conversation.expect(250, after: "end of DATA")
+        do {
+            try await conversation.expect(250, after: "end of DATA")
+        } catch let error as SMTPError where error.code != nil {
+            throw error
+        } catch {
+            throw SMTPError(description: "no reply to the end of DATA, the message may have arrived: \(error)", unanswered: true)
+        }
         _ = try? await conversation.command("QUIT", expect: 221)
     }
 }
@@ -160,7 +171,7 @@ private final class SMTPConversation {
         guard codes.contains(reply.code) else {
             throw SMTPError(
                 description: "the SMTP server answered \(reply.code) \(reply.lines.joined(separator: " / ")) to \(what)",
-                permanent: reply.code >= 500)
+                permanent: reply.code >= 500, code: reply.code)
         }
         return reply
     }

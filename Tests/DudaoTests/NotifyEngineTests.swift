@@ -247,7 +247,7 @@ import Testing
         }
         func fail(_ id: String) async throws {
             _ = try await h.writer.perform { db, now, _ in
-                try engine.deliveryFailed(id, error: "HTTP 500", permanent: false, db: db, now: now)
+                try engine.deliveryFailed(id, error: "HTTP 500", permanent: false, inDoubt: false, db: db, now: now)
                 return nil
             }
         }

@@ -9,13 +9,14 @@ import Testing
 @testable import dudao_notify
 
 /// Property: the delivery queue never sends a delivery again once its 2xx is recorded; only
-/// the deliveries in flight at a crash (the at-least-once window the README documents) can be
-/// sent again, marked `X-Dudao-Redelivery: 1`, and every alert is delivered.
+/// the deliveries in flight at a crash (the at-least-once window the README documents) or
+/// answered after the channel's timeout can be sent again, marked `X-Dudao-Redelivery: 1`;
+/// and every alert is delivered.
 ///
 /// The real `DeliveryDispatcher` with its `ChannelSenders` (webhooks over HTTP to a
 /// `NotifyHTTPReceiver` on loopback), `NotifyWriter` and `AlertEngine` on a SQLite file, the
 /// retry timers on a manual clock. A random sequence of phases: the receiver answers 2xx, fails
-/// some or all requests with 5xx, or times out (answers after the channel's timeout); the
+/// some or all requests with 5xx, or times out (answers 5xx or 2xx after the channel's timeout); the
 /// engine restarts gracefully, or crashes — the writer and dispatcher stop at once, whatever is
 /// in flight (the receiver answers those 2xx slowly, so there is something in flight), and a
 /// new engine opens the same file; more alerts arrive. Each phase runs until nothing due is left
@@ -31,6 +32,9 @@ import Testing
 /// - apart from those, requests ≤ attempts for every delivery: nothing was sent that the queue
 ///   did not take as an attempt — in particular nothing after its `delivered` committed
 ///   (whose outcome the queue would ignore); and a delivery seen `delivered` gets no later request;
+/// - a request without the mark was never answered 2xx before: once the receiver has answered
+///   a delivery 2xx (too late, or to a process that crashed) or a crash lost an outcome, every
+///   later request for it is marked, whatever came between (a 5xx to the first re-send, say);
 /// - at the end every delivery is `delivered` (none dead) and every alert reached every
 ///   department it is routed to with a 2xx.
 @Suite(.serialized, .shrinking(false)) struct PropertyNotifyDeliveryTests {
@@ -40,8 +44,9 @@ import Testing
     static let departments = ["education", "police"]
 
     struct Phase: Sendable, CustomStringConvertible {
-        /// 0 2xx, 1 the next `param` requests 5xx, 2 all 5xx, 3 timeouts, 4 crash with `param`
-        /// requests in flight, 5 graceful restart, 6 `param` + 1 more alerts.
+        /// 0 2xx, 1 the next `param` requests 5xx, 2 all 5xx, 3 timeouts (answered 5xx, or 2xx
+        /// when `param` is odd), 4 crash with `param` requests in flight, 5 graceful restart,
+        /// 6 `param` + 1 more alerts.
         var kind: Int
         var param: Int
 
@@ -50,7 +55,7 @@ import Testing
             case 0: "2xx"
             case 1: "5xx×\(param)"
             case 2: "5xx"
-            case 3: "timeout"
+            case 3: param % 2 == 1 ? "timeout(late 2xx)" : "timeout"
             case 4: "crash(\(param) in flight)"
             case 5: "restart"
             default: "+\(param + 1) alerts"
@@ -181,8 +186,8 @@ import Testing
         var lost: [String: Int] = [:]
         /// (requests so far, deliveries then seen delivered): none of those may be requested later.
         var samples: [(count: Int, delivered: Set<String>)] = []
-        /// (requests so far, a delivery whose outcome a crash lost): its next request must be
-        /// marked `X-Dudao-Redelivery: 1`.
+        /// (requests so far, a delivery whose outcome a crash lost): every later request for it
+        /// must be marked `X-Dudao-Redelivery: 1`.
         var inDoubt: [(count: Int, delivery: String)] = []
 
         func requestsPerDelivery() -> [String: Int] {
@@ -255,9 +260,10 @@ import Testing
                 behave(failAll: true)
                 try await settle("5xx")
             case 3:
-                // Answered (5xx) only after the client gave up: a timeout either way.
-                behave(failAll: true, delayMillis: Int64(timeoutSeconds * 1000) + 200)
-                try await settle("timeout")
+                // Answered only after the client gave up: a timeout either way, but after a late
+                // 2xx the receiver has it.
+                behave(failAll: phase.param % 2 == 0, delayMillis: Int64(timeoutSeconds * 1000) + 200)
+                try await settle(phase.description)
             case 4:
                 behave(delayMillis: 40)
                 let before = receiver.requests.count
@@ -303,8 +309,21 @@ import Testing
             }
         }
         for (count, delivery) in inDoubt {
-            guard let next = requests.dropFirst(count).first(where: { $0.header("X-Dudao-Delivery") == delivery }) else { continue }
-            #expect(next.header("X-Dudao-Redelivery") == "1", "\(delivery) was sent again after a crash without the mark; \(history)")
+            for (index, later) in requests.enumerated().dropFirst(count) where later.header("X-Dudao-Delivery") == delivery {
+                #expect(
+                    later.header("X-Dudao-Redelivery") == "1",
+                    "\(delivery) was sent again (request \(index)) after a crash lost an outcome, without the mark; \(history)")
+            }
+        }
+        var answered2xx = Set<String>()
+        for (index, request) in requests.enumerated() {
+            let delivery = request.header("X-Dudao-Delivery") ?? "?"
+            if answered2xx.contains(delivery) {
+                #expect(
+                    request.header("X-Dudao-Redelivery") == "1",
+                    "\(delivery) was answered 2xx before and sent again (request \(index)) without the mark; \(history)")
+            }
+            if (200..<300).contains(request.status) { answered2xx.insert(delivery) }
         }
         // Every alert reached every department with a 2xx.
         for department in departments {
