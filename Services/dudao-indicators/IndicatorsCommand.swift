@@ -37,7 +37,7 @@ struct IndicatorsCommand: AsyncParsableCommand {
             let clientTLS = try settings.tls.makeClientContext()
             let server = try await FrameServer.start(
                 configuration: settings.server, tls: tls, group: MultiThreadedEventLoopGroup.singleton,
-                factory: IndicatorsSessionFactory(model: model, store: store, policy: policy), logger: logger)
+                factory: IndicatorQueries.sessions(model: model, store: store, policy: policy), logger: logger)
             ServiceRuntime.announce("dudao-indicators listening on \(settings.server.host):\(server.port)")
 
             let consumer = LogConsumer(

@@ -40,14 +40,10 @@ enum SafetyQueries {
                 case "safety.alarms":
                     return .success(alarms(state, scope: scope))
                 default:
-                    return .failure(unknown(type))
+                    return .failure(WireError(.unknownType, "\"\(type)\" is not a query of dudao-safety", path: "type"))
                 }
             }
         }
-    }
-
-    static func unknown(_ type: String) -> WireError {
-        WireError(.unknownType, "\"\(type)\" is not a query of dudao-safety; ask one of \(types.joined(separator: ", "))", path: "type")
     }
 
     // MARK: rates

@@ -34,7 +34,7 @@ struct ServeCommand: AsyncParsableCommand {
         let clientTLS = try settings.tls.makeClientContext()
         let server = try await FrameServer.start(
             configuration: settings.server, tls: serverTLS, group: MultiThreadedEventLoopGroup.singleton,
-            factory: SafetySessionFactory(engine: engine, policy: policy, threadPool: NIOThreadPool.singleton), logger: logger)
+            factory: SafetyQueries.sessions(engine: engine, policy: policy, threadPool: NIOThreadPool.singleton), logger: logger)
         ServiceRuntime.announce("dudao-safety listening on \(settings.server.host):\(server.port)")
 
         let consumer = LogConsumer(

@@ -49,7 +49,7 @@ public struct TestPKI: Sendable {
           "operator": {"role": "operator"},
           "kg-census-system": {"feeds": ["registry.*", "population.*", "preschool.*", "compulsory.*", "special.*", "finance.*", "survey.*", "talent.*", "project.*"]},
           "police-video-platform": {"feeds": ["safety.*"]},
-          "town-dongcheng": {"feeds": ["registry.institution", "preschool.census", "safety.inventory"], "towns": ["dongcheng"]}
+          "town-dongcheng": {"feeds": ["registry.institution", "preschool.census", "safety.inventory"], "queries": ["indicators.*"], "towns": ["dongcheng"]}
         }}
         """
 }

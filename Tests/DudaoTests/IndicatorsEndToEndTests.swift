@@ -67,7 +67,30 @@ import Testing
              "body": ["indicator": "preschool.gross_enrollment_rate", "scope": "city"]])
         let points = history["body"]?["history"]?.arrayValue ?? []
         #expect(points.contains { $0["year"] == 2023 && round1($0["value"]) == 98.6 })
+        let feed = try await client.request(["v": 1, "kind": "feed", "id": "f", "type": "registry.town", "body": [:]])
+        #expect(feed["error"]?["code"] == "invalid_envelope")
+        let unknownType = try await client.request(["v": 1, "kind": "query", "id": "t", "type": "indicators.nothing", "body": [:]])
+        #expect(unknownType["error"]?["code"] == "unknown_type")
         await client.close()
+
+        // A town office restricted to its town (access file "towns") asks about it only.
+        let office = try await system.connectIndicators(as: "town-dongcheng")
+        func ask(_ id: String, _ type: String, _ body: JSONObject) async throws -> JSONValue {
+            try await office.request(["v": 1, "kind": "query", "id": .string(id), "type": .string(type), "body": .object(body)])
+        }
+        #expect(try await ask("o1", "indicators.evaluate", ["year": 2025, "scope": "town:dongcheng"])["kind"] == "result")
+        #expect(try await ask("o2", "indicators.evaluate", ["year": 2025, "scope": "institution:kg-dongcheng-01"])["kind"] == "result")
+        for (id, type, body) in [
+            ("o3", "indicators.evaluate", ["year": 2025, "scope": "city"] as JSONObject),
+            ("o4", "indicators.evaluate", ["year": 2025, "scope": "town:encheng"]),
+            ("o5", "indicators.history", ["indicator": "preschool.gross_enrollment_rate", "scope": "institution:kg-encheng-01"]),
+            ("o6", "indicators.towns", ["year": 2025]),
+        ] {
+            let refused = try await ask(id, type, body)
+            #expect(refused["error"]?["code"] == "forbidden", "\(type) \(body): \(refused)")
+            #expect(refused["error"]?["path"] == "body.scope")
+        }
+        await office.close()
 
         // Status transitions wait in the outbox for dudao-notify (not running here).
         let databasePath = system.ingest.root.file("data/indicators.sqlite")

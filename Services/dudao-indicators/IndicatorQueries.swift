@@ -3,50 +3,17 @@ import DudaoEvaluation
 import DudaoService
 import DudaoWire
 import GRDB
-import NIOCore
 
-struct IndicatorsSessionFactory: FrameSessionFactory {
-    let model: IndicatorsModel
-    let store: IndicatorsStore
-    let policy: AccessPolicy
-
-    func makeSession(peer: PeerIdentity, channel: any Channel) -> any FrameSession {
-        IndicatorsSession(peer: peer, eventLoop: channel.eventLoop, factory: self)
-    }
-}
-
-/// One connection to `dudao-indicators`: queries.
-final class IndicatorsSession: FrameSession {
-    private let peer: PeerIdentity
-    private let eventLoop: any EventLoop
-    private let factory: IndicatorsSessionFactory
-
-    init(peer: PeerIdentity, eventLoop: any EventLoop, factory: IndicatorsSessionFactory) {
-        self.peer = peer
-        self.eventLoop = eventLoop
-        self.factory = factory
-    }
-
-    func connectionClosed() {}
-
-    func handle(_ envelope: Envelope) -> EventLoopFuture<JSONValue?> {
-        let id = envelope.id
-        guard envelope.kind == "query" else {
-            return eventLoop.makeSucceededFuture(
-                Reply.nack(id: id, error: WireError(.invalidEnvelope, "dudao-indicators answers queries only", path: "kind")))
-        }
-        let type = envelope.type!
-        if let error = factory.policy.checkQuery(identity: peer.name, type: type) {
-            return eventLoop.makeSucceededFuture(Reply.nack(id: id, error: error))
-        }
-        let queries = IndicatorQueries(model: factory.model, store: factory.store)
-        let body = envelope.body ?? [:]
-        return eventLoop.makeFutureWithTask { () -> JSONValue? in
-            do {
-                return Reply.result(id: id, body: try await queries.answer(type: type, body: body))
-            } catch let error as WireError {
-                return Reply.nack(id: id, error: error)
+extension IndicatorQueries {
+    /// The connections of `dudao-indicators`: queries only. An identity restricted to some towns
+    /// asks only about them.
+    static func sessions(model: IndicatorsModel, store: IndicatorsStore, policy: AccessPolicy) -> QuerySessionFactory {
+        QuerySessionFactory(service: "dudao-indicators", types: types, policy: policy) { request in
+            if request.towns != nil {
+                let names = await model.names
+                if let error = request.checkTowns(townOf: { names.institutions[$0]?.town }) { throw error }
             }
+            return try await IndicatorQueries(model: model, store: store).answer(type: request.type, body: request.body)
         }
     }
 }

@@ -1,0 +1,107 @@
+import DudaoCore
+import DudaoWire
+import NIOCore
+
+/// One query a peer asked, after its kind, type and access were checked.
+public struct QueryRequest: Sendable {
+    /// The client certificate's identity.
+    public var identity: String
+    public var type: String
+    public var body: JSONObject
+    /// The towns the access file restricts this identity to (`towns`); `nil`: the whole city.
+    public var towns: Set<String>?
+
+    /// An identity restricted to some towns may ask only about them: `body.scope` is
+    /// `town:<id>` or `institution:<id>` of one of them (`townOf` says an institution's town),
+    /// never the whole city (`city`, or no scope).
+    public func checkTowns(townOf: (String) -> String?) -> WireError? {
+        guard let towns else { return nil }
+        let scope = body["scope"]?.stringValue ?? "city"
+        let town: String?
+        if scope.hasPrefix("town:") {
+            town = String(scope.dropFirst(5))
+        } else if scope.hasPrefix("institution:") {
+            town = townOf(String(scope.dropFirst(12)))
+        } else {
+            town = nil
+        }
+        if let town, towns.contains(town) { return nil }
+        return WireError(
+            .forbidden,
+            "identity \"\(identity)\" may ask only about \(towns.sorted().joined(separator: ", ")); send \"scope\": \"town:<id>\"",
+            path: "body.scope")
+    }
+}
+
+/// The connections of a service that answers queries only (`dudao-indicators`, `dudao-safety`):
+/// a frame of another kind is `invalid_envelope` (feeds go to `dudao-ingest`), a type the service
+/// does not know is `unknown_type`, a type the identity was not granted is `forbidden`; the rest
+/// is answered by `answer`, off the event loop. A `WireError` thrown by `answer` is the nack.
+public struct QuerySessionFactory: FrameSessionFactory {
+    public typealias Answer = @Sendable (QueryRequest) async throws -> JSONValue
+
+    let service: String
+    let types: [String]
+    let policy: AccessPolicy
+    let answer: Answer
+
+    /// - Parameters:
+    ///   - service: the executable's name, for the error texts.
+    ///   - types: the query types it answers.
+    public init(service: String, types: [String], policy: AccessPolicy, answer: @escaping Answer) {
+        self.service = service
+        self.types = types
+        self.policy = policy
+        self.answer = answer
+    }
+
+    public func makeSession(peer: PeerIdentity, channel: any Channel) -> any FrameSession {
+        QuerySession(identity: peer.name, eventLoop: channel.eventLoop, factory: self)
+    }
+
+    /// The reply to one envelope, or the nack that refuses it before `answer` runs.
+    func refusal(_ envelope: Envelope, identity: String) -> WireError? {
+        guard envelope.kind == "query", let type = envelope.type else {
+            return WireError(
+                .invalidEnvelope, "\(service) answers queries only (kind \"query\"); send feeds to dudao-ingest", path: "kind")
+        }
+        guard types.contains(type) else {
+            return WireError(
+                .unknownType, "\"\(type)\" is not a query of \(service); ask one of \(types.joined(separator: ", "))", path: "type")
+        }
+        return policy.checkQuery(identity: identity, type: type)
+    }
+}
+
+/// One connection to a query-only service.
+final class QuerySession: FrameSession {
+    private let identity: String
+    private let eventLoop: any EventLoop
+    private let factory: QuerySessionFactory
+
+    init(identity: String, eventLoop: any EventLoop, factory: QuerySessionFactory) {
+        self.identity = identity
+        self.eventLoop = eventLoop
+        self.factory = factory
+    }
+
+    func handle(_ envelope: Envelope) -> EventLoopFuture<JSONValue?> {
+        let id = envelope.id
+        if let error = factory.refusal(envelope, identity: identity) {
+            return eventLoop.makeSucceededFuture(Reply.nack(id: id, error: error))
+        }
+        let request = QueryRequest(
+            identity: identity, type: envelope.type ?? "", body: envelope.body ?? [:],
+            towns: factory.policy.grant(for: identity)?.towns)
+        let answer = factory.answer
+        return eventLoop.makeFutureWithTask { () -> JSONValue? in
+            do {
+                return Reply.result(id: id, body: try await answer(request))
+            } catch let error as WireError {
+                return Reply.nack(id: id, error: error)
+            }
+        }
+    }
+
+    func connectionClosed() {}
+}
