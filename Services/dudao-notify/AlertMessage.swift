@@ -15,6 +15,7 @@ struct AlertMessage: Sendable {
         "indicator.recovered": "指标已恢复",
         "safety.device_offline": "设备离线",
         "safety.device_online": "设备恢复在线",
+        "safety.device_retired": "设备移出台账",
         "safety.device_fault": "设备故障",
         "safety.alarm": "一键报警",
         "safety.institution_offline": "机构链路中断",

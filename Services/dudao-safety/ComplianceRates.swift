@@ -74,7 +74,8 @@ struct InstitutionSafety: Sendable {
 ///   a kindergarten without `safety.inventory` is in the denominator, not compliant, and listed
 ///   as unreported.
 /// - `safety.alarm_online_rate` (tracked) = alarm devices online / alarm devices of those
-///   kindergartens; a listed device never heard from is not online.
+///   kindergartens; a listed device never heard from is not online. A device retired (dropped
+///   from its institution's inventory) is not counted, unless an inventory lists it again.
 /// - `by_level`: the same rates per level over the institutions of that level that sent an
 ///   inventory (the clause binds kindergartens; other levels are reported, not judged missing).
 enum ComplianceRates {
@@ -86,7 +87,7 @@ enum ComplianceRates {
         var devices = [Int32](repeating: 0, count: interned)
         var offline = [Int32](repeating: 0, count: interned)
         var fault = [Int32](repeating: 0, count: interned)
-        for record in state.devices.records {
+        for record in state.devices.records where record.state != .retired {
             let i = Int(record.institution)
             devices[i] += 1
             if record.kind == .alarm {
@@ -96,7 +97,7 @@ enum ComplianceRates {
             switch record.state {
             case .offline: offline[i] += 1
             case .fault: fault[i] += 1
-            case .online: break
+            case .online, .retired: break
             }
         }
         var result: [String: InstitutionSafety] = [:]
@@ -120,7 +121,7 @@ enum ComplianceRates {
                     continue
                 }
                 let record = state.devices.records[Int(d)]
-                if record.institution == index, record.kind == .alarm { continue }
+                if record.institution == index, record.kind == .alarm, record.state != .retired { continue }
                 entry.alarmDevices += 1
                 if record.state == .online { entry.alarmsOnline += 1 }
             }

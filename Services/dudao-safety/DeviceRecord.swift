@@ -6,12 +6,16 @@ enum DeviceState: UInt8, Sendable {
     case offline = 1
     /// Last heartbeat reported `fault` (and not older than `offline_after`).
     case fault = 2
+    /// Removed from its institution's `safety.inventory` (`alarm_devices`): neither watched nor
+    /// counted any more, until it sends a heartbeat again.
+    case retired = 3
 
     var wire: String {
         switch self {
         case .online: "online"
         case .offline: "offline"
         case .fault: "fault"
+        case .retired: "retired"
         }
     }
 
@@ -20,6 +24,7 @@ enum DeviceState: UInt8, Sendable {
         case .online: "在线"
         case .offline: "离线"
         case .fault: "故障"
+        case .retired: "已移出台账"
         }
     }
 }

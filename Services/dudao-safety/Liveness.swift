@@ -14,6 +14,8 @@ enum DeviceTransition: Sendable, Equatable {
     case reportedFault
     /// Resolved `safety.device_online`.
     case cameBack
+    /// Resolved `safety.device_retired`: removed from the inventory while something was firing for it.
+    case retired
 }
 
 /// The per-device state machine: online, offline, fault — pure functions of a record, the
@@ -26,6 +28,10 @@ enum DeviceTransition: Sendable, Equatable {
 ///   offline event is already firing for it).
 /// - Once a device with a firing event has been online for `hold_down`, one resolved
 ///   `safety.device_online` ends it.
+///
+/// - A device removed from its institution's inventory is retired: not watched until its next
+///   heartbeat (which makes it online or faulty like any other); what was firing for it is
+///   resolved by one `safety.device_retired`.
 ///
 /// So each silence raises one offline event, each return one online event, and whatever its
 /// heartbeats do a device raises at most one offline/online pair per `offline_after +
@@ -81,6 +87,7 @@ enum Liveness {
     ///   passes the time the service started, so a restart gives every device a full
     ///   `offline_after` to be heard from again instead of declaring all of them offline.
     static func check(_ record: inout DeviceRecord, now: Int64, graceFrom: Int64, settings: LivenessSettings) -> DeviceTransition? {
+        if record.state == .retired { return nil }
         if record.state != .offline {
             let silentFrom = max(record.lastSeen, graceFrom)
             if now - silentFrom >= settings.offlineAfterMillis {
@@ -98,5 +105,16 @@ enum Liveness {
             return .cameBack
         }
         return nil
+    }
+
+    /// The device was removed from its institution's inventory at `at`: retired. Returns the
+    /// event that ends what was firing for it, if anything was.
+    static func retire(_ record: inout DeviceRecord, at: Int64) -> DeviceTransition? {
+        guard record.state != .retired else { return nil }
+        let firing = record.alerting != .none
+        record.state = .retired
+        record.since = at
+        record.alerting = .none
+        return firing ? .retired : nil
     }
 }

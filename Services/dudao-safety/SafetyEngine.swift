@@ -130,6 +130,7 @@ final class SafetyEngine: Sendable {
             var offline = [Int32](repeating: 0, count: state.institutions.count)
             for i in 0..<state.devices.count {
                 let before = state.devices.records[i]
+                if before.state == .retired { continue }
                 let institution = Int(before.institution)
                 devices[institution] += 1
                 // Offline with its event sent: only a heartbeat can change it.
@@ -230,15 +231,43 @@ final class SafetyEngine: Sendable {
             try SafetyStore.saveRegistry(db, type: record.type, key: feed.key, body: body)
         case .safetyInventory:
             guard let id = body["institution_id"]?.stringValue, let inventory = Inventory(body: body, asOf: record.asOf) else { return }
-            if let known = state.inventories[id], known.asOf > inventory.asOf { return }
+            let previous = state.inventories[id]
+            if let previous, previous.asOf > inventory.asOf { return }
             state.inventories[id] = inventory
             try SafetyStore.saveInventory(db, institutionID: id, asOf: inventory.asOf, body: body)
+            if let previous {
+                let removed = Set(previous.alarmDevices).subtracting(inventory.alarmDevices)
+                try retire(removed, institution: id, state: &state, db: db, touched: &touched, at: record.receivedAt.millis, now: now)
+            }
         case .safetyHeartbeat:
             try applyHeartbeat(record, to: &state, db: db, touched: &touched, now: now)
         case .safetyAlarm:
             try applyAlarm(record, to: &state, db: db, now: now)
         default:
             return
+        }
+    }
+
+    /// Retires the alarm devices an institution's newer inventory no longer lists (those that
+    /// belong to it: a device since heard from at another institution is not touched).
+    private func retire(
+        _ removed: Set<String>, institution: String, state: inout SafetyState, db: Database, touched: inout [Int32], at: Int64,
+        now: Int64
+    ) throws {
+        guard !removed.isEmpty, let owner = state.institutions.find(institution) else { return }
+        for deviceID in removed.sorted() {
+            guard let index = state.devices.find(deviceID) else { continue }
+            let before = state.devices.records[Int(index)]
+            guard before.institution == owner, before.kind == .alarm else { continue }
+            let transition = Liveness.retire(&state.devices.records[Int(index)], at: at)
+            touched.append(index)
+            guard let transition else { continue }
+            let after = state.devices.records[Int(index)]
+            try enqueue(
+                SafetyEvents.device(
+                    transition, deviceID: deviceID, record: after, place: state.place(ofInstitution: owner), settings: settings.liveness,
+                    at: now),
+                db: db, now: now)
         }
     }
 

@@ -7,10 +7,11 @@ import DudaoCore
 /// - `safety:offline:<device>:<last_seen ms>`: one silence is identified by the last heartbeat before it;
 /// - `safety:online:<device>:<since ms>`: the ingest receipt time of the heartbeat it came back with;
 /// - `safety:fault:<device>:<at ms>`: the device time of the heartbeat that reported the fault;
+/// - `safety:retired:<device>:<ms>`: the ingest receipt time of the inventory that dropped it;
 /// - `safety:alarm:<device>:<at ms>`: the ingest's own key for the alarm.
 ///
-/// Device events share the alert key `device:<id>`: `safety.device_online` (resolved) ends
-/// whichever of offline or fault is firing. Severity: an alarm is `critical` (someone pressed
+/// Device events share the alert key `device:<id>`: `safety.device_online` or
+/// `safety.device_retired` (resolved) ends whichever of offline or fault is firing. Severity: an alarm is `critical` (someone pressed
 /// the button: the police must act now); offline and fault are `warning` (the safety net has a
 /// hole that needs fixing, not a person in danger — `dudao-notify` escalates what is not
 /// acknowledged); online is `info`.
@@ -56,6 +57,13 @@ enum SafetyEvents {
             at = max(record.since, now)
             details["online_since"] = .string(Timestamp(millis: record.since).description)
             summary = "\(who) 已恢复在线（\(ChinaTime.format(record.since)) 起）"
+        case .retired:
+            type = "safety.device_retired"
+            id = "safety:retired:\(deviceID):\(record.since)"
+            severity = "info"
+            status = "resolved"
+            at = record.since
+            summary = "\(who) 已移出安全防控台账（\(ChinaTime.format(record.since))），不再监测"
         }
         return AlertEvent(
             type: type, id: id, severity: severity, alertKey: "device:\(deviceID)", status: status,

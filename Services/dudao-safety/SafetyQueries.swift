@@ -131,7 +131,7 @@ enum SafetyQueries {
         return ["scope": .string(scope.description), "count": .int(Int64(list.count)), "institutions": .array(list.map(\.value))]
     }
 
-    static let deviceFilters = ["problem", "offline", "fault", "never_seen", "online", "all"]
+    static let deviceFilters = ["problem", "offline", "fault", "never_seen", "online", "retired", "all"]
 
     static func devices(_ state: SafetyState, scope: SafetyScope, body: JSONObject) -> Result<JSONValue, WireError> {
         let filter = body["state"]?.stringValue ?? "problem"
@@ -142,7 +142,7 @@ enum SafetyQueries {
         let limit = Int(max(0, min(body["limit"]?.intValue ?? 1000, 100_000)))
         func wanted(_ s: DeviceState) -> Bool {
             switch filter {
-            case "problem": s != .online
+            case "problem": s == .offline || s == .fault
             case "all": true
             default: s.wire == filter
             }
@@ -223,11 +223,12 @@ enum SafetyQueries {
             return .failure(WireError(.internal, "reading the outbox failed: \(error)"))
         }
         var body: JSONObject = engine.read { state in
-            var counts = [0, 0, 0]
+            var counts = [0, 0, 0, 0]
             for record in state.devices.records { counts[Int(record.state.rawValue)] += 1 }
             return [
                 "position": .int(state.position), "devices": .int(Int64(state.devices.count)),
                 "online": .int(Int64(counts[0])), "offline": .int(Int64(counts[1])), "fault": .int(Int64(counts[2])),
+                "retired": .int(Int64(counts[3])),
                 "open_alarms": .int(Int64(state.openAlarms.count)), "institutions_down": .int(Int64(state.institutionsDown.count)),
                 "towns": .int(Int64(state.registry.towns.count)),
                 "institutions": .int(Int64(state.registry.institutions.count)), "inventories": .int(Int64(state.inventories.count)),

@@ -142,6 +142,7 @@ enum SafetyTable {
         case "offline": "离线"
         case "fault": "故障"
         case "never_seen": "从未上报"
+        case "retired": "已移出台账"
         case "online": "在线"
         default: state ?? ""
         }

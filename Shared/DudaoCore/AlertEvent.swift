@@ -6,7 +6,7 @@
 /// caused the event — so a redelivery is a `duplicate` and never alerts twice.
 public struct AlertEvent: Sendable, Equatable {
     /// `indicator.not_met`, `indicator.at_risk`, `indicator.recovered`, `safety.device_offline`,
-    /// `safety.device_online`, `safety.device_fault`, `safety.alarm`, ...
+    /// `safety.device_online`, `safety.device_fault`, `safety.device_retired`, `safety.alarm`, ...
     public var type: String
     public var id: String
     /// `critical`, `warning` or `info`.

@@ -1,0 +1,104 @@
+import DudaoCore
+import DudaoTesting
+import Testing
+
+@testable import dudao_safety
+
+/// A one-key alarm device that its institution's newer `safety.inventory` no longer lists is
+/// retired: what was firing for it is resolved once, it no longer counts in the rates, the
+/// problem list or a link-down, and it stays so across a restart until it sends a heartbeat.
+@Suite struct SafetyRetirementTests {
+    static let t0 = SafetyLivenessTests.t0
+
+    @Test func aDeviceDroppedFromTheInventoryIsRetiredOnceAndNoLongerCounted() async throws {
+        let directory = try TestDirectory("safety-retire")
+        defer { directory.remove() }
+        let path = directory.file("safety.sqlite")
+        let t0 = Timestamp(millis: Self.t0)
+        let clock = ManualClock(t0)
+        var engine = try SafetyLivenessTests.engine(path: path, clock: clock)
+        try await engine.apply([
+            SafetyRecords.town(seq: 1, id: "dongcheng", name: "东成镇", at: t0),
+            SafetyRecords.institution(seq: 2, id: "kg-1", name: "东成镇中心幼儿园", town: "dongcheng", at: t0),
+            SafetyRecords.institution(seq: 3, id: "kg-2", name: "东成镇第一幼儿园", town: "dongcheng", at: t0),
+            SafetyRecords.inventory(seq: 4, institution: "kg-1", alarms: ["a", "b", "m"], at: t0),
+            SafetyRecords.heartbeat(seq: 5, device: "a", institution: "kg-1", at: t0),
+            SafetyRecords.heartbeat(seq: 6, device: "b", institution: "kg-1", at: t0),
+            SafetyRecords.heartbeat(seq: 7, device: "m", institution: "kg-1", at: t0),
+        ])
+        // b falls silent; a keeps reporting; m moves to kg-2.
+        clock.advance(millis: 100_000)
+        try await engine.apply([
+            SafetyRecords.heartbeat(seq: 8, device: "a", institution: "kg-1", at: clock.now()),
+            SafetyRecords.heartbeat(seq: 9, device: "m", institution: "kg-2", at: clock.now()),
+        ])
+        clock.advance(millis: 80_000)
+        #expect(try await engine.check().wentOffline == 1)
+        func state(_ device: String) -> DeviceState? {
+            engine.read { state in state.devices.find(device).map { state.devices.records[Int($0)].state } }
+        }
+        #expect(state("b") == .offline)
+        #expect(engine.read { ComplianceRates.institutions($0)["kg-1"]?.alarmDevices } == 3)  // a, b and the listed m
+
+        // The bureau's newer inventory of kg-1 lists a only.
+        let dropped = clock.now()
+        try await engine.apply([SafetyRecords.inventory(seq: 10, institution: "kg-1", alarms: ["a"], at: dropped)])
+        #expect(state("b") == .retired)
+        #expect(state("m") == .online, "m belongs to kg-2 now; kg-1's inventory does not retire it")
+        var events = try outbox(engine).filter { $0.body["alert_key"] == "device:b" }
+        #expect(events.map(\.id) == ["safety:offline:b:\(Self.t0)", "safety:retired:b:\(dropped.millis)"])
+        let retired = try #require(events.last)
+        #expect(retired.type == "safety.device_retired")
+        #expect(retired.body["status"] == "resolved")
+        #expect(retired.body["severity"] == "info")
+        #expect(retired.body["summary"]?.stringValue?.contains("移出") == true)
+
+        // Not counted, not a problem, listed only when asked for.
+        let kg1 = try #require(engine.read { ComplianceRates.institutions($0)["kg-1"] })
+        #expect(kg1.alarmDevices == 1)
+        #expect(kg1.alarmsOnline == 1)
+        #expect(kg1.offline == 0)
+        func devices(_ filter: String) -> [String] {
+            guard case .success(let body) = SafetyQueries.answer(type: "safety.devices", body: ["scope": "city", "state": .string(filter)], engine: engine)
+            else { return ["error"] }
+            return (body["devices"]?.arrayValue ?? []).compactMap { $0["device_id"]?.stringValue }
+        }
+        #expect(devices("problem") == [])
+        #expect(devices("retired") == ["b"])
+        guard case .success(let status) = SafetyQueries.answer(type: "safety.status", body: [:], engine: engine) else {
+            Issue.record("safety.status failed")
+            return
+        }
+        #expect(status["retired"] == 1)
+
+        // The same inventory again, or an older one, retires nothing more.
+        try await engine.apply([
+            SafetyRecords.inventory(seq: 11, institution: "kg-1", alarms: ["a"], at: dropped),
+            SafetyRecords.inventory(seq: 12, institution: "kg-1", alarms: ["a", "b"], at: t0),
+        ])
+        #expect(state("b") == .retired)
+
+        // Across a restart: still retired, never offline again while silent; a alone goes offline
+        // (a one-device institution is not a link-down).
+        engine = try SafetyLivenessTests.engine(path: path, clock: clock)
+        #expect(state("b") == .retired)
+        clock.advance(millis: 600_000)
+        let report = try await engine.check()
+        #expect(report.wentOffline == 2)  // a (kg-1) and m (kg-2)
+        #expect(report.institutionsDown == 0)
+        events = try outbox(engine).filter { $0.body["alert_key"] == "device:b" }
+        #expect(events.count == 2)
+
+        // A heartbeat brings it back: watched and counted again (kg-1 lists it no more, but it reports there).
+        try await engine.apply([SafetyRecords.heartbeat(seq: 13, device: "b", institution: "kg-1", at: clock.now())])
+        #expect(state("b") == .online)
+        #expect(engine.read { ComplianceRates.institutions($0)["kg-1"]?.alarmDevices } == 2)
+        clock.advance(millis: 180_000)
+        #expect(try await engine.check().wentOffline == 1)
+        #expect(state("b") == .offline)
+    }
+
+    func outbox(_ engine: SafetyEngine) throws -> [(id: String, type: String, body: JSONValue)] {
+        try SafetyLivenessTests().outbox(engine)
+    }
+}
