@@ -196,7 +196,8 @@ final class SQLiteIngestStore: IngestStore {
         let safe = policy.consumers.isEmpty ? Int64.max : policy.consumers.map { positions[$0] ?? 0 }.min() ?? 0
         var report = CompactionReport()
         let chunk = 20_000
-        // Superseded versions: rows that are no longer any key's current version.
+        // Superseded versions: rows that are no longer any key's current version (never the
+        // newest row: it is always current, being the last write of its key).
         while true {
             let removed = try pool.write { db -> Int in
                 try db.execute(
@@ -216,8 +217,15 @@ final class SQLiteIngestStore: IngestStore {
         for type in Self.eventTypes {
             while true {
                 let removed = try pool.write { db -> Int in
+                    // Never the newest row: SQLite gives the next row MAX(seq) + 1, so deleting
+                    // it would hand its number to another record, which a consumer that already
+                    // committed that position would never receive.
                     let seqs = try Int64.fetchAll(
-                        db, sql: "SELECT seq FROM log WHERE type = ? AND seq <= ? AND received_at < ? LIMIT ?",
+                        db,
+                        sql: """
+                            SELECT seq FROM log WHERE type = ? AND seq <= ? AND received_at < ?
+                            AND seq < (SELECT MAX(seq) FROM log) LIMIT ?
+                            """,
                         arguments: [type, safe, eventCutoff, chunk])
                     for seq in seqs {
                         try db.execute(sql: "DELETE FROM current WHERE seq = ?", arguments: [seq])
