@@ -51,7 +51,7 @@ final class ChannelSenders: Sendable {
             return await wecom(url: url, timeout: timeout, payload: payload)
         case .email(let to):
             guard let smtp else { return .permanent("no smtp section in the routes file") }
-            return await smtp.send(to: to, payload: payload, deliveryID: delivery.deliveryID)
+            return await smtp.send(to: to, payload: payload, deliveryID: delivery.deliveryID, inDoubt: delivery.inDoubt)
         case .file(let path):
             let line = Array((delivery.payload + "\n").utf8)
             do {
@@ -102,8 +102,13 @@ final class ChannelSenders: Sendable {
     ) async -> DeliveryOutcome {
         do {
             let response = try await http.execute(request, timeout: .milliseconds(Int64(timeout * 1000)))
-            let buffer = try await response.body.collect(upTo: 64 * 1024)
-            let body = Array(buffer.readableBytesView)
+            // The first 64 KiB of the answer are enough to judge it (a webhook by its status, the
+            // robot by its small JSON); a longer one is not read to the end, and not an error.
+            var body: [UInt8] = []
+            for try await chunk in response.body {
+                body.append(contentsOf: chunk.readableBytesView.prefix(Self.answerLimit - body.count))
+                if body.count >= Self.answerLimit { break }
+            }
             let outcome = judge(response.status, body)
             let snippet = String(decoding: body.prefix(200), as: UTF8.self)
             func explain(_ reason: String) -> String { snippet.isEmpty ? reason : "\(reason): \(snippet)" }
@@ -129,6 +134,8 @@ final class ChannelSenders: Sendable {
         }
         return false
     }
+
+    static let answerLimit = 64 * 1024
 
     /// 2xx delivered; 408, 429 and 5xx retried; other 4xx need someone to fix something.
     static func classify(_ status: HTTPResponseStatus) -> DeliveryOutcome {

@@ -43,8 +43,9 @@ final class SMTPClient: Sendable {
         }
     }
 
-    /// Sends a notification's payload as an e-mail to `to`.
-    func send(to: [String], payload: JSONObject, deliveryID: String) async -> DeliveryOutcome {
+    /// Sends a notification's payload as an e-mail to `to`; `inDoubt`: the server may already
+    /// have it (`X-Dudao-Redelivery: 1`, as on webhooks; the Message-ID is the same as before).
+    func send(to: [String], payload: JSONObject, deliveryID: String, inDoubt: Bool) async -> DeliveryOutcome {
         let subject =
             (payload["message"]?.stringValue ?? "").split(separator: "\n").first.map(String.init)
             ?? payload["summary"]?.stringValue ?? "督导告警"
@@ -57,7 +58,7 @@ final class SMTPClient: Sendable {
             extraHeaders: [
                 ("X-Dudao-Alert-Id", payload["alert_id"]?.stringValue ?? ""), ("X-Dudao-Delivery", deliveryID),
                 ("X-Dudao-Severity", payload["severity"]?.stringValue ?? ""),
-            ])
+            ] + (inDoubt ? [("X-Dudao-Redelivery", "1")] : []))
         do {
             try await send(from: settings.from, to: to, data: message)
             return .delivered

@@ -69,6 +69,21 @@ import Testing
         await receiver.stop()
     }
 
+    /// A 2xx with a long answer (a receiver that echoes a page) is delivered: only the first
+    /// 64 KiB are read, and the rest is not an error that would send it again.
+    @Test func aLong2xxAnswerIsDeliveredOnce() async throws {
+        let receiver = try await NotifyHTTPReceiver.start()
+        receiver.respond(with: String(repeating: "好", count: 100_000))
+        let notify = try NotifyFixture(routes: NotifyFixture.routes(receiver: receiver.url))
+        defer { notify.stop() }
+        _ = try await notify.send([Self.indicatorEvent("ind-long")], as: "dudao-indicators")
+        let status = try await notify.waitForStatus { $0["deliveries_delivered"] == 1 }
+        #expect(status["deliveries_delivered"] == 1)
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(receiver.requests.count == 1, "not sent again: \(receiver.requests.map(\.status))")
+        await receiver.stop()
+    }
+
     @Test func receiverThatNeverSucceedsLandsInTheDeadLettersAndCanBeRedriven() async throws {
         let receiver = try await NotifyHTTPReceiver.start()
         receiver.failAlways(true, status: 503)

@@ -46,6 +46,7 @@ import Testing
         #expect(mail.header("Message-ID")?.hasSuffix("@dudao-notify>") == true)
         #expect(mail.header("Date")?.hasSuffix("+0800") == true)
         #expect(mail.header("X-Dudao-Severity") == "critical")
+        #expect(mail.header("X-Dudao-Redelivery") == nil, "a first attempt is not marked")
         let body = mail.decodedBody
         #expect(body.contains("摘要：【一键报警】东成镇 东成镇中心幼儿园 设备 a1 于 2026-11-29 08:00:00 报警：门口有人闹事"))
         #expect(body.contains("开始：2026-11-29 08:00:00（UTC+8）"))
