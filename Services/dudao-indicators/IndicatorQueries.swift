@@ -8,7 +8,9 @@ extension IndicatorQueries {
     /// The connections of `dudao-indicators`: queries only. An identity restricted to some towns
     /// asks only about them.
     static func sessions(model: IndicatorsModel, store: IndicatorsStore, policy: AccessPolicy) -> QuerySessionFactory {
-        QuerySessionFactory(service: "dudao-indicators", types: types, policy: policy) { request in
+        QuerySessionFactory(
+            service: "dudao-indicators", types: types,
+            scoped: ["indicators.evaluate", "indicators.contributors", "indicators.history"], policy: policy) { request in
             if request.towns != nil {
                 let names = await model.names
                 if let error = request.checkTowns(townOf: { names.institutions[$0]?.town }) { throw error }

@@ -8,7 +8,9 @@ extension SafetyQueries {
     /// the thread pool, so a scan of a million devices never stalls an event loop; an identity
     /// restricted to some towns asks only about them.
     static func sessions(engine: SafetyEngine, policy: AccessPolicy, threadPool: NIOThreadPool) -> QuerySessionFactory {
-        QuerySessionFactory(service: "dudao-safety", types: types, policy: policy) { request in
+        QuerySessionFactory(
+            service: "dudao-safety", types: types, scoped: ["safety.rates", "safety.noncompliant", "safety.devices", "safety.alarms"],
+            policy: policy) { request in
             try await threadPool.runIfActive {
                 let townOf = { (institution: String) in engine.read { $0.registry.institutions[institution]?.townID } }
                 if let error = request.checkTowns(townOf: townOf) { throw error }

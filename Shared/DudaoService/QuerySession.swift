@@ -35,22 +35,28 @@ public struct QueryRequest: Sendable {
 
 /// The connections of a service that answers queries only (`dudao-indicators`, `dudao-safety`):
 /// a frame of another kind is `invalid_envelope` (feeds go to `dudao-ingest`), a type the service
-/// does not know is `unknown_type`, a type the identity was not granted is `forbidden`; the rest
-/// is answered by `answer`, off the event loop. A `WireError` thrown by `answer` is the nack.
+/// does not know is `unknown_type`, a type the identity was not granted is `forbidden`, and so is
+/// a type that is not answered for one scope (`scoped`) when the access file restricts the
+/// identity to some towns; the rest is answered by `answer`, off the event loop (which checks
+/// the scope with ``QueryRequest/checkTowns(townOf:)``). A `WireError` thrown by `answer` is the nack.
 public struct QuerySessionFactory: FrameSessionFactory {
     public typealias Answer = @Sendable (QueryRequest) async throws -> JSONValue
 
     let service: String
     let types: [String]
+    let scoped: Set<String>
     let policy: AccessPolicy
     let answer: Answer
 
     /// - Parameters:
     ///   - service: the executable's name, for the error texts.
     ///   - types: the query types it answers.
-    public init(service: String, types: [String], policy: AccessPolicy, answer: @escaping Answer) {
+    ///   - scoped: those answered for the `body.scope` they name (the only ones an identity
+    ///     restricted to some towns may ask).
+    public init(service: String, types: [String], scoped: Set<String>, policy: AccessPolicy, answer: @escaping Answer) {
         self.service = service
         self.types = types
+        self.scoped = scoped
         self.policy = policy
         self.answer = answer
     }
@@ -69,7 +75,14 @@ public struct QuerySessionFactory: FrameSessionFactory {
             return WireError(
                 .unknownType, "\"\(type)\" is not a query of \(service); ask one of \(types.joined(separator: ", "))", path: "type")
         }
-        return policy.checkQuery(identity: identity, type: type)
+        if let error = policy.checkQuery(identity: identity, type: type) { return error }
+        if let towns = policy.grant(for: identity)?.towns, !scoped.contains(type) {
+            return WireError(
+                .forbidden,
+                "identity \"\(identity)\" may ask only about \(towns.sorted().joined(separator: ", ")); \(type) covers the whole city, ask one of \(scoped.sorted().joined(separator: ", ")) with \"scope\": \"town:<id>\"",
+                path: "type")
+        }
+        return nil
     }
 }
 

@@ -84,11 +84,19 @@ import Testing
             ("o3", "indicators.evaluate", ["year": 2025, "scope": "city"] as JSONObject),
             ("o4", "indicators.evaluate", ["year": 2025, "scope": "town:encheng"]),
             ("o5", "indicators.history", ["indicator": "preschool.gross_enrollment_rate", "scope": "institution:kg-encheng-01"]),
-            ("o6", "indicators.towns", ["year": 2025]),
         ] {
             let refused = try await ask(id, type, body)
             #expect(refused["error"]?["code"] == "forbidden", "\(type) \(body): \(refused)")
             #expect(refused["error"]?["path"] == "body.scope")
+        }
+        // Queries that cover the whole city whatever scope they name.
+        for (id, type, body) in [
+            ("o6", "indicators.towns", ["year": 2025, "scope": "town:dongcheng"] as JSONObject),
+            ("o7", "indicators.snapshot", ["year": 2025, "month": 6, "scope": "town:dongcheng"]),
+        ] {
+            let refused = try await ask(id, type, body)
+            #expect(refused["error"]?["code"] == "forbidden", "\(type) \(body): \(refused)")
+            #expect(refused["error"]?["path"] == "type")
         }
         await office.close()
 

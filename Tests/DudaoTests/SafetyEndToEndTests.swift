@@ -224,6 +224,9 @@ import Testing
         #expect(try await fixture.query("safety.rates", ["scope": "town:dongcheng"], as: "town-dongcheng")["kind"] == "result")
         #expect(try await fixture.query("safety.rates", ["scope": "city"], as: "town-dongcheng")["error"]?["code"] == "forbidden")
         #expect(try await fixture.query("safety.devices", ["scope": "town:encheng"], as: "town-dongcheng")["error"]?["code"] == "forbidden")
+        let overview = try await fixture.query("safety.overview", ["scope": "town:dongcheng"], as: "town-dongcheng")
+        #expect(overview["error"]?["code"] == "forbidden", "the overview is every town's")
+        #expect(overview["error"]?["path"] == "type")
         // Feeds are not taken here.
         let safety = try await fixture.connect()
         let feed = try await safety.request(Frames.feed("f", "safety.heartbeat", [:]))
