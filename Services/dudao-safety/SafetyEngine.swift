@@ -157,14 +157,15 @@ final class SafetyEngine: Sendable {
     }
 
     /// An institution with at least two devices, all offline, is down (one firing
-    /// `safety.institution_offline`); it is back once one of them is not offline.
+    /// `safety.institution_offline`); it is back once one of them is not offline. Devices retired
+    /// meanwhile do not end it: it stays down while every device left (one is enough) is offline.
     private func checkInstitutions(
         _ state: inout SafetyState, db: Database, devices: [Int32], offline: [Int32], now: Int64, report: inout CheckReport
     ) throws {
         for index in 0..<devices.count {
             let id = state.institutions.ids[index]
-            let down = devices[index] >= 2 && offline[index] == devices[index]
             let firing = state.institutionsDown[id] != nil
+            let down = devices[index] >= (firing ? 1 : 2) && offline[index] == devices[index]
             guard down != firing else { continue }
             let place = state.place(ofInstitution: id)
             let since = state.institutionsDown[id] ?? now
@@ -239,6 +240,7 @@ final class SafetyEngine: Sendable {
                 let removed = Set(previous.alarmDevices).subtracting(inventory.alarmDevices)
                 try retire(removed, institution: id, state: &state, db: db, touched: &touched, at: record.receivedAt.millis, now: now)
             }
+            relist(inventory.alarmDevices, institution: id, state: &state, touched: &touched, at: record.receivedAt.millis)
         case .safetyHeartbeat:
             try applyHeartbeat(record, to: &state, db: db, touched: &touched, now: now)
         case .safetyAlarm:
@@ -268,6 +270,21 @@ final class SafetyEngine: Sendable {
                     transition, deviceID: deviceID, record: after, place: state.place(ofInstitution: owner), settings: settings.liveness,
                     at: now),
                 db: db, now: now)
+        }
+    }
+
+    /// Listed again: a retired device of this institution is watched again from `at`, as if just
+    /// heard from (it gets a full `offline_after` to report before it is declared offline).
+    private func relist(_ listed: [String], institution: String, state: inout SafetyState, touched: inout [Int32], at: Int64) {
+        guard let owner = state.institutions.find(institution) else { return }
+        for deviceID in listed {
+            guard let index = state.devices.find(deviceID) else { continue }
+            let record = state.devices.records[Int(index)]
+            guard record.state == .retired, record.institution == owner else { continue }
+            state.devices.records[Int(index)].state = .online
+            state.devices.records[Int(index)].since = at
+            state.devices.records[Int(index)].lastSeen = max(record.lastSeen, at)
+            touched.append(index)
         }
     }
 

@@ -62,7 +62,7 @@ enum SafetyEvents {
             id = "safety:retired:\(deviceID):\(record.since)"
             severity = "info"
             status = "resolved"
-            at = record.since
+            at = max(record.since, now)
             summary = "\(who) 已移出安全防控台账（\(ChinaTime.format(record.since))），不再监测"
         }
         return AlertEvent(
@@ -74,14 +74,17 @@ enum SafetyEvents {
     /// Every device of an institution is offline (`down`), or one is back: `safety.institution_offline`,
     /// firing or resolved, alert key `institution:<id>` — `dudao-notify` holds back the
     /// institution's device alerts while it fires (one page for a cut link, not one per device).
+    /// `devices` 0 when it resolves: every device left was retired (dropped from the inventory),
+    /// none came back.
     static func institution(down: Bool, place: SafetyState.Place, devices: Int, since: Int64, at now: Int64) -> AlertEvent {
         let who = "\(place.townName) \(place.institutionName)"
+        let back = devices == 0 ? "\(who) 的离线设备已全部移出台账（不再监测）" : "\(who) 设备恢复上报（链路恢复）"
         return AlertEvent(
             type: "safety.institution_offline",
             id: down ? "safety:institution_offline:\(place.institutionID):\(since)" : "safety:institution_online:\(place.institutionID):\(now)",
             severity: down ? "warning" : "info", alertKey: "institution:\(place.institutionID)", status: down ? "firing" : "resolved",
             scope: "institution:\(place.institutionID)", townID: place.townID, institutionID: place.institutionID,
-            summary: down ? "\(who) 全部 \(devices) 台设备离线（整体链路中断）" : "\(who) 设备恢复上报（链路恢复）",
+            summary: down ? "\(who) 全部 \(devices) 台设备离线（整体链路中断）" : back,
             details: [
                 "institution_name": .string(place.institutionName), "town_name": .string(place.townName), "devices": .int(Int64(devices)),
                 "since": .string(Timestamp(millis: since).description),

@@ -96,6 +96,53 @@ import Testing
         clock.advance(millis: 180_000)
         #expect(try await engine.check().wentOffline == 1)
         #expect(state("b") == .offline)
+
+        // Listed, dropped (retired again), then listed again by a newer inventory: watched from
+        // then on, so its silence raises a new offline event a full offline_after later.
+        try await engine.apply([
+            SafetyRecords.inventory(seq: 14, institution: "kg-1", alarms: ["a", "b"], at: clock.now()),
+            SafetyRecords.inventory(seq: 15, institution: "kg-1", alarms: ["a"], at: Timestamp(millis: clock.now().millis + 1)),
+        ])
+        #expect(state("b") == .retired)
+        clock.advance(millis: 1000)
+        let relisted = clock.now()
+        try await engine.apply([SafetyRecords.inventory(seq: 16, institution: "kg-1", alarms: ["a", "b"], at: relisted)])
+        #expect(state("b") == .online)
+        clock.advance(millis: 179_999)
+        #expect(try await engine.check().wentOffline == 0)
+        clock.advance(millis: 1)
+        #expect(try await engine.check().wentOffline == 1)
+        #expect(try outbox(engine).last { $0.body["alert_key"] == "device:b" }?.id == "safety:offline:b:\(relisted.millis)")
+    }
+
+    /// A link-down does not end because devices were retired; it ends, said so, when none is left.
+    @Test func retiringDevicesOfAnInstitutionThatIsDownDoesNotSayItCameBack() async throws {
+        let directory = try TestDirectory("safety-retire-down")
+        defer { directory.remove() }
+        let t0 = Timestamp(millis: Self.t0)
+        let clock = ManualClock(t0)
+        let engine = try SafetyLivenessTests.engine(path: directory.file("safety.sqlite"), clock: clock)
+        try await engine.apply([
+            SafetyRecords.town(seq: 1, id: "dongcheng", name: "东成镇", at: t0),
+            SafetyRecords.institution(seq: 2, id: "kg-1", name: "东成镇中心幼儿园", town: "dongcheng", at: t0),
+            SafetyRecords.inventory(seq: 3, institution: "kg-1", alarms: ["a", "b", "c"], at: t0),
+            SafetyRecords.heartbeat(seq: 4, device: "a", institution: "kg-1", at: t0),
+            SafetyRecords.heartbeat(seq: 5, device: "b", institution: "kg-1", at: t0),
+            SafetyRecords.heartbeat(seq: 6, device: "c", institution: "kg-1", at: t0),
+        ])
+        clock.advance(millis: 200_000)
+        #expect(try await engine.check().institutionsDown == 1)
+        // Two of three retired: the one left is still offline, the link is still down.
+        try await engine.apply([SafetyRecords.inventory(seq: 7, institution: "kg-1", alarms: ["a"], at: clock.now())])
+        let report = try await engine.check()
+        #expect(report.institutionsBack == 0)
+        #expect(engine.read { $0.institutionsDown["kg-1"] } != nil)
+        // The last one retired: it ends, and says why.
+        try await engine.apply([SafetyRecords.inventory(seq: 8, institution: "kg-1", alarms: [], at: clock.now())])
+        #expect(try await engine.check().institutionsBack == 1)
+        let ended = try #require(try outbox(engine).last { $0.type == "safety.institution_offline" })
+        #expect(ended.body["status"] == "resolved")
+        #expect(ended.body["summary"]?.stringValue?.contains("移出台账") == true, "\(ended.body)")
     }
 
     func outbox(_ engine: SafetyEngine) throws -> [(id: String, type: String, body: JSONValue)] {
