@@ -143,6 +143,20 @@ final class IngestSession: FrameSession {
                 id: envelope.id,
                 error: WireError(.invalidField, "body.from must be the first sequence number wanted (>= 1)", path: "body.from"))
         }
+        // A consumer can only have processed records this log sent it, so its position is never
+        // past the head, unless this log is older than what it has seen (the ingest's database
+        // restored from a backup): then records would reuse numbers it has committed and it would
+        // never receive them. Refuse loudly rather than skip silently.
+        let head = context.hub.head
+        guard from <= head + 1 else {
+            return Reply.nack(
+                id: envelope.id,
+                error: WireError(
+                    .invalidField,
+                    "body.from is \(from) but this log ends at \(head): the consumer has processed records this ingest does not have "
+                        + "(its database restored from an older backup, or another ingest?); rebuild the consumer from 1 (README: restoring from a backup)",
+                    path: "body.from"))
+        }
         let credit = body["credit"]?.intValue ?? 1000
         guard credit >= 0 else {
             return Reply.nack(id: envelope.id, error: WireError(.invalidField, "body.credit must be >= 0", path: "body.credit"))

@@ -43,6 +43,16 @@ import Testing
 
         let status = try await sender.request(Frames.query("s", "ingest.status"))
         #expect((status["body"]?["consumers"]?["dudao-indicators"]?.intValue ?? 0) >= 3)
+
+        // A position past the end of this log (6 records): this ingest is older than what the
+        // consumer has seen, and new records would reuse numbers it has committed. Refused.
+        let ahead = try await ingest.connect(as: "dudao-indicators")
+        let refused = try await ahead.request(["v": 1, "kind": "subscribe", "id": "sub3", "body": ["from": 8, "credit": 10]])
+        #expect(refused["error"]?["code"] == "invalid_field")
+        #expect(refused["error"]?["path"] == "body.from")
+        let caughtUp = try await ahead.request(["v": 1, "kind": "subscribe", "id": "sub4", "body": ["from": 7, "credit": 10]])
+        #expect(caughtUp["kind"] == "result", "from = head + 1 is simply caught up")
+        await ahead.close()
         await sender.close()
     }
 
