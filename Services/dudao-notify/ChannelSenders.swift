@@ -15,9 +15,17 @@ final class ChannelSenders: Sendable {
 
     init(routes: Routes, concurrency: Int, time: LocalTime, threadPool: NIOThreadPool = .singleton) throws {
         self.routes = routes
+        // `execute`'s deadline ends when the answer's head arrives; a receiver that then stalls
+        // in the middle of its body is cut by the read timeout (the longest channel timeout).
+        let longest = routes.departments.values.flatMap(\.channels).map { channel -> Double in
+            switch channel {
+            case .webhook(_, _, let timeout), .wecom(_, let timeout): timeout
+            default: 0
+            }
+        }.max() ?? 0
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
-            timeout: .init(connect: .seconds(5)),
+            timeout: .init(connect: .seconds(5), read: .milliseconds(Int64(max(longest, 5) * 1000))),
             connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(8, concurrency)))
         configuration.httpVersion = .http1Only
         self.http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
@@ -78,7 +86,7 @@ final class ChannelSenders: Sendable {
         if delivery.inDoubt { request.headers.add(name: "X-Dudao-Redelivery", value: "1") }
         if let secret { request.headers.add(name: "X-Dudao-Signature", value: Hex.signature(body: body, secret: secret)) }
         request.body = .bytes(ByteBuffer(bytes: body))
-        return await post(request, timeout: timeout) { status, _ in Self.classify(status) }
+        return await post(request, timeout: timeout, judgeByStatus: true) { status, _ in Self.classify(status) }
     }
 
     /// The WeCom group robot: `{"msgtype":"markdown","markdown":{"content":...}}`; success is `errcode` 0.
@@ -97,11 +105,14 @@ final class ChannelSenders: Sendable {
         }
     }
 
+    /// - Parameter judgeByStatus: a 2xx status alone means delivered (the answer's body is not
+    ///   read: a receiver that stalls after its 2xx head has the alert).
     private func post(
-        _ request: HTTPClientRequest, timeout: Double, judge: (HTTPResponseStatus, [UInt8]) -> DeliveryOutcome
+        _ request: HTTPClientRequest, timeout: Double, judgeByStatus: Bool = false, judge: (HTTPResponseStatus, [UInt8]) -> DeliveryOutcome
     ) async -> DeliveryOutcome {
         do {
             let response = try await http.execute(request, timeout: .milliseconds(Int64(timeout * 1000)))
+            if judgeByStatus, (200..<300).contains(response.status.code) { return .delivered }
             // The first 64 KiB of the answer are enough to judge it (a webhook by its status, the
             // robot by its small JSON); a longer one is not read to the end, and not an error.
             var body: [UInt8] = []

@@ -128,9 +128,12 @@ enum NotifySchema {
         // and never answered), so every later request is marked, whatever became of the ones between.
         migrator.registerMigration("v3-in-doubt") { db in
             try db.execute(sql: "ALTER TABLE deliveries ADD COLUMN in_doubt INTEGER NOT NULL DEFAULT 0")
-            // Rows from before this column: an earlier attempt of an unfinished delivery may have
-            // timed out or been re-sent after a crash, which nothing recorded; mark them (an extra
-            // mark costs the receiver one lookup, a missing one a duplicate).
+        }
+        // Rows from before v3 (its own migration did not backfill, so this is a migration of its
+        // own, run also where v3 already ran): an earlier attempt of an unfinished delivery may have timed out or been re-sent after a
+        // crash, which nothing recorded; mark them (an extra mark costs the receiver one lookup,
+        // a missing one a duplicate).
+        migrator.registerMigration("v4-in-doubt-backfill") { db in
             try db.execute(sql: "UPDATE deliveries SET in_doubt = 1 WHERE status <> 'delivered' AND attempts > 0")
         }
         return migrator

@@ -31,6 +31,7 @@ public final class NotifyHTTPReceiver: Sendable {
         var failureStatus = 500
         var delayMillis: Int64 = 0
         var responseBody: String?
+        var stallAfterHead = false
         var requests: [Request] = []
     }
 
@@ -87,6 +88,9 @@ public final class NotifyHTTPReceiver: Sendable {
     /// Answers every request with this body (e.g. the WeCom robot's `{"errcode":0,"errmsg":"ok"}`).
     public func respond(with body: String) { state.withLockedValue { $0.responseBody = body } }
 
+    /// While `on`, answers send their head and one byte of the body, then nothing more.
+    public func stallAfterHead(_ on: Bool) { state.withLockedValue { $0.stallAfterHead = on } }
+
     /// Answers after `millis` (to hold deliveries in flight).
     public func delay(millis: Int64) { state.withLockedValue { $0.delayMillis = millis } }
 
@@ -108,7 +112,7 @@ public final class NotifyHTTPReceiver: Sendable {
 
     /// Decides the status of a request and records it.
     fileprivate func answer(method: String, path: String, headers: [(String, String)], body: [UInt8]) -> (
-        status: Int, delay: Int64, body: String?
+        status: Int, delay: Int64, body: String?, stall: Bool
     ) {
         state.withLockedValue { state in
             var status = 200
@@ -120,7 +124,7 @@ public final class NotifyHTTPReceiver: Sendable {
             }
             state.requests.append(
                 Request(method: method, path: path, headers: headers, body: body, status: status, receivedAt: Date()))
-            return (status, state.delayMillis, state.responseBody)
+            return (status, state.delayMillis, state.responseBody, state.stallAfterHead)
         }
     }
 }
@@ -145,7 +149,7 @@ private final class ReceiverHandler: ChannelInboundHandler {
         case .end:
             guard let head, let receiver = receiver() else { return }
             let headers = head.headers.map { ($0.name, $0.value) }
-            let (status, delay, custom) = receiver.answer(method: "\(head.method)", path: head.uri, headers: headers, body: body)
+            let (status, delay, custom, stall) = receiver.answer(method: "\(head.method)", path: head.uri, headers: headers, body: body)
             let reply = custom ?? (status < 300 ? "{\"ok\":true}" : "{\"ok\":false}")
             var responseHead = HTTPResponseHead(version: head.version, status: HTTPResponseStatus(statusCode: status))
             responseHead.headers.add(name: "Content-Type", value: "application/json")
@@ -155,6 +159,10 @@ private final class ReceiverHandler: ChannelInboundHandler {
             let respond: @Sendable () -> Void = {
                 let (handler, context) = bound.value
                 context.write(handler.wrapOutboundOut(.head(finalHead)), promise: nil)
+                if stall {
+                    context.writeAndFlush(handler.wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: String(reply.prefix(1)))))), promise: nil)
+                    return
+                }
                 context.write(handler.wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: reply)))), promise: nil)
                 context.writeAndFlush(handler.wrapOutboundOut(.end(nil)), promise: nil)
             }

@@ -84,6 +84,20 @@ import Testing
         await receiver.stop()
     }
 
+    /// A receiver that sends its 2xx head and then stalls in the body has the alert: delivered
+    /// once, and the sender is not held (the channel timeout ends at the head).
+    @Test func a2xxHeadFollowedByAStalledBodyIsDelivered() async throws {
+        let receiver = try await NotifyHTTPReceiver.start()
+        receiver.stallAfterHead(true)
+        let notify = try NotifyFixture(routes: NotifyFixture.routes(receiver: receiver.url))
+        defer { notify.stop() }
+        _ = try await notify.send([Self.indicatorEvent("ind-stall")], as: "dudao-indicators")
+        let status = try await notify.waitForStatus { $0["deliveries_delivered"] == 1 }
+        #expect(status["deliveries_delivered"] == 1)
+        #expect(receiver.requests.count == 1)
+        await receiver.stop()
+    }
+
     @Test func receiverThatNeverSucceedsLandsInTheDeadLettersAndCanBeRedriven() async throws {
         let receiver = try await NotifyHTTPReceiver.start()
         receiver.failAlways(true, status: 503)
