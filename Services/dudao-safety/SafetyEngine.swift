@@ -274,14 +274,18 @@ final class SafetyEngine: Sendable {
     }
 
     /// Listed again: a retired device of this institution is watched again from `at`, as if just
-    /// heard from (it gets a full `offline_after` to report before it is declared offline).
+    /// heard from (it gets a full `offline_after` to report before it is declared offline) — unless
+    /// the institution's link is down: then it is as silent as the rest (offline, nothing firing
+    /// for it alone), so listing it neither restores the link nor pages for it.
     private func relist(_ listed: [String], institution: String, state: inout SafetyState, touched: inout [Int32], at: Int64) {
         guard let owner = state.institutions.find(institution) else { return }
+        let linkDown = state.institutionsDown[institution] != nil
         for deviceID in listed {
             guard let index = state.devices.find(deviceID) else { continue }
             let record = state.devices.records[Int(index)]
             guard record.state == .retired, record.institution == owner else { continue }
-            state.devices.records[Int(index)].state = .online
+            state.devices.records[Int(index)].state = linkDown ? .offline : .online
+            state.devices.records[Int(index)].alerting = .none
             state.devices.records[Int(index)].since = at
             state.devices.records[Int(index)].lastSeen = max(record.lastSeen, at)
             touched.append(index)

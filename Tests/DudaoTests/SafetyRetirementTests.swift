@@ -104,14 +104,17 @@ import Testing
             SafetyRecords.inventory(seq: 15, institution: "kg-1", alarms: ["a"], at: Timestamp(millis: clock.now().millis + 1)),
         ])
         #expect(state("b") == .retired)
+        // (a reports again first, so kg-1's link is not down: see the next test for that case.)
         clock.advance(millis: 1000)
         let relisted = clock.now()
-        try await engine.apply([SafetyRecords.inventory(seq: 16, institution: "kg-1", alarms: ["a", "b"], at: relisted)])
+        try await engine.apply([SafetyRecords.heartbeat(seq: 16, device: "a", institution: "kg-1", at: relisted)])
+        #expect(try await engine.check().institutionsBack == 1)
+        try await engine.apply([SafetyRecords.inventory(seq: 17, institution: "kg-1", alarms: ["a", "b"], at: relisted)])
         #expect(state("b") == .online)
         clock.advance(millis: 179_999)
         #expect(try await engine.check().wentOffline == 0)
         clock.advance(millis: 1)
-        #expect(try await engine.check().wentOffline == 1)
+        #expect(try await engine.check().wentOffline == 2)  // a and b
         #expect(try outbox(engine).last { $0.body["alert_key"] == "device:b" }?.id == "safety:offline:b:\(relisted.millis)")
     }
 
@@ -137,8 +140,23 @@ import Testing
         let report = try await engine.check()
         #expect(report.institutionsBack == 0)
         #expect(engine.read { $0.institutionsDown["kg-1"] } != nil)
-        // The last one retired: it ends, and says why.
-        try await engine.apply([SafetyRecords.inventory(seq: 8, institution: "kg-1", alarms: [], at: clock.now())])
+        // One listed again while the link is down: as silent as the rest, no page, no "restored".
+        clock.advance(millis: 1000)
+        try await engine.apply([SafetyRecords.inventory(seq: 8, institution: "kg-1", alarms: ["a", "b"], at: clock.now())])
+        clock.advance(millis: 300_000)
+        let relisted = try await engine.check()
+        #expect(relisted.institutionsBack == 0)
+        #expect(relisted.wentOffline == 0)
+        #expect(try outbox(engine).filter { $0.body["alert_key"] == "device:b" }.map(\.type) == ["safety.device_offline", "safety.device_retired"])
+        // A heartbeat from it restores the link (it is watched like any device).
+        try await engine.apply([SafetyRecords.heartbeat(seq: 9, device: "b", institution: "kg-1", at: clock.now())])
+        #expect(try await engine.check().institutionsBack == 1)
+        clock.advance(millis: 1000)
+        try await engine.apply([SafetyRecords.heartbeat(seq: 10, device: "b", institution: "kg-1", at: clock.now())])
+        clock.advance(millis: 200_000)
+        #expect(try await engine.check().institutionsDown == 1)
+        // Every device retired: it ends, and says why.
+        try await engine.apply([SafetyRecords.inventory(seq: 11, institution: "kg-1", alarms: [], at: clock.now())])
         #expect(try await engine.check().institutionsBack == 1)
         let ended = try #require(try outbox(engine).last { $0.type == "safety.institution_offline" })
         #expect(ended.body["status"] == "resolved")
