@@ -33,6 +33,9 @@ final class IngestSession: FrameSession {
     private let context: IngestContext
     private let grant: AccessPolicy.Grant?
     private var subscription: LogSubscription?
+    /// A subscribe is being checked against the store.
+    private var subscribing = false
+    private var closed = false
 
     init(peer: PeerIdentity, channel: any Channel, context: IngestContext) {
         self.peer = peer
@@ -45,7 +48,7 @@ final class IngestSession: FrameSession {
         switch envelope.kind {
         case "feed": return handleFeed(envelope)
         case "query": return handleQuery(envelope)
-        case "subscribe": return reply(subscribe(envelope))
+        case "subscribe": return subscribe(envelope)
         case "credit": return reply(credit(envelope))
         default:
             return nack(
@@ -57,6 +60,7 @@ final class IngestSession: FrameSession {
     var keepsConnectionOpen: Bool { subscription != nil }
 
     func connectionClosed() {
+        closed = true
         subscription?.close()
         subscription = nil
     }
@@ -130,52 +134,91 @@ final class IngestSession: FrameSession {
 
     // MARK: subscriptions
 
-    private func subscribe(_ envelope: Envelope) -> JSONValue {
+    private func subscribe(_ envelope: Envelope) -> EventLoopFuture<JSONValue?> {
         guard grant?.subscribe == true else {
-            return Reply.nack(id: envelope.id, error: WireError(.forbidden, "identity \"\(peer.name)\" may not subscribe to the log"))
+            return nack(envelope.id, WireError(.forbidden, "identity \"\(peer.name)\" may not subscribe to the log"))
         }
-        guard subscription == nil else {
-            return Reply.nack(id: envelope.id, error: WireError(.invalidEnvelope, "this connection is already subscribed", path: "kind"))
+        guard subscription == nil, !subscribing else {
+            return nack(envelope.id, WireError(.invalidEnvelope, "this connection is already subscribed", path: "kind"))
         }
         let body = envelope.body ?? [:]
         guard let from = body["from"]?.intValue, from >= 1 else {
-            return Reply.nack(
-                id: envelope.id,
-                error: WireError(.invalidField, "body.from must be the first sequence number wanted (>= 1)", path: "body.from"))
-        }
-        // A consumer can only have processed records this log sent it, so its position is never
-        // past the head, unless this log is older than what it has seen (the ingest's database
-        // restored from a backup): then records would reuse numbers it has committed and it would
-        // never receive them. Refuse loudly rather than skip silently.
-        let head = context.hub.head
-        guard from <= head + 1 else {
-            return Reply.nack(
-                id: envelope.id,
-                error: WireError(
-                    .invalidField,
-                    "body.from is \(from) but this log ends at \(head): the consumer has processed records this ingest does not have "
-                        + "(its database restored from an older backup, or another ingest?); rebuild the consumer from 1 (README: restoring from a backup)",
-                    path: "body.from"))
+            return nack(
+                envelope.id, WireError(.invalidField, "body.from must be the first sequence number wanted (>= 1)", path: "body.from"))
         }
         let credit = body["credit"]?.intValue ?? 1000
         guard credit >= 0 else {
-            return Reply.nack(id: envelope.id, error: WireError(.invalidField, "body.credit must be >= 0", path: "body.credit"))
+            return nack(envelope.id, WireError(.invalidField, "body.credit must be >= 0", path: "body.credit"))
         }
         var types: [String] = []
         if let list = body["types"] {
             guard let array = list.arrayValue, array.allSatisfy({ $0.stringValue != nil }) else {
-                return Reply.nack(
-                    id: envelope.id, error: WireError(.invalidField, "body.types must be an array of type patterns", path: "body.types"))
+                return nack(envelope.id, WireError(.invalidField, "body.types must be an array of type patterns", path: "body.types"))
             }
             types = array.compactMap(\.stringValue)
         }
+        subscribing = true
+        let patterns = types
+        let store = context.store
+        let head = context.hub.head
+        let consumer = peer.name
+        let logger = context.logger
+        let id = envelope.id
+        let bound = NIOLoopBound(self, eventLoop: channel.eventLoop)
+        return context.threadPool.runIfActive(eventLoop: channel.eventLoop) {
+            try Self.checkPosition(from: from, consumer: consumer, head: head, store: store, logger: logger)
+        }.map { refusal -> JSONValue? in
+            let session = bound.value
+            session.subscribing = false
+            if let refusal { return Reply.nack(id: id, error: refusal) }
+            if session.closed { return nil }
+            return session.startSubscription(id: id, from: from, credit: credit, types: patterns)
+        }
+    }
+
+    /// `nil` when a consumer may read from `from`, else why not.
+    ///
+    /// A consumer can only have processed records this log sent it, so its position is never past
+    /// the head, unless this log is older than what it has seen (the ingest's database restored
+    /// from a backup): new records then get numbers it has already committed, and it would skip
+    /// them without a word. Such a consumer is refused, and stays refused (the refusal is stored)
+    /// even once the log has grown past its position, until it asks from a position this log had
+    /// when it was first refused (it was rebuilt, or its database restored from the same moment).
+    static func checkPosition(from: Int64, consumer: String, head: Int64, store: any IngestStore, logger: Logger) throws -> WireError? {
+        let position = from - 1
+        if let markedHead = try store.divergence(name: consumer) {
+            guard position > markedHead else {
+                try store.clearDivergence(name: consumer)
+                logger.notice("a consumer refused as ahead of the log subscribes from within it again", metadata: ["consumer": "\(consumer)", "from": "\(from)"])
+                return nil
+            }
+            return WireError(
+                .invalidField,
+                "body.from is \(from) but this log ended at \(markedHead) when \(consumer) was first refused: it has processed records this "
+                    + "ingest does not have (its database restored from an older backup?), and the records numbered since are not the ones it saw; "
+                    + "rebuild the consumer from 1, or restore its database from the same moment (README: restoring from a backup)",
+                path: "body.from")
+        }
+        guard position > head else { return nil }
+        try store.setDivergence(name: consumer, logHead: head, position: position, now: .now())
+        logger.critical(
+            "a consumer has processed records past the end of this log: refused until it is rebuilt (was the ingest database restored?)",
+            metadata: ["consumer": "\(consumer)", "position": "\(position)", "head": "\(head)"])
+        return WireError(
+            .invalidField,
+            "body.from is \(from) but this log ends at \(head): the consumer has processed records this ingest does not have "
+                + "(its database restored from an older backup, or another ingest?); rebuild the consumer from 1 (README: restoring from a backup)",
+            path: "body.from")
+    }
+
+    private func startSubscription(id: String, from: Int64, credit: Int64, types: [String]) -> JSONValue {
         let subscription = LogSubscription(
             from: from, credit: Int(credit), types: types, store: context.store, hub: context.hub, channel: channel,
             threadPool: context.threadPool, logger: context.logger)
         self.subscription = subscription
         if from > 1 { recordPosition(from - 1) }
         // The reply goes out before the first record: records are written after this future completes.
-        let result = Reply.result(id: envelope.id, body: ["from": .int(from), "head": .int(context.hub.head)])
+        let result = Reply.result(id: id, body: ["from": .int(from), "head": .int(context.hub.head)])
         let bound = NIOLoopBound(subscription, eventLoop: channel.eventLoop)
         channel.eventLoop.execute { bound.value.start() }
         return result

@@ -76,6 +76,16 @@ protocol IngestStore: Sendable {
     /// Consumer positions.
     func consumerPositions() throws -> [String: Int64]
 
+    /// The log head when consumer `name` was refused for asking past it (see
+    /// `IngestSession.checkPosition`), or `nil`.
+    func divergence(name: String) throws -> Int64?
+
+    /// Records that consumer `name` asked past the head (`logHead`); an earlier record is kept.
+    func setDivergence(name: String, logHead: Int64, position: Int64, now: Timestamp) throws
+
+    /// Forgets that record (the consumer was rebuilt).
+    func clearDivergence(name: String) throws
+
     /// Drops what no one needs any more: superseded versions and old events every consumer has
     /// seen, and dedupe entries older than the window.
     func compact(policy: RetentionPolicy, now: Timestamp) throws -> CompactionReport

@@ -49,6 +49,17 @@ final class SQLiteIngestStore: IngestStore {
                         updated_at INTEGER NOT NULL);
                     """)
         }
+        // Consumers refused for a position past the end of the log (a restored ingest database).
+        migrator.registerMigration("v2-diverged") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE diverged (
+                        name TEXT PRIMARY KEY,
+                        log_head INTEGER NOT NULL,
+                        position INTEGER NOT NULL,
+                        at INTEGER NOT NULL);
+                    """)
+        }
         return migrator
     }
 
@@ -178,6 +189,22 @@ final class SQLiteIngestStore: IngestStore {
                     """,
                 arguments: [name, position, now.millis])
         }
+    }
+
+    func divergence(name: String) throws -> Int64? {
+        try pool.read { db in try Int64.fetchOne(db, sql: "SELECT log_head FROM diverged WHERE name = ?", arguments: [name]) }
+    }
+
+    func setDivergence(name: String, logHead: Int64, position: Int64, now: Timestamp) throws {
+        try pool.write { db in
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO diverged (name, log_head, position, at) VALUES (?, ?, ?, ?)",
+                arguments: [name, logHead, position, now.millis])
+        }
+    }
+
+    func clearDivergence(name: String) throws {
+        try pool.write { db in try db.execute(sql: "DELETE FROM diverged WHERE name = ?", arguments: [name]) }
     }
 
     func consumerPositions() throws -> [String: Int64] {

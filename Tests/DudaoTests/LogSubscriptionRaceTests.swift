@@ -34,6 +34,9 @@ import Testing
         func head() throws -> Int64 { try real.head() }
         func setConsumerPosition(name: String, position: Int64, now: Timestamp) throws {}
         func consumerPositions() throws -> [String: Int64] { [:] }
+        func divergence(name: String) throws -> Int64? { nil }
+        func setDivergence(name: String, logHead: Int64, position: Int64, now: Timestamp) throws {}
+        func clearDivergence(name: String) throws {}
         func compact(policy: RetentionPolicy, now: Timestamp) throws -> CompactionReport { CompactionReport() }
         func counts() throws -> (log: Int, keys: Int, dedupe: Int) { try real.counts() }
     }

@@ -50,9 +50,26 @@ import Testing
         let refused = try await ahead.request(["v": 1, "kind": "subscribe", "id": "sub3", "body": ["from": 8, "credit": 10]])
         #expect(refused["error"]?["code"] == "invalid_field")
         #expect(refused["error"]?["path"] == "body.from")
-        let caughtUp = try await ahead.request(["v": 1, "kind": "subscribe", "id": "sub4", "body": ["from": 7, "credit": 10]])
-        #expect(caughtUp["kind"] == "result", "from = head + 1 is simply caught up")
         await ahead.close()
+        // The refusal sticks, also across a restart of the ingest and once the log has grown
+        // past that position (records 7 and 8 are not the ones the consumer saw).
+        try ingest.killAndRestart()
+        let more = try await ingest.connect()
+        for n in 5..<8 {
+            _ = try await more.request(Frames.feed("town-\(n)", "registry.town", ["town_id": .string("t\(n)"), "name": "镇", "kind": "town"]))
+        }
+        func subscribe(_ from: Int64) async throws -> JSONValue {
+            let client = try await ingest.connect(as: "dudao-indicators")
+            let reply = try await client.request(["v": 1, "kind": "subscribe", "id": "sub", "body": ["from": .int(from), "credit": 10]])
+            await client.close()
+            return reply
+        }
+        #expect(try await subscribe(8)["error"]?["path"] == "body.from", "still refused at head 9")
+        // Rebuilt (from 1): accepted, and the consumer is trusted again.
+        #expect(try await subscribe(1)["kind"] == "result")
+        #expect(try await subscribe(8)["kind"] == "result")
+        #expect(try await subscribe(10)["kind"] == "result", "from = head + 1 is simply caught up")
+        await more.close()
         await sender.close()
     }
 
