@@ -192,22 +192,25 @@ final class IngestSession: FrameSession {
                 logger.notice("a consumer refused as ahead of the log subscribes from within it again", metadata: ["consumer": "\(consumer)", "from": "\(from)"])
                 return nil
             }
-            return WireError(
-                .invalidField,
-                "body.from is \(from) but this log ended at \(markedHead) when \(consumer) was first refused: it has processed records this "
-                    + "ingest does not have (its database restored from an older backup?), and the records numbered since are not the ones it saw; "
-                    + "rebuild the consumer from 1, or restore its database from the same moment (README: restoring from a backup)",
-                path: "body.from")
+            return aheadOfLog(
+                from: from,
+                "this log ended at \(markedHead) when \(consumer) was first refused, and the records numbered since are not the ones it saw")
         }
         guard position > head else { return nil }
         try store.setDivergence(name: consumer, logHead: head, position: position, now: .now())
         logger.critical(
             "a consumer has processed records past the end of this log: refused until it is rebuilt (was the ingest database restored?)",
             metadata: ["consumer": "\(consumer)", "position": "\(position)", "head": "\(head)"])
-        return WireError(
+        return aheadOfLog(from: from, "this log ends at \(head)")
+    }
+
+    /// The refusal of a consumer that has processed records this log does not have.
+    private static func aheadOfLog(from: Int64, _ why: String) -> WireError {
+        WireError(
             .invalidField,
-            "body.from is \(from) but this log ends at \(head): the consumer has processed records this ingest does not have "
-                + "(its database restored from an older backup, or another ingest?); rebuild the consumer from 1 (README: restoring from a backup)",
+            "body.from is \(from) but \(why): the consumer has processed records this ingest does not have (its database restored "
+                + "from an older backup, or another ingest?); rebuild the consumer from 1, or restore its database from the same moment "
+                + "(README: restoring from a backup)",
             path: "body.from")
     }
 

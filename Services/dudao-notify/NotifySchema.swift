@@ -129,8 +129,8 @@ enum NotifySchema {
         migrator.registerMigration("v3-in-doubt") { db in
             try db.execute(sql: "ALTER TABLE deliveries ADD COLUMN in_doubt INTEGER NOT NULL DEFAULT 0")
         }
-        // Rows from before v3 (its own migration did not backfill, so this is a migration of its
-        // own, run also where v3 already ran): an earlier attempt of an unfinished delivery may have timed out or been re-sent after a
+        // Rows from before v3 (a migration of its own, so it also runs where v3 already ran): an
+        // earlier attempt of an unfinished delivery may have timed out or been re-sent after a
         // crash, which nothing recorded; mark them (an extra mark costs the receiver one lookup,
         // a missing one a duplicate).
         migrator.registerMigration("v4-in-doubt-backfill") { db in

@@ -11,10 +11,10 @@ import DudaoCore
 /// - `safety:alarm:<device>:<at ms>`: the ingest's own key for the alarm.
 ///
 /// Device events share the alert key `device:<id>`: `safety.device_online` or
-/// `safety.device_retired` (resolved) ends whichever of offline or fault is firing. Severity: an alarm is `critical` (someone pressed
-/// the button: the police must act now); offline and fault are `warning` (the safety net has a
-/// hole that needs fixing, not a person in danger — `dudao-notify` escalates what is not
-/// acknowledged); online is `info`.
+/// `safety.device_retired` (resolved) ends whichever of offline or fault is firing. Severity: an
+/// alarm is `critical` (someone pressed the button: the police must act now); offline and fault
+/// are `warning` (the safety net has a hole that needs fixing, not a person in danger —
+/// `dudao-notify` escalates what is not acknowledged); online and retired are `info`.
 enum SafetyEvents {
     static func device(
         _ transition: DeviceTransition, deviceID: String, record: DeviceRecord, place: SafetyState.Place,
