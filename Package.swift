@@ -174,7 +174,7 @@ let package = Package(
             path: "Shared/DudaoTesting", swiftSettings: strict),
         .testTarget(
             name: "DudaoTests",
-            dependencies: ["DudaoCore", "DudaoWire", "DudaoFeeds", "DudaoEvaluation", "DudaoCerts", "DudaoTesting", "dudao-ingest", "dudao-safety", "dudao-indicators", "dudao", "dudao-notify",
+            dependencies: ["DudaoCore", "DudaoWire", "DudaoFeeds", "DudaoEvaluation", "DudaoConsumer", "DudaoCerts", "DudaoTesting", "dudao-ingest", "dudao-safety", "dudao-indicators", "dudao", "dudao-notify",
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOSSL", package: "swift-nio-ssl"),
                            .product(name: "NIOPosix", package: "swift-nio"),

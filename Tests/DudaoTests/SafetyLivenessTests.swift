@@ -1,3 +1,4 @@
+import DudaoConsumer
 import DudaoCore
 import DudaoTesting
 import Testing
@@ -9,6 +10,14 @@ import Testing
 @Suite struct SafetyLivenessTests {
     static let t0: Int64 = 1_795_910_400_000
     static let settings = LivenessSettings(offlineAfterMillis: 180_000, holdDownMillis: 60_000)
+
+    /// 东成镇 and its kindergarten kg-1, registered (sequence numbers 1 and 2).
+    static func dongcheng(at t0: Timestamp) -> [LogRecord] {
+        [
+            SafetyRecords.town(seq: 1, id: "dongcheng", name: "东成镇", at: t0),
+            SafetyRecords.institution(seq: 2, id: "kg-1", name: "东成镇中心幼儿园", town: "dongcheng", at: t0),
+        ]
+    }
 
     /// The engine on `path` with these liveness settings (a restart opens the same file again).
     static func engine(path: String, clock: ManualClock) throws -> SafetyEngine {
@@ -98,9 +107,7 @@ import Testing
         let t0 = Timestamp(millis: Self.t0)
         let clock = ManualClock(t0)
         var engine: SafetyEngine? = try Self.engine(path: path, clock: clock)
-        try await engine!.apply([
-            SafetyRecords.town(seq: 1, id: "dongcheng", name: "东成镇", at: t0),
-            SafetyRecords.institution(seq: 2, id: "kg-1", name: "东成镇中心幼儿园", town: "dongcheng", at: t0),
+        try await engine!.apply(Self.dongcheng(at: t0) + [
             SafetyRecords.heartbeat(seq: 3, device: "dev-a", institution: "kg-1", at: t0),
             SafetyRecords.heartbeat(seq: 4, device: "dev-b", institution: "kg-1", at: t0),
         ])
@@ -163,9 +170,7 @@ import Testing
         let t0 = Timestamp(millis: Self.t0)
         let clock = ManualClock(t0)
         let engine = try SafetyEngine.open(path: directory.file("safety.sqlite"), clock: clock)
-        let batch = [
-            SafetyRecords.town(seq: 1, id: "dongcheng", name: "东成镇", at: t0),
-            SafetyRecords.institution(seq: 2, id: "kg-1", name: "东成镇中心幼儿园", town: "dongcheng", at: t0),
+        let batch = Self.dongcheng(at: t0) + [
             SafetyRecords.heartbeat(seq: 3, device: "dev-a", institution: "kg-1", status: "fault", at: t0),
         ]
         try await engine.apply(batch)
@@ -180,9 +185,7 @@ import Testing
         let t0 = Timestamp(millis: Self.t0)
         let clock = ManualClock(t0)
         let engine = try Self.engine(path: directory.file("safety.sqlite"), clock: clock)
-        try await engine.apply([
-            SafetyRecords.town(seq: 1, id: "dongcheng", name: "东成镇", at: t0),
-            SafetyRecords.institution(seq: 2, id: "kg-1", name: "东成镇中心幼儿园", town: "dongcheng", at: t0),
+        try await engine.apply(Self.dongcheng(at: t0) + [
             SafetyRecords.heartbeat(seq: 3, device: "dev-a", institution: "kg-1", at: t0),
         ])
         // The consumer lost the ingest and is reconnecting: nothing goes offline meanwhile.
@@ -210,9 +213,7 @@ import Testing
         let t0 = Timestamp(millis: Self.t0)
         let clock = ManualClock(t0)
         let engine = try Self.engine(path: directory.file("safety.sqlite"), clock: clock)
-        try await engine.apply([
-            SafetyRecords.town(seq: 1, id: "dongcheng", name: "东成镇", at: t0),
-            SafetyRecords.institution(seq: 2, id: "kg-1", name: "东成镇中心幼儿园", town: "dongcheng", at: t0),
+        try await engine.apply(Self.dongcheng(at: t0) + [
             SafetyRecords.institution(seq: 3, id: "kg-2", name: "东成镇第一幼儿园", town: "dongcheng", at: t0),
             SafetyRecords.heartbeat(seq: 4, device: "a", institution: "kg-1", at: t0),
             SafetyRecords.heartbeat(seq: 5, device: "b", institution: "kg-1", kind: "cctv_link", at: t0),

@@ -17,9 +17,7 @@ import Testing
         let t0 = Timestamp(millis: Self.t0)
         let clock = ManualClock(t0)
         var engine = try SafetyLivenessTests.engine(path: path, clock: clock)
-        try await engine.apply([
-            SafetyRecords.town(seq: 1, id: "dongcheng", name: "东成镇", at: t0),
-            SafetyRecords.institution(seq: 2, id: "kg-1", name: "东成镇中心幼儿园", town: "dongcheng", at: t0),
+        try await engine.apply(SafetyLivenessTests.dongcheng(at: t0) + [
             SafetyRecords.institution(seq: 3, id: "kg-2", name: "东成镇第一幼儿园", town: "dongcheng", at: t0),
             SafetyRecords.inventory(seq: 4, institution: "kg-1", alarms: ["a", "b", "m"], at: t0),
             SafetyRecords.heartbeat(seq: 5, device: "a", institution: "kg-1", at: t0),
@@ -125,9 +123,7 @@ import Testing
         let t0 = Timestamp(millis: Self.t0)
         let clock = ManualClock(t0)
         let engine = try SafetyLivenessTests.engine(path: directory.file("safety.sqlite"), clock: clock)
-        try await engine.apply([
-            SafetyRecords.town(seq: 1, id: "dongcheng", name: "东成镇", at: t0),
-            SafetyRecords.institution(seq: 2, id: "kg-1", name: "东成镇中心幼儿园", town: "dongcheng", at: t0),
+        try await engine.apply(SafetyLivenessTests.dongcheng(at: t0) + [
             SafetyRecords.inventory(seq: 3, institution: "kg-1", alarms: ["a", "b", "c"], at: t0),
             SafetyRecords.heartbeat(seq: 4, device: "a", institution: "kg-1", at: t0),
             SafetyRecords.heartbeat(seq: 5, device: "b", institution: "kg-1", at: t0),
