@@ -59,7 +59,7 @@ echo "== ingest status"
 $BIN/dudao status
 echo "== waiting for the indicators and safety services to consume the log"
 for _ in $(seq 1 100); do
-  $BIN/dudao status | python3 -c 'import json,sys; s=json.load(sys.stdin); c=s["consumers"]; sys.exit(0 if all(c.get(n,0)>=s["head"] for n in ("dudao-indicators","dudao-safety")) else 1)' && break
+  $BIN/dudao status --ingest-only | python3 -c 'import json,sys; s=json.load(sys.stdin); c=s["consumers"]; sys.exit(0 if all(c.get(n,0)>=s["head"] for n in ("dudao-indicators","dudao-safety")) else 1)' && break
   sleep 0.3
 done
 YEAR=2025

@@ -7,7 +7,7 @@ import GRDB
 extension IndicatorQueries {
     /// The connections of `dudao-indicators`: queries only. An identity restricted to some towns
     /// asks only about them.
-    static func sessions(model: IndicatorsModel, store: IndicatorsStore, policy: AccessPolicy) -> QuerySessionFactory {
+    static func sessions(model: IndicatorsModel, store: IndicatorsStore, policy: Reloadable<AccessPolicy>) -> QuerySessionFactory {
         QuerySessionFactory(
             service: "dudao-indicators", types: types,
             scoped: ["indicators.evaluate", "indicators.contributors", "indicators.history"], policy: policy) { request in

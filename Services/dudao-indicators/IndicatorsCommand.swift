@@ -17,7 +17,32 @@ struct IndicatorsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dudao-indicators",
         abstract: "Evaluate the plan's indicators live from the ingest log; answer indicators.* queries.",
-        subcommands: [Serve.self, Bench.self], defaultSubcommand: Serve.self)
+        subcommands: [Serve.self, CheckConfig.self, Bench.self], defaultSubcommand: Serve.self)
+
+    /// Everything a start reads before it opens the store: a mistake here is exit 78.
+    static func read(config: String) throws -> (IndicatorsConfig, AccessPolicy, Catalog, TLSMaterial) {
+        let settings = try IndicatorsConfig(file: ConfigFile(path: config, environmentPrefix: "DUDAO_INDICATORS_"))
+        return (
+            settings, try AccessPolicy(path: settings.accessPath), try Catalog.load(path: settings.catalogPath),
+            try TLSMaterial(files: settings.tls)
+        )
+    }
+
+    struct CheckConfig: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "check-config", abstract: "Validate the configuration, access file and catalog without starting.")
+
+        @Option(name: .long, help: "The configuration file (JSON).")
+        var config: String = "deploy/indicators.json"
+
+        func run() throws {
+            let ok = ConfigurationCheck.run(configPath: config) {
+                let (_, policy, catalog, _) = try IndicatorsCommand.read(config: config)
+                return "\(policy.grants.count) identities, \(catalog.indicators.count) indicators"
+            }
+            if !ok { throw ExitCode(78) }
+        }
+    }
 
     struct Serve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Run the service (default).")
@@ -26,30 +51,35 @@ struct IndicatorsCommand: AsyncParsableCommand {
         var config: String = "deploy/indicators.json"
 
         func run() async throws {
-            let logger = ServiceRuntime.makeLogger(label: "dudao-indicators")
-            let (settings, policy, catalog) = ServiceRuntime.configuration(logger: logger) {
-                let settings = try IndicatorsConfig(file: ConfigFile(path: config, environmentPrefix: "DUDAO_INDICATORS_"))
-                return (settings, try AccessPolicy(path: settings.accessPath), try Catalog.load(path: settings.catalogPath))
+            let logger = ServiceRuntime.makeLogger(label: "dudao-indicators", configPath: config)
+            let (settings, access, catalog, tls) = ServiceRuntime.configuration(logger: logger) {
+                try IndicatorsCommand.read(config: config)
             }
+            let policy = Reloadable(access)
             let store = try IndicatorsStore(path: settings.databasePath)
             let model = try IndicatorsModel(catalog: catalog, store: store, currentYear: settings.currentYear, logger: logger)
-            let tls = try settings.tls.makeServerContext()
-            let clientTLS = try settings.tls.makeClientContext()
             let server = try await FrameServer.start(
                 configuration: settings.server, tls: tls, group: MultiThreadedEventLoopGroup.singleton,
                 factory: IndicatorQueries.sessions(model: model, store: store, policy: policy), logger: logger)
             ServiceRuntime.announce("dudao-indicators listening on \(settings.server.host):\(server.port)")
 
             let consumer = LogConsumer(
-                host: settings.ingest.host, port: settings.ingest.port, tls: clientTLS, logger: logger,
+                host: settings.ingest.host, port: settings.ingest.port, tls: tls, serverIdentity: settings.ingest.identity, logger: logger,
                 position: { try store.position() },
                 apply: { batch in try await model.apply(batch) })
-            let sender = OutboxSender(pool: store.pool, host: settings.notify.host, port: settings.notify.port, tls: clientTLS, logger: logger)
+            let sender = OutboxSender(
+                pool: store.pool, host: settings.notify.host, port: settings.notify.port, tls: tls,
+                serverIdentity: settings.notify.identity, logger: logger)
             let serving = ClosureService(
                 body: { await server.waitUntilClosed() },
                 onShutdown: { await server.close() })
             try await ServiceRuntime.run(
-                [serving, TaskService { await consumer.run() }, TaskService { await sender.run() }], logger: logger)
+                [
+                    serving, TaskService { await consumer.run() }, TaskService { await sender.run() },
+                    ReloadService(
+                        steps: [.tls(tls, servers: [server], logger: logger), .accessFile(policy, path: settings.accessPath)],
+                        logger: logger),
+                ], logger: logger)
         }
     }
 

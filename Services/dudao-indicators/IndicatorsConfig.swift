@@ -5,6 +5,8 @@ import DudaoWire
 struct IndicatorsConfig: Sendable {
     var server: FrameServerConfiguration
     var tls: TLSFiles
+    /// `metrics`: the HTTP port for /metrics, /health and /ready (none when absent).
+    var metrics: HTTPAddress?
     var databasePath: String
     var accessPath: String
     var catalogPath: String
@@ -17,6 +19,7 @@ struct IndicatorsConfig: Sendable {
     init(file: ConfigFile) throws(ConfigError) {
         server = try file.frameServer(defaultPort: 7402, defaultInFlight: 64)
         tls = try file.tlsFiles()
+        metrics = try file.metricsAddress()
         databasePath = try file.filePath("database", default: "data/indicators.sqlite")
         accessPath = try file.filePath("access_file", default: "access.json")
         catalogPath = try file.filePath("catalog", default: "catalog/enping-2023-2025.json")

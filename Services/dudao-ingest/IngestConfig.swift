@@ -6,6 +6,8 @@ import NIOCore
 struct IngestConfig: Sendable {
     var server: FrameServerConfiguration
     var tls: TLSFiles
+    /// `metrics`: the HTTP port for /metrics, /health and /ready (none when absent).
+    var metrics: HTTPAddress?
     var databasePath: String
     var accessPath: String
     var maxBatch: Int
@@ -15,6 +17,7 @@ struct IngestConfig: Sendable {
     init(file: ConfigFile) throws(ConfigError) {
         server = try file.frameServer(defaultPort: 7401, defaultInFlight: 256)
         tls = try file.tlsFiles()
+        metrics = try file.metricsAddress()
         databasePath = try file.filePath("database", default: "data/ingest.sqlite")
         accessPath = try file.filePath("access_file", default: "access.json")
         maxBatch = try file.int("max_batch", default: 4096, range: 1...1_000_000)

@@ -8,7 +8,8 @@ import NIOPosix
 
 /// What every ingest connection shares.
 struct IngestContext: Sendable {
-    var policy: AccessPolicy
+    /// The access file; a reload replaces it for connections made after it.
+    var policy: Reloadable<AccessPolicy>
     var committer: GroupCommitter
     var store: any IngestStore
     var hub: LogHub
@@ -31,6 +32,8 @@ final class IngestSession: FrameSession {
     private let peer: PeerIdentity
     private let channel: any Channel
     private let context: IngestContext
+    /// The access file as it was when this connection was made.
+    private let policy: AccessPolicy
     private let grant: AccessPolicy.Grant?
     private var subscription: LogSubscription?
     /// A subscribe is being checked against the store.
@@ -41,7 +44,8 @@ final class IngestSession: FrameSession {
         self.peer = peer
         self.channel = channel
         self.context = context
-        self.grant = context.policy.grant(for: peer.name)
+        self.policy = context.policy.current
+        self.grant = policy.grant(for: peer.name)
     }
 
     func handle(_ envelope: Envelope) -> EventLoopFuture<JSONValue?> {
@@ -80,7 +84,7 @@ final class IngestSession: FrameSession {
         guard FeedType(rawValue: type) != nil else {
             return nack(envelope.id, WireError(.unknownType, "\"\(type)\" is not a feed type; see SPEC section 3", path: "type"))
         }
-        if let error = context.policy.checkFeed(identity: peer.name, type: type) {
+        if let error = policy.checkFeed(identity: peer.name, type: type) {
             return nack(envelope.id, error)
         }
         let feed: ValidatedFeed
@@ -112,7 +116,7 @@ final class IngestSession: FrameSession {
         guard type == "ingest.status" else {
             return nack(envelope.id, WireError(.unknownType, "\"\(type)\" is not a query of dudao-ingest; ask ingest.status", path: "type"))
         }
-        if let error = context.policy.checkQuery(identity: peer.name, type: type) { return nack(envelope.id, error) }
+        if let error = policy.checkQuery(identity: peer.name, type: type) { return nack(envelope.id, error) }
         let store = context.store
         let hub = context.hub
         let registry = context.committer.registry

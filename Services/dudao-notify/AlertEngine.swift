@@ -1,13 +1,17 @@
 import DudaoCore
 import Foundation
+import DudaoService
 import GRDB
 
 /// The alerting state machine. Every call runs inside a write transaction handed to it by
 /// ``NotifyWriter`` with the batch's `now`, so the effects of an event (the alert, its place in
 /// every receiver's group, and the deliveries a flush creates) commit together.
 final class AlertEngine: Sendable {
-    let routes: Routes
-    let message: AlertMessage
+    /// The routes file and the messages it shapes; a reload replaces both together.
+    private let live: Reloadable<(routes: Routes, message: AlertMessage)>
+    let displayOffsetMinutes: Int
+    var routes: Routes { live.current.routes }
+    var message: AlertMessage { live.current.message }
     let retry: RetryPolicy
     let dedupeWindowMillis: Int64
     let historyMillis: Int64
@@ -28,11 +32,17 @@ final class AlertEngine: Sendable {
     typealias Transaction = Database
 
     init(routes: Routes, retry: RetryPolicy, dedupeWindowMillis: Int64, historyMillis: Int64, displayOffsetMinutes: Int) {
-        self.routes = routes
-        self.message = AlertMessage(routes: routes, time: LocalTime(offsetMinutes: displayOffsetMinutes))
+        self.live = Reloadable((routes, AlertMessage(routes: routes, time: LocalTime(offsetMinutes: displayOffsetMinutes))))
+        self.displayOffsetMinutes = displayOffsetMinutes
         self.retry = retry
         self.dedupeWindowMillis = dedupeWindowMillis
         self.historyMillis = historyMillis
+    }
+
+    /// A reloaded routes file: alerts routed from now on follow it; queued deliveries keep their
+    /// department and are sent over its channels as they are now.
+    func replaceRoutes(_ routes: Routes) {
+        live.replace((routes, AlertMessage(routes: routes, time: LocalTime(offsetMinutes: displayOffsetMinutes))))
     }
 
     // MARK: events

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import DudaoCore
+import DudaoService
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -7,14 +8,17 @@ import NIOPosix
 
 /// Sends one delivery over the channel it was queued for.
 final class ChannelSenders: Sendable {
-    let routes: Routes
+    /// The routes file's departments and channels as configured now (a reload replaces them;
+    /// the `smtp` section and the HTTP timeouts are read once, at start).
+    let live: Reloadable<Routes>
+    var routes: Routes { live.current }
     let http: HTTPClient
     let smtp: SMTPClient?
     let time: LocalTime
     let threadPool: NIOThreadPool
 
     init(routes: Routes, concurrency: Int, time: LocalTime, threadPool: NIOThreadPool = .singleton) throws {
-        self.routes = routes
+        self.live = Reloadable(routes)
         // `execute`'s deadline ends when the answer's head arrives; a receiver that then stalls
         // in the middle of its body is cut by the read timeout (the longest channel timeout).
         let longest = routes.departments.values.flatMap(\.channels).map { channel -> Double in

@@ -28,6 +28,8 @@ struct RetryPolicy: Sendable, Equatable {
 struct NotifyConfig: Sendable {
     var server: FrameServerConfiguration
     var tls: TLSFiles
+    /// `metrics`: the HTTP port for /metrics, /health and /ready (none when absent).
+    var metrics: HTTPAddress?
     var databasePath: String
     var accessPath: String
     var routesPath: String
@@ -46,6 +48,7 @@ struct NotifyConfig: Sendable {
     init(file: ConfigFile) throws(ConfigError) {
         server = try file.frameServer(defaultPort: 7404, defaultInFlight: 256)
         tls = try file.tlsFiles()
+        metrics = try file.metricsAddress()
         databasePath = try file.filePath("database", default: "data/notify.sqlite")
         accessPath = try file.filePath("access_file", default: "access.json")
         routesPath = try file.filePath("routes_file", default: "routes.json")

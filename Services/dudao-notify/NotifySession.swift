@@ -7,7 +7,8 @@ import NIOCore
 
 /// What every notify connection shares.
 struct NotifyContext: Sendable {
-    var policy: AccessPolicy
+    /// The access file; a reload replaces it for connections made after it.
+    var policy: Reloadable<AccessPolicy>
     var writer: NotifyWriter
     var engine: AlertEngine
     var pool: DatabasePool
@@ -28,6 +29,8 @@ final class NotifySession: FrameSession {
     private let peer: PeerIdentity
     private let channel: any Channel
     private let context: NotifyContext
+    /// The access file as it was when this connection was made.
+    private let policy: AccessPolicy
 
     /// Queries that only read.
     static let readQueries: Set<String> = ["alerts.list", "alerts.failed", "silences.list", "notify.status"]
@@ -38,6 +41,7 @@ final class NotifySession: FrameSession {
         self.peer = peer
         self.channel = channel
         self.context = context
+        self.policy = context.policy.current
     }
 
     func handle(_ envelope: Envelope) -> EventLoopFuture<JSONValue?> {
@@ -80,7 +84,7 @@ final class NotifySession: FrameSession {
         guard let body = envelope.body else {
             return nack(envelope.id, WireError(.invalidEnvelope, "an event needs a \"body\" object", path: "body"))
         }
-        if let error = context.policy.checkEvent(identity: peer.name, type: type) { return nack(envelope.id, error) }
+        if let error = policy.checkEvent(identity: peer.name, type: type) { return nack(envelope.id, error) }
         let event: AlertEvent
         switch AlertEvent.parse(id: envelope.id, type: type, body: body) {
         case .success(let parsed): event = parsed
@@ -118,7 +122,7 @@ final class NotifySession: FrameSession {
             let known = (Self.readQueries.union(Self.writeQueries)).sorted().joined(separator: ", ")
             return nack(id, WireError(.unknownType, "\"\(type)\" is not a query of dudao-notify; ask \(known)", path: "type"))
         }
-        if let error = context.policy.checkQuery(identity: peer.name, type: type) { return nack(id, error) }
+        if let error = policy.checkQuery(identity: peer.name, type: type) { return nack(id, error) }
         let engine = context.engine
         let identity = peer.name
         @Sendable func reply(_ result: AlertEngine.QueryResult) -> JSONValue {

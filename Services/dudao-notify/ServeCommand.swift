@@ -16,12 +16,19 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The configuration file (JSON). Environment variables DUDAO_NOTIFY_* override its members.")
     var config: String = "deploy/notify.json"
 
+    /// Everything a start reads before it opens the store: a mistake here is exit 78.
+    static func read(config: String) throws -> (NotifyConfig, AccessPolicy, Routes, TLSMaterial) {
+        let settings = try NotifyConfig(file: ConfigFile(path: config, environmentPrefix: "DUDAO_NOTIFY_"))
+        return (
+            settings, try AccessPolicy(path: settings.accessPath), try RoutesFile.load(path: settings.routesPath),
+            try TLSMaterial(files: settings.tls)
+        )
+    }
+
     func run() async throws {
-        let logger = ServiceRuntime.makeLogger(label: "dudao-notify")
-        let (settings, policy, routes) = ServiceRuntime.configuration(logger: logger) {
-            let settings = try NotifyConfig(file: ConfigFile(path: config, environmentPrefix: "DUDAO_NOTIFY_"))
-            return (settings, try AccessPolicy(path: settings.accessPath), try RoutesFile.load(path: settings.routesPath))
-        }
+        let logger = ServiceRuntime.makeLogger(label: "dudao-notify", configPath: config)
+        let (settings, access, routes, tls) = ServiceRuntime.configuration(logger: logger) { try Self.read(config: config) }
+        let policy = Reloadable(access)
         let pool = try NotifySchema.open(path: settings.databasePath)
         let clock = SystemClock()
         let engine = AlertEngine(
@@ -40,7 +47,7 @@ struct ServeCommand: AsyncParsableCommand {
             doorbell: doorbell, logger: logger)
         let context = NotifyContext(policy: policy, writer: writer, engine: engine, pool: pool, clock: clock, logger: logger)
         let server = try await FrameServer.start(
-            configuration: settings.server, tls: try settings.tls.makeServerContext(),
+            configuration: settings.server, tls: tls,
             group: MultiThreadedEventLoopGroup.singleton,
             factory: NotifySessionFactory(context: context), logger: logger)
         logger.info(
@@ -66,7 +73,15 @@ struct ServeCommand: AsyncParsableCommand {
                 logger.error("timers failed", metadata: ["error": "\(error)"])
             }
         }
-        try await ServiceRuntime.run([writerService(writer), delivering, timers, serving], logger: logger)
+        let routesStep = ReloadStep("routes file \(settings.routesPath)") {
+            let reloaded = try RoutesFile.load(path: settings.routesPath)
+            engine.replaceRoutes(reloaded)
+            channels.live.replace(reloaded)
+        }
+        let reload = ReloadService(
+            steps: [.tls(tls, servers: [server], logger: logger), .accessFile(policy, path: settings.accessPath), routesStep],
+            logger: logger)
+        try await ServiceRuntime.run([writerService(writer), delivering, timers, serving, reload], logger: logger)
         await channels.shutdown()
         logger.info("stopped")
     }
@@ -80,6 +95,23 @@ struct ServeCommand: AsyncParsableCommand {
                 writer.stop()
             },
             onShutdown: { stopped.continuation.finish() })
+    }
+}
+
+/// `dudao-notify check-config --config FILE`.
+struct CheckConfigCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-config", abstract: "Validate the configuration, access and routes files without starting.")
+
+    @Option(name: .long, help: "The configuration file (JSON).")
+    var config: String = "deploy/notify.json"
+
+    func run() throws {
+        let ok = ConfigurationCheck.run(configPath: config) {
+            let (_, policy, routes, _) = try ServeCommand.read(config: config)
+            return "\(policy.grants.count) identities, \(routes.routes.count) routes, \(routes.departments.count) departments"
+        }
+        if !ok { throw ExitCode(78) }
     }
 }
 

@@ -5,6 +5,8 @@ import DudaoWire
 struct SafetyConfig: Sendable {
     var server: FrameServerConfiguration
     var tls: TLSFiles
+    /// `metrics`: the HTTP port for /metrics, /health and /ready (none when absent).
+    var metrics: HTTPAddress?
     var accessPath: String
     var databasePath: String
     var ingest: Endpoint
@@ -20,6 +22,7 @@ struct SafetyConfig: Sendable {
     init(file: ConfigFile) throws(ConfigError) {
         server = try file.frameServer(defaultPort: 7403, defaultInFlight: 64)
         tls = try file.tlsFiles()
+        metrics = try file.metricsAddress()
         accessPath = try file.filePath("access_file", default: "access.json")
         databasePath = try file.filePath("database", default: "data/safety.sqlite")
         ingest = try file.endpoint("ingest", defaultPort: 7401)

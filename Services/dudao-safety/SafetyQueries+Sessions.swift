@@ -7,7 +7,7 @@ extension SafetyQueries {
     /// The connections of `dudao-safety`: queries only (feeds go to `dudao-ingest`). They run on
     /// the thread pool, so a scan of a million devices never stalls an event loop; an identity
     /// restricted to some towns asks only about them.
-    static func sessions(engine: SafetyEngine, policy: AccessPolicy, threadPool: NIOThreadPool) -> QuerySessionFactory {
+    static func sessions(engine: SafetyEngine, policy: Reloadable<AccessPolicy>, threadPool: NIOThreadPool) -> QuerySessionFactory {
         QuerySessionFactory(
             service: "dudao-safety", types: types, scoped: ["safety.rates", "safety.noncompliant", "safety.devices", "safety.alarms"],
             policy: policy) { request in

@@ -16,12 +16,16 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The configuration file (JSON). Environment variables DUDAO_SAFETY_* override its members.")
     var config: String = "deploy/safety.json"
 
+    /// Everything a start reads before it opens the store: a mistake here is exit 78.
+    static func read(config: String) throws -> (SafetyConfig, AccessPolicy, TLSMaterial) {
+        let settings = try SafetyConfig(file: ConfigFile(path: config, environmentPrefix: "DUDAO_SAFETY_"))
+        return (settings, try AccessPolicy(path: settings.accessPath), try TLSMaterial(files: settings.tls))
+    }
+
     func run() async throws {
-        let logger = ServiceRuntime.makeLogger(label: "dudao-safety")
-        let (settings, policy) = ServiceRuntime.configuration(logger: logger) {
-            let settings = try SafetyConfig(file: ConfigFile(path: config, environmentPrefix: "DUDAO_SAFETY_"))
-            return (settings, try AccessPolicy(path: settings.accessPath))
-        }
+        let logger = ServiceRuntime.makeLogger(label: "dudao-safety", configPath: config)
+        let (settings, access, tls) = ServiceRuntime.configuration(logger: logger) { try Self.read(config: config) }
+        let policy = Reloadable(access)
         let pool = try DurableDatabase.open(path: settings.databasePath, migrator: SafetyStore.migrator)
         let loading = ContinuousClock.now
         let engine = try SafetyEngine(pool: pool, clock: SystemClock(), settings: settings.engine, logger: logger)
@@ -30,19 +34,19 @@ struct ServeCommand: AsyncParsableCommand {
             "state loaded",
             metadata: ["devices": "\(devices)", "position": "\(position)", "took": "\(ContinuousClock.now - loading)"])
 
-        let serverTLS = try settings.tls.makeServerContext()
-        let clientTLS = try settings.tls.makeClientContext()
         let server = try await FrameServer.start(
-            configuration: settings.server, tls: serverTLS, group: MultiThreadedEventLoopGroup.singleton,
+            configuration: settings.server, tls: tls, group: MultiThreadedEventLoopGroup.singleton,
             factory: SafetyQueries.sessions(engine: engine, policy: policy, threadPool: NIOThreadPool.singleton), logger: logger)
         ServiceRuntime.announce("dudao-safety listening on \(settings.server.host):\(server.port)")
 
         let consumer = LogConsumer(
-            host: settings.ingest.host, port: settings.ingest.port, tls: clientTLS, types: ["registry.*", "safety.*"],
+            host: settings.ingest.host, port: settings.ingest.port, tls: tls, serverIdentity: settings.ingest.identity, types: ["registry.*", "safety.*"],
             batchSize: settings.consumerBatch, logger: logger,
             position: { engine.consumerPosition() }, urgent: { $0.type == .safetyAlarm },
             apply: { records in try await engine.apply(records) })
-        let sender = OutboxSender(pool: pool, host: settings.notify.host, port: settings.notify.port, tls: clientTLS, logger: logger)
+        let sender = OutboxSender(
+            pool: pool, host: settings.notify.host, port: settings.notify.port, tls: tls, serverIdentity: settings.notify.identity,
+            logger: logger)
         let liveness = LivenessLoop(
             engine: engine, checkIntervalMillis: settings.checkIntervalMillis, flushIntervalMillis: settings.lastSeenFlushMillis,
             logger: logger)
@@ -55,7 +59,28 @@ struct ServeCommand: AsyncParsableCommand {
         // Shut down in reverse: the sender, then the consumer (no more records), then the
         // liveness loop (its last flush sees every applied heartbeat), then the listener.
         try await ServiceRuntime.run(
-            [serving, LoopService { await liveness.run() }, LoopService { await consumer.run() }, LoopService { await sender.run() }],
+            [
+                serving, LoopService { await liveness.run() }, LoopService { await consumer.run() }, LoopService { await sender.run() },
+                ReloadService(
+                    steps: [.tls(tls, servers: [server], logger: logger), .accessFile(policy, path: settings.accessPath)], logger: logger),
+            ],
             logger: logger)
+    }
+}
+
+/// `dudao-safety check-config --config FILE`.
+struct CheckConfigCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-config", abstract: "Validate the configuration and the files it names without starting.")
+
+    @Option(name: .long, help: "The configuration file (JSON).")
+    var config: String = "deploy/safety.json"
+
+    func run() throws {
+        let ok = ConfigurationCheck.run(configPath: config) {
+            let (settings, policy, _) = try ServeCommand.read(config: config)
+            return "\(policy.grants.count) identities; ingest \(settings.ingest.identity) at \(settings.ingest.host):\(settings.ingest.port)"
+        }
+        if !ok { throw ExitCode(78) }
     }
 }

@@ -17,7 +17,7 @@ struct AlertsCommand: AsyncParsableCommand {
         var options = connection
         // ConnectionOptions defaults to the ingest port; the alerts live on dudao-notify's.
         if options.port == 7401 { options.port = 7404 }
-        let client = try await options.connect()
+        let client = try await options.connect(service: "dudao-notify")
         let reply = try await client.request([
             "v": 1, "kind": "query", "id": "alerts-cli", "type": .string(type), "body": .object(body),
         ])

@@ -17,12 +17,29 @@ struct ConnectionOptions: ParsableArguments {
     @Option(help: "Identity to connect as: the certificate NAME.pem in --certs. Env: DUDAO_IDENTITY.")
     var identity: String = ProcessInfo.processInfo.environment["DUDAO_IDENTITY"] ?? "operator"
 
-    func connect() async throws -> WireClient {
+    @Option(help: "The identity (certificate CN) the server must present; default: the service the command talks to. `*`: any CA-signed server certificate.")
+    var serverIdentity: String?
+
+    /// Connects to `service` (its identity is checked unless --server-identity says otherwise).
+    func connect(service: String = "dudao-ingest") async throws -> WireClient {
         let files = TLSFiles(directory: certs, name: identity)
         for path in [files.caPath, files.certificatePath, files.keyPath] where !FileManager.default.fileExists(atPath: path) {
             throw ValidationError("missing \(path): run `dudao certs init \(certs) --integrator \(identity)` or pass --certs/--identity")
         }
         let context = try files.makeClientContext()
-        return try await WireClient.connect(host: host, port: port, tls: context, group: MultiThreadedEventLoopGroup.singleton)
+        let expected = serverIdentity ?? service
+        return try await WireClient.connect(
+            host: host, port: port, tls: context, serverIdentity: expected == "*" ? nil : expected,
+            group: MultiThreadedEventLoopGroup.singleton)
+    }
+}
+
+extension ConnectionOptions {
+    /// The service a query type goes to: `indicators.*`, `safety.*`, `alerts.*` (notify), else the ingest.
+    static func service(forQuery type: String) -> String {
+        if type.hasPrefix("indicators.") { return "dudao-indicators" }
+        if type.hasPrefix("safety.") { return "dudao-safety" }
+        if type.hasPrefix("alerts.") { return "dudao-notify" }
+        return "dudao-ingest"
     }
 }

@@ -30,7 +30,7 @@ struct SafetyCommand: AsyncParsableCommand {
         if options.port == 7401 { options.port = 7403 }
         guard interval > 0 else { throw ValidationError("--interval must be above 0") }
         if !watch {
-            let client = try await options.connect()
+            let client = try await options.connect(service: "dudao-safety")
             let text: String
             do {
                 text = try await render(client, options: options)
@@ -46,7 +46,7 @@ struct SafetyCommand: AsyncParsableCommand {
         while true {
             do {
                 let connected: WireClient
-                if let client { connected = client } else { connected = try await options.connect() }
+                if let client { connected = client } else { connected = try await options.connect(service: "dudao-safety") }
                 client = connected
                 let text = try await render(connected, options: options)
                 print("\u{1B}[H\u{1B}[2J" + text, terminator: "")

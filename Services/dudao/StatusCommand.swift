@@ -1,18 +1,81 @@
 import ArgumentParser
 import DudaoCore
 import DudaoWire
+import Foundation
 
-/// `dudao status`: the ingest's log head, sizes and consumer positions.
+/// `dudao status`: every service, each reached as its own identity: up or not, and its figures.
 struct StatusCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show dudao-ingest's status.")
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Show every service's status (exit 1 if one is unreachable).")
 
     @OptionGroup var connection: ConnectionOptions
 
+    @Option(help: "dudao-ingest's HOST:PORT (default: --host and 7401).")
+    var ingest: String?
+    @Option(help: "dudao-indicators' HOST:PORT (default: --host and 7402).")
+    var indicators: String?
+    @Option(help: "dudao-safety's HOST:PORT (default: --host and 7403).")
+    var safety: String?
+    @Option(help: "dudao-notify's HOST:PORT (default: --host and 7404).")
+    var notify: String?
+    @Flag(help: "Only the ingest (as before): its status as JSON.")
+    var ingestOnly = false
+
     func run() async throws {
-        let client = try await connection.connect()
-        let reply = try await client.request(["v": 1, "kind": "query", "id": "status", "type": "ingest.status", "body": [:]])
-        await client.close()
-        print(JSONWriter.string(reply["body"] ?? reply))
+        if ingestOnly {
+            let client = try await connection.connect()
+            let reply = try await client.request(["v": 1, "kind": "query", "id": "status", "type": "ingest.status", "body": [:]])
+            await client.close()
+            print(JSONWriter.string(reply["body"] ?? reply))
+            return
+        }
+        let year = Calendar(identifier: .gregorian).component(.year, from: Date())
+        let targets: [(String, String?, Int, String, JSONObject)] = [
+            ("dudao-ingest", ingest, 7401, "ingest.status", [:]),
+            ("dudao-indicators", indicators, 7402, "indicators.evaluate", ["year": .int(Int64(year)), "scope": "city"]),
+            ("dudao-safety", safety, 7403, "safety.status", [:]),
+            ("dudao-notify", notify, 7404, "notify.status", [:]),
+        ]
+        var down = 0
+        for (service, address, defaultPort, query, body) in targets {
+            var options = connection
+            if let address {
+                guard let (host, port) = Self.split(address) else { throw ValidationError("\(service): HOST:PORT expected, got \(address)") }
+                (options.host, options.port) = (host, port)
+            } else {
+                options.port = defaultPort
+            }
+            let place = "\(options.host):\(options.port)"
+            do {
+                let client = try await options.connect(service: service)
+                let reply = try await client.request(["v": 1, "kind": "query", "id": "status", "type": .string(query), "body": .object(body)])
+                await client.close()
+                print("\(service) \(place) up: \(Self.summary(query, reply))")
+            } catch let error as ValidationError {
+                throw error  // missing certificates: nothing can be reached
+            } catch {
+                down += 1
+                print("\(service) \(place) DOWN: \(error)")
+            }
+        }
+        if down > 0 { throw ExitCode(1) }
+    }
+
+    static func split(_ address: String) -> (String, Int)? {
+        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else { return nil }
+        let host = address[..<colon].trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        return (host, port)
+    }
+
+    /// One line of figures; the indicators' evaluation is summed up by status.
+    static func summary(_ query: String, _ reply: JSONValue) -> String {
+        guard reply["kind"]?.stringValue == "result", let body = reply["body"] else { return JSONWriter.string(reply) }
+        if query == "indicators.evaluate", let list = body["indicators"]?.arrayValue {
+            var counts: [String: Int] = [:]
+            for indicator in list { counts[indicator["status"]?.stringValue ?? "?", default: 0] += 1 }
+            return "year \(body["year"]?.intValue ?? 0): " + counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        }
+        return JSONWriter.string(body)
     }
 }
 
@@ -32,7 +95,7 @@ struct QueryCommand: AsyncParsableCommand {
         guard let parsed = try? JSONParser.parse(body), case .object = parsed else {
             throw ValidationError("the body must be a JSON object")
         }
-        let client = try await connection.connect()
+        let client = try await connection.connect(service: ConnectionOptions.service(forQuery: type))
         let reply = try await client.request(["v": 1, "kind": "query", "id": "q1", "type": .string(type), "body": parsed])
         await client.close()
         print(JSONWriter.string(reply))

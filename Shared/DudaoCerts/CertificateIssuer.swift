@@ -48,13 +48,75 @@ public struct CertificateIssuer: Sendable {
     /// The private key path for identity `name` (DIR/NAME.key).
     public func keyPath(for name: String) -> String { Self.path(directory, name, "key") }
 
-    /// Issues DIR/NAME.pem + DIR/NAME.key (PKCS#8 PEM "PRIVATE KEY", mode 0600) for identity NAME (CN = NAME), P-256, signed by the CA, validity 825 days, extendedKeyUsage serverAuth + clientAuth, SAN DNS: NAME, "localhost" and IP 127.0.0.1 and ::1. If the files exist and `overwrite` is false, keeps them and returns false; returns true when it wrote new ones.
+    /// Issues DIR/NAME.pem + DIR/NAME.key (PKCS#8 PEM "PRIVATE KEY", mode 0600) for identity NAME (CN = NAME), P-256, signed by the CA, validity 825 days, with the profile's EKU and SAN (default: the role ``CertificateProfile/defaultRole(for:)`` gives NAME, and NAME, localhost, 127.0.0.1, ::1). If the files exist and `overwrite` is false, keeps them and returns false; returns true when it wrote new ones.
     ///
     /// If only one of the two files exists, both are (re)written.
     /// - Throws: ``CertificateIssuerError`` for a name failing ``CertificateNames/isValid(_:)``,
     ///   the reserved name `ca` (any case), or a signing or write failure.
     @discardableResult
-    public func issue(name: String, overwrite: Bool = false) throws -> Bool {
+    public func issue(name: String, profile: CertificateProfile? = nil, overwrite: Bool = false) throws -> Bool {
+        try Self.checkName(name)
+        let certPath = certificatePath(for: name), keyPath = keyPath(for: name)
+        if !overwrite && PEMFiles.exists(certPath) && PEMFiles.exists(keyPath) {
+            return false
+        }
+        let key = P256.Signing.PrivateKey()
+        let leaf = try sign(
+            name: name, publicKey: Certificate.PublicKey(key.publicKey),
+            profile: profile ?? CertificateProfile(role: CertificateProfile.defaultRole(for: name)))
+        try PEMFiles.write(key.pemRepresentation, to: keyPath, privateKey: true)
+        try PEMFiles.write(try Self.pem(leaf, path: certPath), to: certPath, privateKey: false)
+        return true
+    }
+
+    /// Signs a certificate signing request (made by ``CertificateRequest``) and writes it to
+    /// `output` (default: NAME.pem beside the CSR). The CSR's signature must verify; its SAN comes from
+    /// the CSR's extension request, its role from `role` (default by name). Returns the path written.
+    @discardableResult
+    public func sign(requestAt csrPath: String, output: String? = nil, role: CertificateProfile.Role? = nil) throws -> String {
+        let csr: CertificateSigningRequest
+        do {
+            csr = try CertificateSigningRequest(pemEncoded: try PEMFiles.read(csrPath))
+        } catch let error as CertificateIssuerError {
+            throw error
+        } catch {
+            throw CertificateIssuerError(.unreadableFile, "\(csrPath) is not a PEM certificate signing request: \(error)")
+        }
+        guard csr.publicKey.isValidSignature(csr.signature, for: csr) else {
+            throw CertificateIssuerError(.unreadableFile, "\(csrPath): the request's signature does not verify")
+        }
+        guard let name = CertificateRequest.commonName(of: csr.subject) else {
+            throw CertificateIssuerError(.invalidName, "\(csrPath): the request names no common name")
+        }
+        try Self.checkName(name)
+        let requested: [GeneralName]
+        do {
+            requested = try csr.attributes.extensionRequest?.extensions.subjectAlternativeNames.map(Array.init) ?? []
+        } catch {
+            throw CertificateIssuerError(.unreadableFile, "\(csrPath): cannot read the requested names: \(error)")
+        }
+        let profile = CertificateProfile(role: role ?? CertificateProfile.defaultRole(for: name))
+        let leaf = try sign(
+            name: name, publicKey: csr.publicKey, profile: profile,
+            alternativeNames: requested.isEmpty ? CertificateTemplates.alternativeNames(for: name) : requested)
+        let path = output ?? URL(fileURLWithPath: csrPath).deletingLastPathComponent().appendingPathComponent("\(name).pem").path
+        try PEMFiles.write(try Self.pem(leaf, path: path), to: path, privateKey: false)
+        return path
+    }
+
+    private func sign(
+        name: String, publicKey: Certificate.PublicKey, profile: CertificateProfile, alternativeNames: [GeneralName]? = nil
+    ) throws -> Certificate {
+        let names = try alternativeNames ?? profile.alternativeNames(for: name)
+        do {
+            return try CertificateTemplates.makeLeaf(
+                name: name, publicKey: publicKey, profile: profile, alternativeNames: names, ca: caCertificate, caKey: caKey)
+        } catch {
+            throw CertificateIssuerError(.signingFailed, "cannot sign the certificate for \"\(name)\": \(error)")
+        }
+    }
+
+    static func checkName(_ name: String) throws(CertificateIssuerError) {
         guard CertificateNames.isValid(name) else {
             throw CertificateIssuerError(
                 .invalidName, "invalid identity name \"\(name)\": use 1-64 characters of A-Z a-z 0-9 . _ -")
@@ -62,20 +124,6 @@ public struct CertificateIssuer: Sendable {
         guard name.lowercased() != CertificateNames.reservedCAName else {
             throw CertificateIssuerError(.reservedName, "identity name \"\(name)\" is reserved for the CA's own files")
         }
-        let certPath = certificatePath(for: name), keyPath = keyPath(for: name)
-        if !overwrite && PEMFiles.exists(certPath) && PEMFiles.exists(keyPath) {
-            return false
-        }
-        let key = P256.Signing.PrivateKey()
-        let leaf: Certificate
-        do {
-            leaf = try CertificateTemplates.makeLeaf(name: name, key: key, ca: caCertificate, caKey: caKey)
-        } catch {
-            throw CertificateIssuerError(.signingFailed, "cannot sign the certificate for \"\(name)\": \(error)")
-        }
-        try PEMFiles.write(key.pemRepresentation, to: keyPath, privateKey: true)
-        try PEMFiles.write(try Self.pem(leaf, path: certPath), to: certPath, privateKey: false)
-        return true
     }
 
     static func path(_ directory: String, _ name: String, _ suffix: String) -> String {

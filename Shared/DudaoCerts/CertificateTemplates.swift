@@ -29,21 +29,20 @@ enum CertificateTemplates {
             issuerPrivateKey: Certificate.PrivateKey(key))
     }
 
-    /// A leaf for identity `name` signed by the CA: CN and DNS SAN `name`, plus `localhost`,
-    /// 127.0.0.1 and ::1; EKU serverAuth + clientAuth; CA:false; digitalSignature.
+    /// A leaf for identity `name` signed by the CA: CN `name`, the profile's SAN and EKU
+    /// (service: serverAuth + clientAuth, client: clientAuth); CA:false; digitalSignature.
     static func makeLeaf(
-        name: String, key: P256.Signing.PrivateKey,
+        name: String, publicKey: Certificate.PublicKey, profile: CertificateProfile, alternativeNames: [GeneralName],
         ca: Certificate, caKey: Certificate.PrivateKey, now: Date = Date()
     ) throws -> Certificate {
         let subject = try DistinguishedName { CommonName(name) }
-        let publicKey = Certificate.PublicKey(key.publicKey)
         let caKeyID = try ca.extensions.subjectKeyIdentifier?.keyIdentifier
             ?? SubjectKeyIdentifier(hash: ca.publicKey).keyIdentifier
         let extensions = try Certificate.Extensions {
             Critical(BasicConstraints.notCertificateAuthority)
             Critical(KeyUsage(digitalSignature: true))
-            try ExtendedKeyUsage([.serverAuth, .clientAuth])
-            SubjectAlternativeNames(alternativeNames(for: name))
+            try ExtendedKeyUsage(profile.extendedKeyUsage)
+            SubjectAlternativeNames(alternativeNames)
             SubjectKeyIdentifier(hash: publicKey)
             AuthorityKeyIdentifier(keyIdentifier: caKeyID)
         }

@@ -16,7 +16,8 @@ public final class LogConsumer: Sendable {
 
     private let host: String
     private let port: Int
-    private let tls: NIOSSLContext
+    private let tls: any ClientTLSSource
+    private let serverIdentity: String?
     private let types: [String]
     private let batchSize: Int
     private let logger: Logger
@@ -31,7 +32,7 @@ public final class LogConsumer: Sendable {
     ///     thousands of heartbeats): the batch is applied right after such a record.
     ///   - apply: applies a batch durably (state and position in one transaction).
     public init(
-        host: String, port: Int, tls: NIOSSLContext, types: [String] = [], batchSize: Int = 512, logger: Logger,
+        host: String, port: Int, tls: any ClientTLSSource, serverIdentity: String?, types: [String] = [], batchSize: Int = 512, logger: Logger,
         position: @escaping @Sendable () async throws -> Int64, urgent: @escaping @Sendable (LogRecord) -> Bool = { _ in false },
         apply: @escaping Apply
     ) {
@@ -39,6 +40,7 @@ public final class LogConsumer: Sendable {
         self.host = host
         self.port = port
         self.tls = tls
+        self.serverIdentity = serverIdentity
         self.types = types
         self.batchSize = batchSize
         self.logger = logger
@@ -53,7 +55,7 @@ public final class LogConsumer: Sendable {
             var client: WireClient?
             do {
                 let from = try await position() + 1
-                let connected = try await WireClient.connect(host: host, port: port, tls: tls)
+                let connected = try await WireClient.connect(host: host, port: port, tls: tls.client, serverIdentity: serverIdentity)
                 client = connected
                 try await follow(connected, from: from) { backoff = 0.1 }
             } catch {

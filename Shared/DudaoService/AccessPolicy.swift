@@ -34,8 +34,11 @@ public struct AccessPolicy: Sendable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigError("\(path): cannot read the access file")
         }
+        let bytes = Array(data)
         let value: JSONValue
-        do { value = try JSONParser.parse(Array(data)) } catch { throw ConfigError("\(path): not valid JSON (\(error))") }
+        do { value = try JSONParser.parse(bytes) } catch {
+            throw ConfigError("\(path): line \(error.line(in: bytes)): not valid JSON (\(error))")
+        }
         guard let identities = value["identities"]?.objectValue else {
             throw ConfigError("\(path): needs an \"identities\" object")
         }

@@ -24,11 +24,12 @@ public struct ConfigFile: Sendable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigError("\(path): cannot read the configuration file")
         }
+        let bytes = Array(data)
         let value: JSONValue
         do {
-            value = try JSONParser.parse(Array(data))
+            value = try JSONParser.parse(bytes)
         } catch {
-            throw ConfigError("\(path): not valid JSON (\(error))")
+            throw ConfigError("\(path): line \(error.line(in: bytes)): not valid JSON (\(error))")
         }
         guard case .object(let object) = value else { throw ConfigError("\(path): the configuration must be a JSON object") }
         self.root = object
@@ -169,17 +170,45 @@ extension ConfigFile {
 
     /// The service's own certificate, key and CA: `tls.ca`, `tls.certificate`, `tls.key`.
     public func tlsFiles() throws(ConfigError) -> TLSFiles {
-        TLSFiles(caPath: try filePath("tls.ca"), certificatePath: try filePath("tls.certificate"), keyPath: try filePath("tls.key"))
+        TLSFiles(
+            caPath: try filePath("tls.ca"), certificatePath: try filePath("tls.certificate"), keyPath: try filePath("tls.key"),
+            revokedPath: value("tls.revoked") == nil ? nil : try filePath("tls.revoked"))
     }
 
-    /// Another service this one connects to: `<name>.host` (default 127.0.0.1) and `<name>.port`.
+    /// Another service this one connects to: `<name>.host` (default 127.0.0.1), `<name>.port`
+    /// and `<name>.identity`, the CN its certificate must carry (default `dudao-<name>`).
     public func endpoint(_ name: String, defaultPort: Int) throws(ConfigError) -> Endpoint {
-        Endpoint(host: try string("\(name).host", default: "127.0.0.1"), port: try int("\(name).port", default: defaultPort, range: 1...65535))
+        Endpoint(
+            host: try string("\(name).host", default: "127.0.0.1"), port: try int("\(name).port", default: defaultPort, range: 1...65535),
+            identity: try string("\(name).identity", default: "dudao-\(name)"))
     }
 }
 
 /// Where another service listens.
 public struct Endpoint: Sendable, Equatable {
+    public var host: String
+    public var port: Int
+    /// The identity (certificate CN) the server there must present.
+    public var identity: String
+
+    public init(host: String, port: Int, identity: String) {
+        self.host = host
+        self.port = port
+        self.identity = identity
+    }
+}
+
+extension ConfigFile {
+    /// `metrics.host` (default 127.0.0.1) and `metrics.port`: the HTTP port for `/metrics`,
+    /// `/health` and `/ready`; `nil` when the file has no `metrics` member.
+    public func metricsAddress() throws(ConfigError) -> HTTPAddress? {
+        guard value("metrics") != nil else { return nil }
+        return HTTPAddress(host: try string("metrics.host", default: "127.0.0.1"), port: try int("metrics.port", range: 0...65535))
+    }
+}
+
+/// Where a service's HTTP port (metrics and health) listens.
+public struct HTTPAddress: Sendable, Equatable {
     public var host: String
     public var port: Int
 

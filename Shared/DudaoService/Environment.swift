@@ -12,8 +12,16 @@ func environmentValue(_ name: String) -> String? {
 
 extension ServiceRuntime {
     /// Prints one line on standard output and flushes it at once (scripts and tests wait for it).
+    /// One line on standard output, flushed, without telling systemd anything.
+    public static func announceLine(_ line: String) {
+        print(line)
+        fflush(nil)
+    }
+
+    /// Also tells systemd the service is ready (`Type=notify`).
     public static func announce(_ line: String) {
         print(line)
         fflush(nil)
+        SystemdNotify.send("READY=1")
     }
 }

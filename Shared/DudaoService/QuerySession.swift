@@ -45,7 +45,7 @@ public struct QuerySessionFactory: FrameSessionFactory {
     let service: String
     let types: [String]
     let scoped: Set<String>
-    let policy: AccessPolicy
+    let policy: Reloadable<AccessPolicy>
     let answer: Answer
 
     /// - Parameters:
@@ -53,7 +53,7 @@ public struct QuerySessionFactory: FrameSessionFactory {
     ///   - types: the query types it answers.
     ///   - scoped: those answered for the `body.scope` they name (the only ones an identity
     ///     restricted to some towns may ask).
-    public init(service: String, types: [String], scoped: Set<String>, policy: AccessPolicy, answer: @escaping Answer) {
+    public init(service: String, types: [String], scoped: Set<String>, policy: Reloadable<AccessPolicy>, answer: @escaping Answer) {
         self.service = service
         self.types = types
         self.scoped = scoped
@@ -62,11 +62,11 @@ public struct QuerySessionFactory: FrameSessionFactory {
     }
 
     public func makeSession(peer: PeerIdentity, channel: any Channel) -> any FrameSession {
-        QuerySession(identity: peer.name, eventLoop: channel.eventLoop, factory: self)
+        QuerySession(identity: peer.name, eventLoop: channel.eventLoop, factory: self, policy: policy.current)
     }
 
     /// The reply to one envelope, or the nack that refuses it before `answer` runs.
-    func refusal(_ envelope: Envelope, identity: String) -> WireError? {
+    func refusal(_ envelope: Envelope, identity: String, policy: AccessPolicy) -> WireError? {
         guard envelope.kind == "query", let type = envelope.type else {
             return WireError(
                 .invalidEnvelope, "\(service) answers queries only (kind \"query\"); send feeds to dudao-ingest", path: "kind")
@@ -91,21 +91,24 @@ final class QuerySession: FrameSession {
     private let identity: String
     private let eventLoop: any EventLoop
     private let factory: QuerySessionFactory
+    /// The access file as it was when this connection was made.
+    private let policy: AccessPolicy
 
-    init(identity: String, eventLoop: any EventLoop, factory: QuerySessionFactory) {
+    init(identity: String, eventLoop: any EventLoop, factory: QuerySessionFactory, policy: AccessPolicy) {
         self.identity = identity
         self.eventLoop = eventLoop
         self.factory = factory
+        self.policy = policy
     }
 
     func handle(_ envelope: Envelope) -> EventLoopFuture<JSONValue?> {
         let id = envelope.id
-        if let error = factory.refusal(envelope, identity: identity) {
+        if let error = factory.refusal(envelope, identity: identity, policy: policy) {
             return eventLoop.makeSucceededFuture(Reply.nack(id: id, error: error))
         }
         let request = QueryRequest(
             identity: identity, type: envelope.type ?? "", body: envelope.body ?? [:],
-            towns: factory.policy.grant(for: identity)?.towns)
+            towns: policy.grant(for: identity)?.towns)
         let answer = factory.answer
         return eventLoop.makeFutureWithTask { () -> JSONValue? in
             do {

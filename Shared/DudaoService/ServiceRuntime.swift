@@ -1,3 +1,4 @@
+import DudaoCore
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -6,9 +7,14 @@ import UnixSignals
 /// Runs a service's long-lived parts until SIGTERM or SIGINT, then shuts them down in reverse
 /// order (each `Service` gets its graceful-shutdown signal).
 public enum ServiceRuntime {
-    /// A logger writing to standard error at `level` (`DUDAO_LOG_LEVEL` overrides).
-    public static func makeLogger(label: String, level: Logger.Level = .info) -> Logger {
-        var logger = Logger(label: label) { label in StreamLogHandler.standardError(label: label) }
+    /// A logger writing to standard error at `level` (`DUDAO_LOG_LEVEL` overrides): plain
+    /// text, or JSON lines when the configuration file at `configPath` says `"log_format": "json"`
+    /// or `DUDAO_LOG_FORMAT=json` is set (the environment wins).
+    public static func makeLogger(label: String, level: Logger.Level = .info, configPath: String? = nil) -> Logger {
+        let json = (environmentValue("DUDAO_LOG_FORMAT") ?? configPath.flatMap(logFormat(inFile:))) == "json"
+        var logger = Logger(label: label) { label in
+            json ? JSONLogHandler(label: label) as any LogHandler : StreamLogHandler.standardError(label: label)
+        }
         if let text = environmentValue("DUDAO_LOG_LEVEL"), let parsed = Logger.Level(rawValue: text) {
             logger.logLevel = parsed
         } else {
@@ -32,6 +38,14 @@ public enum ServiceRuntime {
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+        SystemdNotify.send("STOPPING=1")
+    }
+
+    /// `log_format` of a configuration file, read before the file is validated (so that the
+    /// error about a bad file is already written in the format asked for).
+    static func logFormat(inFile path: String) -> String? {
+        guard let data = FileManager.default.contents(atPath: path), let value = try? JSONParser.parse(Array(data)) else { return nil }
+        return value["log_format"]?.stringValue
     }
 }
 

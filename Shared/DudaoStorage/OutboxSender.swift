@@ -14,7 +14,8 @@ public final class OutboxSender: Sendable {
     private let pool: DatabasePool
     private let host: String
     private let port: Int
-    private let tls: NIOSSLContext
+    private let tls: any ClientTLSSource
+    private let serverIdentity: String?
     private let logger: Logger
     private let idlePoll: TimeAmount
     private let doorbell = Doorbell()
@@ -23,11 +24,12 @@ public final class OutboxSender: Sendable {
     /// Every commit on `pool` that queues a frame wakes the sender at once.
     ///
     /// - Parameter idlePoll: how often an empty outbox is looked at again without a wake-up.
-    public init(pool: DatabasePool, host: String, port: Int, tls: NIOSSLContext, logger: Logger, idlePoll: TimeAmount = .seconds(1)) {
+    public init(pool: DatabasePool, host: String, port: Int, tls: any ClientTLSSource, serverIdentity: String?, logger: Logger, idlePoll: TimeAmount = .seconds(1)) {
         self.pool = pool
         self.host = host
         self.port = port
         self.tls = tls
+        self.serverIdentity = serverIdentity
         self.logger = logger
         self.idlePoll = idlePoll
         observer = OutboxObserver(doorbell: doorbell)
@@ -40,7 +42,7 @@ public final class OutboxSender: Sendable {
         while !Task.isCancelled {
             var client: WireClient?
             do {
-                let connected = try await WireClient.connect(host: host, port: port, tls: tls)
+                let connected = try await WireClient.connect(host: host, port: port, tls: tls.client, serverIdentity: serverIdentity)
                 client = connected
                 backoff = 0.1
                 try await deliver(over: connected)

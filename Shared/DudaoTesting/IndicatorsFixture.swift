@@ -54,7 +54,7 @@ public final class IndicatorsFixture: @unchecked Sendable {
     }
 
     public func connectIndicators(as identity: String = "operator") async throws -> WireClient {
-        try await WireClient.connect(host: "127.0.0.1", port: indicators.port, tls: try ingest.pki.clientContext(identity))
+        try await WireClient.connect(host: "127.0.0.1", port: indicators.port, tls: try ingest.pki.clientContext(identity), serverIdentity: "dudao-indicators")
     }
 
     /// Asks `indicators.evaluate` and returns the rows by indicator id.

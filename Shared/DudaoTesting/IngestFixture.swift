@@ -15,17 +15,21 @@ public final class IngestFixture: @unchecked Sendable {
     public var port: Int { process.port }
     public var databasePath: String { root.file("data/ingest.sqlite") }
 
-    /// - Parameter settings: extra top-level members for ingest.json (e.g. `"max_frame_bytes": 4096`).
-    public init(settings: String = "") throws {
+    /// - Parameters:
+    ///   - settings: extra top-level members for ingest.json (e.g. `"max_frame_bytes": 4096`).
+    ///   - revocationList: `tls.revoked` is `revoked.json` in the test folder (written empty).
+    public init(settings: String = "", revocationList: Bool = false) throws {
         root = try TestDirectory("dudao-ingest")
         pki = try TestPKI(in: root)
         try root.write("access.json", TestPKI.accessFile)
+        if revocationList { try root.write("revoked.json", #"{"serials": [], "identities": []}"#) }
+        let revoked = revocationList ? #", "revoked": "revoked.json""# : ""
         let extra = settings.isEmpty ? "" : ",\n" + settings
         try root.write(
             "ingest.json",
             """
             {"listen": {"host": "127.0.0.1", "port": 0},
-             "tls": {"ca": "certs/ca.pem", "certificate": "certs/dudao-ingest.pem", "key": "certs/dudao-ingest.key"},
+             "tls": {"ca": "certs/ca.pem", "certificate": "certs/dudao-ingest.pem", "key": "certs/dudao-ingest.key"\(revoked)},
              "access_file": "access.json", "database": "data/ingest.sqlite",
              "consumers": ["dudao-indicators"]\(extra)}
             """)
@@ -48,7 +52,7 @@ public final class IngestFixture: @unchecked Sendable {
     }
 
     public func connect(as identity: String = "operator") async throws -> WireClient {
-        try await WireClient.connect(host: "127.0.0.1", port: port, tls: try pki.clientContext(identity))
+        try await WireClient.connect(host: "127.0.0.1", port: port, tls: try pki.clientContext(identity), serverIdentity: "dudao-ingest")
     }
 
     public func stop() {

@@ -70,7 +70,7 @@ public final class NotifyFixture: @unchecked Sendable {
     }
 
     public func connect(as identity: String = "dudao-safety") async throws -> WireClient {
-        try await WireClient.connect(host: "127.0.0.1", port: port, tls: try pki.clientContext(identity))
+        try await WireClient.connect(host: "127.0.0.1", port: port, tls: try pki.clientContext(identity), serverIdentity: "dudao-notify")
     }
 
     /// Sends events pipelined on one connection and returns the replies in order.

@@ -84,7 +84,7 @@ public final class SafetyFixture: @unchecked Sendable {
 
     /// A client of the safety service.
     public func connect(as identity: String = "operator") async throws -> WireClient {
-        try await WireClient.connect(host: "127.0.0.1", port: port, tls: try pki.clientContext(identity))
+        try await WireClient.connect(host: "127.0.0.1", port: port, tls: try pki.clientContext(identity), serverIdentity: "dudao-safety")
     }
 
     /// Asks one query of the safety service and returns the whole reply frame.

@@ -35,16 +35,22 @@ public struct FrameServerConfiguration: Sendable {
 /// A listening mutual-TLS port speaking length-prefixed JSON frames.
 public final class FrameServer: Sendable {
     private let channel: any Channel
+    /// The connections open now, by peer (a reload cuts the revoked ones).
+    public let connections: OpenConnections
 
     /// The port actually bound (useful when the configuration asked for port 0).
     public var port: Int { channel.localAddress?.port ?? 0 }
 
-    private init(channel: any Channel) { self.channel = channel }
+    private init(channel: any Channel, connections: OpenConnections) {
+        self.channel = channel
+        self.connections = connections
+    }
 
-    /// Binds and starts accepting.
+    /// Binds and starts accepting. Each new connection takes the TLS context and revocation
+    /// list that `tls` holds at that moment (a ``TLSMaterial`` reloads them).
     public static func start(
         configuration: FrameServerConfiguration,
-        tls: NIOSSLContext,
+        tls: any ServerTLSSource,
         group: any EventLoopGroup,
         factory: any FrameSessionFactory,
         logger: Logger
@@ -52,6 +58,7 @@ public final class FrameServer: Sendable {
         let maxFrameBytes = configuration.maxFrameBytes
         let maxInFlight = configuration.maxInFlight
         let timeouts = ConnectionTimeouts(idle: configuration.idleTimeout, frame: configuration.frameTimeout)
+        let connections = OpenConnections()
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 512)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -61,7 +68,8 @@ public final class FrameServer: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
                     let activity = ConnectionActivity(now: .now())
-                    try sync.addHandler(NIOSSLServerHandler(context: tls))
+                    try sync.addHandler(NIOSSLServerHandler(context: tls.server))
+                    try sync.addHandler(ConnectionGate(revocation: tls.revocation, open: connections, logger: logger))
                     try sync.addHandler(ByteActivityHandler(activity: activity))
                     try sync.addHandler(ByteToMessageHandler(FrameDecoder(maxFrameBytes: maxFrameBytes)))
                     try sync.addHandler(LengthFieldPrepender(lengthFieldBitLength: .fourBytes, lengthFieldEndianness: .big))
@@ -73,7 +81,7 @@ public final class FrameServer: Sendable {
             .bind(host: configuration.host, port: configuration.port)
             .get()
         logger.info("listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
-        return FrameServer(channel: channel)
+        return FrameServer(channel: channel, connections: connections)
     }
 
     /// Stops accepting; open connections are closed with the event loop group.

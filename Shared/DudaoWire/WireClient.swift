@@ -25,9 +25,15 @@ public final class WireClient {
     public var hasBufferedFrames: Bool { buffered.withLockedValue { $0 > 0 } }
 
     /// Connects and completes the TLS handshake.
+    ///
+    /// The server is verified as `tls` says (a context from ``TLSFiles/makeClientContext()``:
+    /// the CA, the serverAuth purpose and `host` in its SAN: a DNS name is checked as the name,
+    /// an IP address as the address connected to) and, when `serverIdentity` is given, its
+    /// certificate's CN must be that identity: any other CA-signed certificate is refused with
+    /// ``WireClientError/wrongServer(expected:presented:address:)``.
     public static func connect(
-        host: String, port: Int, tls: NIOSSLContext, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        maxFrameBytes: Int = 64 * 1_048_576
+        host: String, port: Int, tls: NIOSSLContext, serverIdentity: String? = nil,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, maxFrameBytes: Int = 64 * 1_048_576
     ) async throws -> WireClient {
         let (stream, continuation) = AsyncThrowingStream<JSONValue, any Error>.makeStream()
         let buffered = NIOLockedValueBox(0)
@@ -40,9 +46,13 @@ public final class WireClient {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(NIOSSLClientHandler(context: tls, serverHostname: nil))
+                    // SNI and SAN check by name; an IP literal is checked against the connected address.
+                    try sync.addHandler(NIOSSLClientHandler(context: tls, serverHostname: isIPAddress(host) ? nil : host))
                     try sync.addHandler(ByteToMessageHandler(FrameDecoder(maxFrameBytes: maxFrameBytes)))
-                    try sync.addHandler(ClientInboundHandler(continuation: continuation, handshake: handshake, buffered: buffered))
+                    try sync.addHandler(
+                        ClientInboundHandler(
+                            continuation: continuation, handshake: handshake, buffered: buffered, serverIdentity: serverIdentity,
+                            address: "\(host):\(port)"))
                 }
             }
             .connect(host: host, port: port)
@@ -105,9 +115,23 @@ public final class WireClient {
     }
 }
 
-public enum WireClientError: Error, CustomStringConvertible {
+public enum WireClientError: Error, CustomStringConvertible, Equatable {
     case closed
-    public var description: String { "the server closed the connection" }
+    /// The server's certificate is valid but names another identity than the one dialled.
+    case wrongServer(expected: String, presented: String, address: String)
+
+    public var description: String {
+        switch self {
+        case .closed: "the server closed the connection"
+        case .wrongServer(let expected, let presented, let address):
+            "wrong server at \(address): expected identity \(expected), it presented \(presented); refusing it"
+        }
+    }
+}
+
+/// Whether `host` is an IPv4 or IPv6 literal (then TLS checks the SAN's IP entries, and SNI is not sent).
+func isIPAddress(_ host: String) -> Bool {
+    (try? SocketAddress(ipAddress: host, port: 0)) != nil
 }
 
 /// Forwards decoded frames into an async stream; reports the end of the TLS handshake.
@@ -117,19 +141,34 @@ private final class ClientInboundHandler: ChannelInboundHandler {
     let continuation: AsyncThrowingStream<JSONValue, any Error>.Continuation
     let handshake: EventLoopPromise<Void>
     let buffered: NIOLockedValueBox<Int>
+    let serverIdentity: String?
+    let address: String
     private var handshakeSettled = false
 
     init(
         continuation: AsyncThrowingStream<JSONValue, any Error>.Continuation, handshake: EventLoopPromise<Void>,
-        buffered: NIOLockedValueBox<Int>
+        buffered: NIOLockedValueBox<Int>, serverIdentity: String?, address: String
     ) {
         self.continuation = continuation
         self.handshake = handshake
         self.buffered = buffered
+        self.serverIdentity = serverIdentity
+        self.address = address
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let event = event as? TLSUserEvent, case .handshakeCompleted = event, !handshakeSettled {
+            if let expected = serverIdentity {
+                let presented = (try? context.pipeline.syncOperations.nioSSL_peerCertificate())
+                    .flatMap { PeerIdentity(certificate: $0) }?.name ?? "no usable certificate"
+                guard presented == expected else {
+                    let error = WireClientError.wrongServer(expected: expected, presented: presented, address: address)
+                    failHandshake(error)
+                    continuation.finish(throwing: error)
+                    context.close(promise: nil)
+                    return
+                }
+            }
             handshakeSettled = true
             handshake.succeed()
         }
