@@ -31,6 +31,9 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
     ],
     targets: [
         // Shared libraries
@@ -85,6 +88,20 @@ let package = Package(
             ],
             path: "Shared/DudaoStorage", swiftSettings: strict),
         .target(
+            name: "DudaoObservability",
+            dependencies: [
+                "DudaoService",
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Shared/DudaoObservability", swiftSettings: strict),
+        .target(
             name: "DudaoConsumer",
             dependencies: [
                 "DudaoCore", "DudaoWire", "DudaoFeeds",
@@ -97,7 +114,7 @@ let package = Package(
         .executableTarget(
             name: "dudao-ingest",
             dependencies: [
-                "DudaoCore", "DudaoWire", "DudaoFeeds", "DudaoService", "DudaoStorage",
+                "DudaoObservability", "DudaoCore", "DudaoWire", "DudaoFeeds", "DudaoService", "DudaoStorage",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -110,7 +127,7 @@ let package = Package(
         .executableTarget(
             name: "dudao-notify",
             dependencies: [
-                "DudaoCore", "DudaoWire", "DudaoService", "DudaoStorage",
+                "DudaoObservability", "DudaoCore", "DudaoWire", "DudaoService", "DudaoStorage",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -128,7 +145,7 @@ let package = Package(
         .executableTarget(
             name: "dudao-indicators",
             dependencies: [
-                "DudaoCore", "DudaoWire", "DudaoFeeds", "DudaoService", "DudaoStorage", "DudaoConsumer", "DudaoEvaluation",
+                "DudaoObservability", "DudaoCore", "DudaoWire", "DudaoFeeds", "DudaoService", "DudaoStorage", "DudaoConsumer", "DudaoEvaluation",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -140,7 +157,7 @@ let package = Package(
         .executableTarget(
             name: "dudao-safety",
             dependencies: [
-                "DudaoCore", "DudaoWire", "DudaoFeeds", "DudaoService", "DudaoStorage", "DudaoConsumer",
+                "DudaoObservability", "DudaoCore", "DudaoWire", "DudaoFeeds", "DudaoService", "DudaoStorage", "DudaoConsumer",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -155,6 +172,7 @@ let package = Package(
             name: "dudao",
             dependencies: [
                 "DudaoCore", "DudaoWire", "DudaoFeeds", "DudaoCerts",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -2,13 +2,16 @@ import ArgumentParser
 import DudaoConsumer
 import DudaoCore
 import DudaoEvaluation
+import DudaoObservability
 import DudaoService
 import DudaoStorage
 import DudaoWire
 import Foundation
+import GRDB
 import Logging
 import NIOCore
 import NIOPosix
+import ServiceLifecycle
 
 /// `dudao-indicators`: evaluates every indicator of the plan live, answers queries, and sends
 /// status transitions to `dudao-notify`.
@@ -73,13 +76,22 @@ struct IndicatorsCommand: AsyncParsableCommand {
             let serving = ClosureService(
                 body: { await server.waitUntilClosed() },
                 onShutdown: { await server.close() })
-            try await ServiceRuntime.run(
-                [
-                    serving, TaskService { await consumer.run() }, TaskService { await sender.run() },
-                    ReloadService(
-                        steps: [.tls(tls, servers: [server], logger: logger), .accessFile(policy, path: settings.accessPath)],
-                        logger: logger),
-                ], logger: logger)
+            var services: [any Service] = [
+                serving, TaskService { await consumer.run() }, TaskService { await sender.run() },
+                ReloadService(
+                    steps: [.tls(tls, servers: [server], logger: logger), .accessFile(policy, path: settings.accessPath)], logger: logger),
+            ]
+            if let address = settings.metrics {
+                let figures = GaugeFamily("dudao_indicators", dimensions: ["figure"])
+                services.append(
+                    HealthEndpoint(
+                        service: "dudao-indicators", settings: address, registry: DudaoMetrics.bootstrap(), logger: logger,
+                        collect: {
+                            if let position = try? store.position() { figures.record(["position"], Double(position)) }
+                            if let depth = try? store.pool.read({ db in try Outbox.count(db) }) { figures.record(["outbox_pending"], Double(depth)) }
+                        }))
+            }
+            try await ServiceRuntime.run(services, logger: logger)
         }
     }
 

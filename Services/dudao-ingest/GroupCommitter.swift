@@ -1,5 +1,6 @@
 import DudaoCore
 import DudaoFeeds
+import DudaoObservability
 import DudaoStorage
 import Logging
 import NIOConcurrencyHelpers
@@ -23,13 +24,20 @@ final class GroupCommitter: Sendable {
 
     /// - Parameters:
     ///   - onCommit: called after each durable batch with the highest sequence number written.
-    init(store: any IngestStore, maxBatch: Int, logger: Logger, onCommit: @escaping @Sendable (Int64) -> Void) throws {
+    init(
+        store: any IngestStore, maxBatch: Int, logger: Logger, metrics: IngestMetrics = IngestMetrics(),
+        onCommit: @escaping @Sendable (Int64) -> Void
+    ) throws {
         let registryBox = NIOLockedValueBox(try store.loadRegistry())
         self.registryBox = registryBox
         thread = BatchingThread(
             name: "dudao-ingest-writer", maxBatch: maxBatch,
             process: { batch in
-                Self.commit(batch, store: store, registryBox: registryBox, logger: logger, onCommit: onCommit)
+                let started = ContinuousClock.now
+                let outcomes = Self.commit(batch, store: store, registryBox: registryBox, logger: logger, onCommit: onCommit)
+                metrics.commitTime.record(ContinuousClock.now - started)
+                metrics.batchSize.record(batch.count)
+                metrics.count(zip(batch, outcomes).map { (type: $0.request.feed.type.rawValue, outcome: $1) })
             },
             refuse: { pending in
                 pending.promise.succeed(.rejected(WireError(.overloaded, "the service is shutting down; retry later")))
@@ -53,7 +61,7 @@ final class GroupCommitter: Sendable {
     private static func commit(
         _ batch: [Pending], store: any IngestStore, registryBox: NIOLockedValueBox<Registry>, logger: Logger,
         onCommit: @Sendable (Int64) -> Void
-    ) {
+    ) -> [CommitOutcome] {
         var registry = registryBox.withLockedValue { $0 }
         do {
             let outcomes = try store.commit(batch.map(\.request), registry: &registry, now: .now())
@@ -71,11 +79,12 @@ final class GroupCommitter: Sendable {
                 loop.execute { for (promise, outcome) in done { promise.succeed(outcome) } }
             }
             if highest > 0 { onCommit(highest) }
+            return outcomes
         } catch {
             logger.error("commit failed; the batch is answered internal", metadata: ["error": "\(error)", "size": "\(batch.count)"])
-            for pending in batch {
-                pending.promise.succeed(.rejected(WireError(.internal, "storing the feed failed; retry later")))
-            }
+            let failed = CommitOutcome.rejected(WireError(.internal, "storing the feed failed; retry later"))
+            for pending in batch { pending.promise.succeed(failed) }
+            return batch.map { _ in failed }
         }
     }
 }

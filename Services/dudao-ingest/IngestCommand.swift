@@ -1,11 +1,13 @@
 import ArgumentParser
 import DudaoCore
+import DudaoObservability
 import DudaoService
 import DudaoWire
 import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import ServiceLifecycle
 
 /// `dudao-ingest`: accepts feeds from integrators, validates them, stores them durably and
 /// streams them to the downstream services.
@@ -48,15 +50,17 @@ struct IngestCommand: AsyncParsableCommand {
             let logger = ServiceRuntime.makeLogger(label: "dudao-ingest", configPath: config)
             let (settings, access, tls) = ServiceRuntime.configuration(logger: logger) { try IngestCommand.read(config: config) }
             let policy = Reloadable(access)
+            let registry = DudaoMetrics.bootstrap()
+            let metrics = IngestMetrics()
             let store = try SQLiteIngestStore(path: settings.databasePath)
             let hub = LogHub(head: try store.head())
-            let committer = try GroupCommitter(store: store, maxBatch: settings.maxBatch, logger: logger) { seq in
+            let committer = try GroupCommitter(store: store, maxBatch: settings.maxBatch, logger: logger, metrics: metrics) { seq in
                 hub.published(upTo: seq)
             }
             committer.start()
             let context = IngestContext(
                 policy: policy, committer: committer, store: store, hub: hub, threadPool: NIOThreadPool.singleton,
-                dedupeWindowMillis: settings.retention.dedupeWindowMillis, logger: logger)
+                dedupeWindowMillis: settings.retention.dedupeWindowMillis, logger: logger, metrics: metrics)
             let server = try await FrameServer.start(
                 configuration: settings.server, tls: tls, group: MultiThreadedEventLoopGroup.singleton,
                 factory: IngestSessionFactory(context: context), logger: logger)
@@ -88,7 +92,21 @@ struct IngestCommand: AsyncParsableCommand {
             }
             let reload = ReloadService(
                 steps: [.tls(tls, servers: [server], logger: logger), .accessFile(policy, path: settings.accessPath)], logger: logger)
-            try await ServiceRuntime.run([serving, compaction, reload], logger: logger)
+            var services: [any Service] = [serving, compaction, reload]
+            if let address = settings.metrics {
+                services.append(
+                    HealthEndpoint(
+                        service: "dudao-ingest", settings: address, registry: registry, logger: logger,
+                        collect: {
+                            metrics.head.record(Double(hub.head))
+                            // Every configured consumer, also one that never subscribed (its lag is the whole log).
+                            let positions = (try? store.consumerPositions()) ?? [:]
+                            for consumer in Set(retention.consumers).union(positions.keys) {
+                                metrics.lag.record([consumer], Double(max(0, hub.head - (positions[consumer] ?? 0))))
+                            }
+                        }))
+            }
+            try await ServiceRuntime.run(services, logger: logger)
         }
     }
 }

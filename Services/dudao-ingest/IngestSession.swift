@@ -1,5 +1,6 @@
 import DudaoCore
 import DudaoFeeds
+import DudaoObservability
 import DudaoService
 import DudaoWire
 import Logging
@@ -16,6 +17,7 @@ struct IngestContext: Sendable {
     var threadPool: NIOThreadPool
     var dedupeWindowMillis: Int64
     var logger: Logger
+    var metrics: IngestMetrics
 }
 
 struct IngestSessionFactory: FrameSessionFactory {
@@ -85,12 +87,15 @@ final class IngestSession: FrameSession {
             return nack(envelope.id, WireError(.unknownType, "\"\(type)\" is not a feed type; see SPEC section 3", path: "type"))
         }
         if let error = policy.checkFeed(identity: peer.name, type: type) {
+            context.metrics.refused.increment([type, error.code.rawValue])
             return nack(envelope.id, error)
         }
         let feed: ValidatedFeed
         switch FeedValidator.validate(type: type, body: envelope.body!) {
         case .success(let validated): feed = validated
-        case .failure(let error): return nack(envelope.id, error)
+        case .failure(let error):
+            context.metrics.refused.increment([type, error.code.rawValue])
+            return nack(envelope.id, error)
         }
         let promise = channel.eventLoop.makePromise(of: CommitOutcome.self)
         context.committer.submit(

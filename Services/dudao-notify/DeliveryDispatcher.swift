@@ -1,3 +1,4 @@
+import DudaoObservability
 import DudaoCore
 import DudaoStorage
 import GRDB
@@ -39,6 +40,23 @@ struct DueDelivery: Sendable {
 }
 
 /// What became of one attempt.
+extension DeliveryDispatcher {
+    /// `dudao_deliveries_total{department, outcome}`: every attempt, by how it ended.
+    static let deliveries = CounterFamily("dudao_deliveries_total", dimensions: ["department", "outcome"])
+}
+
+extension DeliveryOutcome {
+    /// The metric label: delivered, failed, unanswered, permanent.
+    var label: String {
+        switch self {
+        case .delivered: "delivered"
+        case .failed: "failed"
+        case .unanswered: "unanswered"
+        case .permanent: "permanent"
+        }
+    }
+}
+
 enum DeliveryOutcome: Sendable, Equatable {
     /// 2xx (or written): never again.
     case delivered
@@ -184,6 +202,7 @@ final class DeliveryDispatcher: Sendable {
         let outcome = await channels.send(delivery)
         let engine = self.engine
         let id = delivery.deliveryID
+        Self.deliveries.increment([delivery.department, outcome.label])
         switch outcome {
         case .delivered:
             logger.debug("delivered", metadata: ["delivery": "\(id)", "target": "\(delivery.target)"])

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DudaoCore
+import DudaoObservability
 import DudaoService
 import DudaoStorage
 import DudaoWire
@@ -81,7 +82,19 @@ struct ServeCommand: AsyncParsableCommand {
         let reload = ReloadService(
             steps: [.tls(tls, servers: [server], logger: logger), .accessFile(policy, path: settings.accessPath), routesStep],
             logger: logger)
-        try await ServiceRuntime.run([writerService(writer), delivering, timers, serving, reload], logger: logger)
+        var services: [any Service] = [writerService(writer), delivering, timers, serving, reload]
+        if let address = settings.metrics {
+            let registry = DudaoMetrics.bootstrap()
+            let figures = GaugeFamily("dudao_notify", dimensions: ["figure"])
+            services.append(
+                HealthEndpoint(
+                    service: "dudao-notify", settings: address, registry: registry, logger: logger,
+                    collect: {
+                        guard let status = try? await pool.read({ db in try engine.status(db: db, now: clock.now()) }).objectValue else { return }
+                        for (name, value) in status { figures.record([name], Double(value.intValue ?? 0)) }
+                    }))
+        }
+        try await ServiceRuntime.run(services, logger: logger)
         await channels.shutdown()
         logger.info("stopped")
     }

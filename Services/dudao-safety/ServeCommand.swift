@@ -1,5 +1,6 @@
 import ArgumentParser
 import DudaoConsumer
+import DudaoObservability
 import DudaoFeeds
 import DudaoService
 import DudaoStorage
@@ -7,6 +8,7 @@ import DudaoWire
 import Logging
 import NIOCore
 import NIOPosix
+import ServiceLifecycle
 
 /// `dudao-safety [serve] --config FILE`: runs the service.
 struct ServeCommand: AsyncParsableCommand {
@@ -58,13 +60,17 @@ struct ServeCommand: AsyncParsableCommand {
             })
         // Shut down in reverse: the sender, then the consumer (no more records), then the
         // liveness loop (its last flush sees every applied heartbeat), then the listener.
-        try await ServiceRuntime.run(
-            [
-                serving, LoopService { await liveness.run() }, LoopService { await consumer.run() }, LoopService { await sender.run() },
-                ReloadService(
-                    steps: [.tls(tls, servers: [server], logger: logger), .accessFile(policy, path: settings.accessPath)], logger: logger),
-            ],
-            logger: logger)
+        var services: [any Service] = [
+            serving, LoopService { await liveness.run() }, LoopService { await consumer.run() }, LoopService { await sender.run() },
+            ReloadService(steps: [.tls(tls, servers: [server], logger: logger), .accessFile(policy, path: settings.accessPath)], logger: logger),
+        ]
+        if let address = settings.metrics {
+            services.append(
+                HealthEndpoint(
+                    service: "dudao-safety", settings: address, registry: DudaoMetrics.bootstrap(), logger: logger,
+                    collect: { SafetyMetrics.collect(engine: engine) }))
+        }
+        try await ServiceRuntime.run(services, logger: logger)
     }
 }
 
