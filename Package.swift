@@ -106,6 +106,7 @@ let package = Package(
             dependencies: [
                 "DudaoCore", "DudaoWire", "DudaoFeeds",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ],

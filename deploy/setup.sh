@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 
 need=()
 dpkg -s libsqlite3-dev >/dev/null 2>&1 || need+=(libsqlite3-dev)
+# The tests read certificates back with the openssl command (an independent parser).
+command -v openssl >/dev/null || need+=(openssl)
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}"
   SUDO=""

@@ -86,6 +86,7 @@ struct IndicatorsCommand: AsyncParsableCommand {
                 services.append(
                     HealthEndpoint(
                         service: "dudao-indicators", settings: address, registry: DudaoMetrics.bootstrap(), logger: logger,
+                    ready: { consumer.isFollowing },
                         collect: {
                             if let position = try? store.position() { figures.record(["position"], Double(position)) }
                             if let depth = try? store.pool.read({ db in try Outbox.count(db) }) { figures.record(["outbox_pending"], Double(depth)) }

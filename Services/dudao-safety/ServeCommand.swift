@@ -68,6 +68,7 @@ struct ServeCommand: AsyncParsableCommand {
             services.append(
                 HealthEndpoint(
                     service: "dudao-safety", settings: address, registry: DudaoMetrics.bootstrap(), logger: logger,
+                    ready: { consumer.isFollowing },
                     collect: { SafetyMetrics.collect(engine: engine) }))
         }
         try await ServiceRuntime.run(services, logger: logger)

@@ -21,9 +21,12 @@ struct CertsCommand: ParsableCommand {
         @Option(name: .customLong("operator"), help: "Operator identities to issue (repeatable).")
         var operators: [String] = ["operator"]
 
+        @Flag(help: "Only the CA (for a multi-host deployment, where each host makes its own key with `certs request`).")
+        var caOnly = false
+
         func run() throws {
             let issuer = try CertificateIssuer(directory: directory)
-            for name in CertificateNames.services + operators + integrators {
+            for name in caOnly ? [] : CertificateNames.services + operators + integrators {
                 guard CertificateNames.isValid(name) else {
                     throw ValidationError("\"\(name)\" is not a valid identity: 1-64 characters of [A-Za-z0-9._-]")
                 }

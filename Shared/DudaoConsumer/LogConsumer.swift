@@ -1,6 +1,7 @@
 import DudaoCore
 import DudaoWire
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOSSL
 
@@ -24,6 +25,10 @@ public final class LogConsumer: Sendable {
     private let position: @Sendable () async throws -> Int64
     private let apply: Apply
     private let urgent: @Sendable (LogRecord) -> Bool
+    private let following = NIOLockedValueBox(false)
+
+    /// Whether a subscription is open now (the service's `/ready`).
+    public var isFollowing: Bool { following.withLockedValue { $0 } }
 
     /// - Parameters:
     ///   - types: type patterns to receive (`safety.*`); empty: everything.
@@ -57,8 +62,12 @@ public final class LogConsumer: Sendable {
                 let from = try await position() + 1
                 let connected = try await WireClient.connect(host: host, port: port, tls: tls.client, serverIdentity: serverIdentity)
                 client = connected
-                try await follow(connected, from: from) { backoff = 0.1 }
+                try await follow(connected, from: from) {
+                    backoff = 0.1
+                    following.withLockedValue { $0 = true }
+                }
             } catch {
+                following.withLockedValue { $0 = false }
                 if let client { await client.close() }
                 if Task.isCancelled { return }
                 logger.warning(
