@@ -23,8 +23,11 @@ struct IndicatorsCommand: AsyncParsableCommand {
         subcommands: [Serve.self, CheckConfig.self, Bench.self], defaultSubcommand: Serve.self)
 
     /// Everything a start reads before it opens the store: a mistake here is exit 78.
-    static func read(config: String) throws -> (IndicatorsConfig, AccessPolicy, Catalog, TLSMaterial) {
-        let settings = try IndicatorsConfig(file: ConfigFile(path: config, environmentPrefix: "DUDAO_INDICATORS_"))
+    /// `logger`, when given, gets the effective settings (secrets redacted) once they are valid.
+    static func read(config: String, logger: Logger? = nil) throws -> (IndicatorsConfig, AccessPolicy, Catalog, TLSMaterial) {
+        let file = try ConfigFile(path: config, environmentPrefix: "DUDAO_INDICATORS_")
+        let settings = try IndicatorsConfig(file: file)
+        logger?.info("configuration", metadata: ["file": "\(config)", "settings": "\(file.redactedDescription)"])
         return (
             settings, try AccessPolicy(path: settings.accessPath), try Catalog.load(path: settings.catalogPath),
             try TLSMaterial(files: settings.tls)
@@ -56,7 +59,7 @@ struct IndicatorsCommand: AsyncParsableCommand {
         func run() async throws {
             let logger = ServiceRuntime.makeLogger(label: "dudao-indicators", configPath: config)
             let (settings, access, catalog, tls) = ServiceRuntime.configuration(logger: logger) {
-                try IndicatorsCommand.read(config: config)
+                try IndicatorsCommand.read(config: config, logger: logger)
             }
             let policy = Reloadable(access)
             let store = try IndicatorsStore(path: settings.databasePath)

@@ -26,5 +26,7 @@ struct IndicatorsConfig: Sendable {
         ingest = try file.endpoint("ingest", defaultPort: 7401)
         notify = try file.endpoint("notify", defaultPort: 7404)
         currentYear = try file.int("current_year", default: 0, range: 0...2100)
+        // Last: anything in the file or the environment not read above is a typo.
+        try file.checkUnknownKeys()
     }
 }

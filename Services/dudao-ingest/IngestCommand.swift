@@ -19,8 +19,11 @@ struct IngestCommand: AsyncParsableCommand {
         subcommands: [Serve.self, CheckConfig.self], defaultSubcommand: Serve.self)
 
     /// Everything a start reads before it opens the store: a mistake here is exit 78.
-    static func read(config: String) throws -> (IngestConfig, AccessPolicy, TLSMaterial) {
-        let settings = try IngestConfig(file: ConfigFile(path: config, environmentPrefix: "DUDAO_INGEST_"))
+    /// `logger`, when given, gets the effective settings (secrets redacted) once they are valid.
+    static func read(config: String, logger: Logger? = nil) throws -> (IngestConfig, AccessPolicy, TLSMaterial) {
+        let file = try ConfigFile(path: config, environmentPrefix: "DUDAO_INGEST_")
+        let settings = try IngestConfig(file: file)
+        logger?.info("configuration", metadata: ["file": "\(config)", "settings": "\(file.redactedDescription)"])
         return (settings, try AccessPolicy(path: settings.accessPath), try TLSMaterial(files: settings.tls))
     }
 
@@ -48,7 +51,7 @@ struct IngestCommand: AsyncParsableCommand {
 
         func run() async throws {
             let logger = ServiceRuntime.makeLogger(label: "dudao-ingest", configPath: config)
-            let (settings, access, tls) = ServiceRuntime.configuration(logger: logger) { try IngestCommand.read(config: config) }
+            let (settings, access, tls) = ServiceRuntime.configuration(logger: logger) { try IngestCommand.read(config: config, logger: logger) }
             let policy = Reloadable(access)
             let registry = DudaoMetrics.bootstrap()
             let metrics = IngestMetrics()

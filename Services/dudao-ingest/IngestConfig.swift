@@ -28,5 +28,7 @@ struct IngestConfig: Sendable {
             eventRetentionMillis: Int64(eventDays * 86_400_000),
             consumers: try file.strings("consumers", default: ["dudao-indicators", "dudao-safety"]))
         compactIntervalSeconds = try file.int("retention.compact_interval_seconds", default: 60, range: 1...86_400)
+        // Last: anything in the file or the environment not read above is a typo.
+        try file.checkUnknownKeys()
     }
 }

@@ -68,5 +68,7 @@ struct NotifyConfig: Sendable {
                 "\(file.path): delivery.backoff_initial_seconds must be > 0, backoff_max_seconds >= it, jitter from 0 to 1")
         }
         displayOffsetMinutes = try file.int("display_utc_offset_minutes", default: 480, range: -900...900)
+        // Last: anything in the file or the environment not read above is a typo.
+        try file.checkUnknownKeys()
     }
 }

@@ -18,8 +18,11 @@ struct ServeCommand: AsyncParsableCommand {
     var config: String = "deploy/notify.json"
 
     /// Everything a start reads before it opens the store: a mistake here is exit 78.
-    static func read(config: String) throws -> (NotifyConfig, AccessPolicy, Routes, TLSMaterial) {
-        let settings = try NotifyConfig(file: ConfigFile(path: config, environmentPrefix: "DUDAO_NOTIFY_"))
+    /// `logger`, when given, gets the effective settings (secrets redacted) once they are valid.
+    static func read(config: String, logger: Logger? = nil) throws -> (NotifyConfig, AccessPolicy, Routes, TLSMaterial) {
+        let file = try ConfigFile(path: config, environmentPrefix: "DUDAO_NOTIFY_")
+        let settings = try NotifyConfig(file: file)
+        logger?.info("configuration", metadata: ["file": "\(config)", "settings": "\(file.redactedDescription)"])
         return (
             settings, try AccessPolicy(path: settings.accessPath), try RoutesFile.load(path: settings.routesPath),
             try TLSMaterial(files: settings.tls)
@@ -28,7 +31,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = ServiceRuntime.makeLogger(label: "dudao-notify", configPath: config)
-        let (settings, access, routes, tls) = ServiceRuntime.configuration(logger: logger) { try Self.read(config: config) }
+        let (settings, access, routes, tls) = ServiceRuntime.configuration(logger: logger) { try Self.read(config: config, logger: logger) }
         let policy = Reloadable(access)
         let pool = try NotifySchema.open(path: settings.databasePath)
         let clock = SystemClock()

@@ -42,5 +42,7 @@ struct SafetyConfig: Sendable {
         checkIntervalMillis = try millis("check_interval_seconds", default: 5, scale: 1000, minimum: 0.01)
         lastSeenFlushMillis = try millis("last_seen_flush_seconds", default: 60, scale: 1000, minimum: 1)
         consumerBatch = try file.int("consumer_batch", default: 512, range: 1...100_000)
+        // Last: anything in the file or the environment not read above is a typo.
+        try file.checkUnknownKeys()
     }
 }

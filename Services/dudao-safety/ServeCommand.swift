@@ -19,14 +19,17 @@ struct ServeCommand: AsyncParsableCommand {
     var config: String = "deploy/safety.json"
 
     /// Everything a start reads before it opens the store: a mistake here is exit 78.
-    static func read(config: String) throws -> (SafetyConfig, AccessPolicy, TLSMaterial) {
-        let settings = try SafetyConfig(file: ConfigFile(path: config, environmentPrefix: "DUDAO_SAFETY_"))
+    /// `logger`, when given, gets the effective settings (secrets redacted) once they are valid.
+    static func read(config: String, logger: Logger? = nil) throws -> (SafetyConfig, AccessPolicy, TLSMaterial) {
+        let file = try ConfigFile(path: config, environmentPrefix: "DUDAO_SAFETY_")
+        let settings = try SafetyConfig(file: file)
+        logger?.info("configuration", metadata: ["file": "\(config)", "settings": "\(file.redactedDescription)"])
         return (settings, try AccessPolicy(path: settings.accessPath), try TLSMaterial(files: settings.tls))
     }
 
     func run() async throws {
         let logger = ServiceRuntime.makeLogger(label: "dudao-safety", configPath: config)
-        let (settings, access, tls) = ServiceRuntime.configuration(logger: logger) { try Self.read(config: config) }
+        let (settings, access, tls) = ServiceRuntime.configuration(logger: logger) { try Self.read(config: config, logger: logger) }
         let policy = Reloadable(access)
         let pool = try DurableDatabase.open(path: settings.databasePath, migrator: SafetyStore.migrator)
         let loading = ContinuousClock.now

@@ -1,20 +1,43 @@
+import Configuration
 import DudaoCore
 import DudaoWire
 import Foundation
 import NIOCore
 
-/// A service's configuration: one JSON file, with environment overrides.
+/// A service's configuration: one JSON file, with environment overrides, read through
+/// swift-configuration's `ConfigReader` (environment variables above the file).
 ///
-/// An override names a member path in upper case with `_` for `.`, after a prefix:
-/// `DUDAO_INGEST_LISTEN_PORT=7500` sets `listen.port` in `dudao-ingest`'s file. The value is
-/// read as JSON when it parses (numbers, booleans, arrays) and as a string otherwise. Relative
-/// paths in the file are resolved against the file's folder, so a deployment folder can move.
+/// An override names a setting in upper case with `_` for `.`, after a prefix:
+/// `DUDAO_INGEST_LISTEN_PORT=7500` sets `listen.port` of `dudao-ingest`, whether or not the file
+/// has a `listen` object. The name is matched against the key the service asks for, so
+/// `DUDAO_INGEST_MAX_FRAME_BYTES` is `max_frame_bytes`. Values are text: numbers as written,
+/// lists separated by commas. Relative paths are resolved against the file's folder, so a
+/// deployment folder can move.
+///
+/// After a service has read its settings, `checkUnknownKeys()` refuses any member of the file
+/// and any variable with the prefix that names no setting it read (members starting with `_`
+/// are comments). Settings whose last component says `secret`, `password` or `token` (or that
+/// the reader marks `secret:`) are shown as `<redacted>` by `redactedDescription`.
 public struct ConfigFile: Sendable {
     public let path: String
     public let directory: String
-    public private(set) var root: JSONObject
+    /// The file's members as written (environment overrides are not merged in).
+    public let root: JSONObject
+    /// `DUDAO_INGEST_`.
+    public let environmentPrefix: String
+    /// The service the prefix names (`dudao-ingest`), as messages say it.
+    public let service: String
+    /// The environment variables with the prefix.
+    let overrides: [String: String]
+    let reader: ConfigReader
+    let recorder: ConfigAccessRecorder
+    let fileProviderName: String
 
-    /// Loads `path` and applies the overrides from `environment` that start with `prefix`.
+    /// Settings every service knows although its `…Config` does not read them through here
+    /// (`log_format` is read by `ServiceRuntime.makeLogger` before the configuration).
+    static let readElsewhere: Set<String> = ["log_format"]
+
+    /// Loads `path` and layers the variables from `environment` that start with `prefix` above it.
     public init(path: String, environmentPrefix prefix: String, environment: [String: String] = ProcessInfo.processInfo.environment)
         throws(ConfigError)
     {
@@ -33,100 +56,142 @@ public struct ConfigFile: Sendable {
         }
         guard case .object(let object) = value else { throw ConfigError("\(path): the configuration must be a JSON object") }
         self.root = object
-        for (name, text) in environment.sorted(by: { $0.key < $1.key }) where name.hasPrefix(prefix) {
-            let pathComponents = name.dropFirst(prefix.count).lowercased().split(separator: "_").map(String.init)
-            guard !pathComponents.isEmpty else { continue }
-            let parsed = (try? JSONParser.parse(text)) ?? .string(text)
-            applyOverride(path: resolveOverridePath(pathComponents), value: parsed)
+        self.environmentPrefix = prefix
+        let words = prefix.lowercased().split(separator: "_").map(String.init)
+        self.service = words.joined(separator: "-")
+        let overrides = environment.filter { $0.key.hasPrefix(prefix) && $0.key.count > prefix.count }
+        self.overrides = overrides
+        let file: JSONFileProvider
+        do {
+            file = try JSONFileProvider(name: path, object: Self.withoutComments(object), secret: { Self.isSecretKey($0) })
+        } catch {
+            throw ConfigError("\(path): \(error)")
+        }
+        fileProviderName = file.providerName
+        let variables = EnvironmentVariablesProvider(
+            environmentVariables: overrides, secretsSpecifier: .dynamic { name, _ in Self.isSecretName(name) }
+        ).prefixKeys(with: ConfigKey(words))
+        recorder = ConfigAccessRecorder()
+        reader = ConfigReader(providers: [variables, file], accessReporter: recorder)
+    }
+
+    // MARK: Reading
+
+    /// What a setting must be, as messages say it.
+    private enum Kind: String {
+        case string = "a string"
+        case integer = "an integer"
+        case number = "a number"
+        case strings = "an array of strings"
+        case boolean = "true or false"
+
+        func accepts(_ value: JSONValue) -> Bool {
+            switch self {
+            case .string: value.stringValue != nil
+            case .integer: value.intValue != nil
+            case .number: value.doubleValue != nil
+            case .strings: value.arrayValue?.allSatisfy { $0.stringValue != nil } ?? false
+            case .boolean: value.boolValue != nil
+            }
         }
     }
 
-    /// Environment names cannot tell `max_frame_bytes` from `max.frame.bytes`: match the
-    /// longest member names that exist in the file first.
-    private func resolveOverridePath(_ words: [String]) -> [String] {
-        var result: [String] = []
-        var index = 0
-        var current: JSONObject? = root
-        while index < words.count {
-            var matched = false
-            for end in stride(from: words.count, to: index, by: -1) {
-                let candidate = words[index..<end].joined(separator: "_")
-                if let value = current?[candidate] {
-                    result.append(candidate)
-                    current = value.objectValue
-                    index = end
-                    matched = true
-                    break
-                }
-            }
-            if !matched {
-                result.append(words[index...].joined(separator: "_"))
-                break
-            }
+    /// Asks the reader for `dotted`; a value a provider cannot convert to `kind` is an error
+    /// naming the member (and the variable, when the environment set it).
+    private func lookup<Value>(
+        _ dotted: String, _ kind: Kind, secret: Bool, _ get: (ConfigReader, ConfigKey, Bool) -> Value?
+    ) throws(ConfigError) -> Value? {
+        let found = get(reader, ConfigKey(dotted), secret || Self.isSecretKey(dotted))
+        let access = recorder.access(dotted)
+        if let failed = access?.failedProvider {
+            throw ConfigError(
+                failed == fileProviderName
+                    ? "\(path): \(dotted) must be \(kind.rawValue)"
+                    : "\(path): \(dotted) must be \(kind.rawValue) (set by \(environmentName(dotted)))")
         }
-        return result
+        if found != nil, access?.provider == fileProviderName, let member = member(dotted), !kind.accepts(member) {
+            throw ConfigError("\(path): \(dotted) must be \(kind.rawValue), not a \(member.typeName)")
+        }
+        if found == nil, let member = member(dotted), case .object = member {
+            throw ConfigError("\(path): \(dotted) must be \(kind.rawValue), not an object")
+        }
+        return found
     }
 
-    private mutating func applyOverride(path: [String], value: JSONValue) {
-        func set(_ object: inout JSONObject, _ path: ArraySlice<String>) {
-            guard let first = path.first else { return }
-            if path.count == 1 {
-                object[first] = value
-            } else {
-                var child = object[first]?.objectValue ?? JSONObject()
-                set(&child, path.dropFirst())
-                object[first] = .object(child)
-            }
-        }
-        set(&root, path[...])
+    private func fallback<Value>(_ dotted: String, _ value: Value?, shown: (Value) -> String, secret: Bool = false) throws(ConfigError)
+        -> Value
+    {
+        guard let value else { throw ConfigError("\(path): \(dotted) is required (or set \(environmentName(dotted)))") }
+        recorder.usedDefault(dotted, shown: shown(value), isSecret: secret || Self.isSecretKey(dotted))
+        return value
     }
 
-    /// The value at a dotted path (`listen.port`).
+    /// The file's member at a dotted path (`listen.port`), as written; environment overrides
+    /// are not seen here. The whole subtree counts as read (not an unknown key).
     public func value(_ dotted: String) -> JSONValue? {
+        recorder.touched(dotted)
+        return member(dotted)
+    }
+
+    func member(_ dotted: String) -> JSONValue? {
         var current: JSONValue = .object(root)
         for component in dotted.split(separator: ".") {
             guard let next = current[String(component)] else { return nil }
             current = next
         }
+        if case .null = current { return nil }
         return current
     }
 
-    public func string(_ dotted: String, default fallback: String? = nil) throws(ConfigError) -> String {
-        guard let value = value(dotted) else {
-            if let fallback { return fallback }
-            throw ConfigError("\(path): \(dotted) is required")
-        }
-        guard let text = value.stringValue else { throw ConfigError("\(path): \(dotted) must be a string") }
-        return text
+    /// Whether the file or the environment sets `dotted` (whatever its type).
+    func isSet(_ dotted: String) -> Bool {
+        member(dotted) != nil || overrides[environmentName(dotted)] != nil
+    }
+
+    /// The environment variable that overrides `dotted` (`DUDAO_INGEST_LISTEN_PORT`).
+    public func environmentName(_ dotted: String) -> String {
+        environmentPrefix
+            + dotted.split(separator: ".").map { String($0.uppercased().map { $0.isLetter || $0.isNumber ? $0 : "_" }) }
+            .joined(separator: "_")
+    }
+
+    public func string(_ dotted: String, default fallback: String? = nil, secret: Bool = false) throws(ConfigError) -> String {
+        if let text = try optionalString(dotted, secret: secret) { return text }
+        return try self.fallback(dotted, fallback, shown: { $0 }, secret: secret)
+    }
+
+    /// A string that may be absent (no default).
+    public func optionalString(_ dotted: String, secret: Bool = false) throws(ConfigError) -> String? {
+        try lookup(dotted, .string, secret: secret) { reader, key, secret in reader.string(forKey: key, isSecret: secret) }
     }
 
     public func int(_ dotted: String, default fallback: Int? = nil, range: ClosedRange<Int>? = nil) throws(ConfigError) -> Int {
-        guard let value = value(dotted) else {
-            if let fallback { return fallback }
-            throw ConfigError("\(path): \(dotted) is required")
-        }
-        guard let number = value.intValue else { throw ConfigError("\(path): \(dotted) must be an integer") }
-        if let range, !range.contains(Int(number)) {
+        guard let number = try lookup(dotted, .integer, secret: false, { reader, key, secret in reader.int(forKey: key, isSecret: secret) })
+        else { return try self.fallback(dotted, fallback, shown: { "\($0)" }) }
+        if let range, !range.contains(number) {
             throw ConfigError("\(path): \(dotted) must be from \(range.lowerBound) to \(range.upperBound), got \(number)")
         }
-        return Int(number)
-    }
-
-    public func double(_ dotted: String, default fallback: Double) throws(ConfigError) -> Double {
-        guard let value = value(dotted) else { return fallback }
-        guard let number = value.doubleValue else { throw ConfigError("\(path): \(dotted) must be a number") }
         return number
     }
 
+    public func double(_ dotted: String, default fallback: Double) throws(ConfigError) -> Double {
+        guard
+            let number = try lookup(dotted, .number, secret: false, { reader, key, secret in reader.double(forKey: key, isSecret: secret) })
+        else { return try self.fallback(dotted, fallback, shown: { "\($0)" }) }
+        return number
+    }
+
+    public func bool(_ dotted: String, default fallback: Bool) throws(ConfigError) -> Bool {
+        guard let flag = try lookup(dotted, .boolean, secret: false, { reader, key, secret in reader.bool(forKey: key, isSecret: secret) })
+        else { return try self.fallback(dotted, fallback, shown: { "\($0)" }) }
+        return flag
+    }
+
     public func strings(_ dotted: String, default fallback: [String] = []) throws(ConfigError) -> [String] {
-        guard let value = value(dotted) else { return fallback }
-        guard let array = value.arrayValue else { throw ConfigError("\(path): \(dotted) must be an array of strings") }
-        var result: [String] = []
-        for element in array {
-            guard let text = element.stringValue else { throw ConfigError("\(path): \(dotted) must be an array of strings") }
-            result.append(text)
-        }
-        return result
+        guard
+            let list = try lookup(dotted, .strings, secret: false, { reader, key, secret in reader.stringArray(forKey: key, isSecret: secret) })
+        else { return try self.fallback(dotted, fallback, shown: { "[\($0.joined(separator: ", "))]" }) }
+        return list
     }
 
     /// A path from the file, resolved against the file's folder when relative.
@@ -134,9 +199,36 @@ public struct ConfigFile: Sendable {
         resolve(try string(dotted, default: fallback))
     }
 
+    /// A path that may be absent, resolved like `filePath`.
+    public func optionalFilePath(_ dotted: String) throws(ConfigError) -> String? {
+        try optionalString(dotted).map(resolve)
+    }
+
     /// Resolves `path` against the configuration file's folder.
     public func resolve(_ path: String) -> String {
         path.hasPrefix("/") ? path : (directory.isEmpty ? path : "\(directory)/\(path)")
+    }
+
+    // MARK: Secrets
+
+    /// A setting whose last component says `secret`, `password` or `token` is never shown.
+    public static func isSecretKey(_ dotted: String) -> Bool {
+        let last = dotted.split(separator: ".").last.map { $0.lowercased() } ?? ""
+        return ["secret", "password", "token"].contains { last.contains($0) }
+    }
+
+    static func isSecretName(_ variable: String) -> Bool {
+        let name = variable.lowercased()
+        return ["secret", "password", "token"].contains { name.contains($0) }
+    }
+
+    static func withoutComments(_ object: JSONObject) -> JSONObject {
+        JSONObject(
+            object.compactMap { member in
+                if member.key.hasPrefix("_") { return nil }
+                if case .object(let child) = member.value { return (member.key, .object(withoutComments(child))) }
+                return member
+            })
     }
 }
 
@@ -172,7 +264,7 @@ extension ConfigFile {
     public func tlsFiles() throws(ConfigError) -> TLSFiles {
         TLSFiles(
             caPath: try filePath("tls.ca"), certificatePath: try filePath("tls.certificate"), keyPath: try filePath("tls.key"),
-            revokedPath: value("tls.revoked") == nil ? nil : try filePath("tls.revoked"))
+            revokedPath: try optionalFilePath("tls.revoked"))
     }
 
     /// Another service this one connects to: `<name>.host` (default 127.0.0.1), `<name>.port`
@@ -200,9 +292,14 @@ public struct Endpoint: Sendable, Equatable {
 
 extension ConfigFile {
     /// `metrics.host` (default 127.0.0.1) and `metrics.port`: the HTTP port for `/metrics`,
-    /// `/health` and `/ready`; `nil` when the file has no `metrics` member.
+    /// `/health` and `/ready`; `nil` when neither the file (a `metrics` member) nor the
+    /// environment (`…_METRICS_HOST`, `…_METRICS_PORT`) sets it.
     public func metricsAddress() throws(ConfigError) -> HTTPAddress? {
-        guard value("metrics") != nil else { return nil }
+        guard member("metrics") != nil || isSet("metrics.host") || isSet("metrics.port") else {
+            recorder.touched("metrics.host")
+            recorder.touched("metrics.port")
+            return nil
+        }
         return HTTPAddress(host: try string("metrics.host", default: "127.0.0.1"), port: try int("metrics.port", range: 0...65535))
     }
 }
