@@ -166,7 +166,15 @@ final class IngestSession: FrameSession {
             }
             types = array.compactMap(\.stringValue)
         }
+        var keepalive: TimeAmount?
+        if let seconds = body["keepalive_seconds"] {
+            guard let value = seconds.doubleValue, value >= 0.1, value <= 3600 else {
+                return nack(envelope.id, WireError(.invalidField, "body.keepalive_seconds must be from 0.1 to 3600", path: "body.keepalive_seconds"))
+            }
+            keepalive = .milliseconds(Int64(value * 1000))
+        }
         subscribing = true
+        let every = keepalive
         let patterns = types
         let store = context.store
         let head = context.hub.head
@@ -181,7 +189,7 @@ final class IngestSession: FrameSession {
             session.subscribing = false
             if let refusal { return Reply.nack(id: id, error: refusal) }
             if session.closed { return nil }
-            return session.startSubscription(id: id, from: from, credit: credit, types: patterns)
+            return session.startSubscription(id: id, from: from, credit: credit, types: patterns, keepalive: every)
         }
     }
 
@@ -223,10 +231,10 @@ final class IngestSession: FrameSession {
             path: "body.from")
     }
 
-    private func startSubscription(id: String, from: Int64, credit: Int64, types: [String]) -> JSONValue {
+    private func startSubscription(id: String, from: Int64, credit: Int64, types: [String], keepalive: TimeAmount?) -> JSONValue {
         let subscription = LogSubscription(
             from: from, credit: Int(credit), types: types, store: context.store, hub: context.hub, channel: channel,
-            threadPool: context.threadPool, logger: context.logger)
+            threadPool: context.threadPool, logger: context.logger, keepalive: keepalive)
         self.subscription = subscription
         if from > 1 { recordPosition(from - 1) }
         // The reply goes out before the first record: records are written after this future completes.

@@ -1,5 +1,6 @@
 import DudaoCore
 import DudaoService
+import DudaoWire
 import Logging
 import NIOCore
 import NIOPosix
@@ -24,14 +25,20 @@ final class LogSubscription {
     private var reading = false
     private var closed = false
     private var token: Int?
+    /// `keepalive_seconds` of the subscribe: a `keepalive` frame after that long without a
+    /// frame, so a consumer can tell a quiet log from a cut link (`nil`: none).
+    private let keepalive: TimeAmount?
+    private var lastWrite = NIODeadline.now()
+    private var keepaliveTask: RepeatedTask?
 
     /// Records per read from the store.
     static let readChunk = 512
 
     init(
         from: Int64, credit: Int, types: [String], store: any IngestStore, hub: LogHub, channel: any Channel,
-        threadPool: NIOThreadPool, logger: Logger
+        threadPool: NIOThreadPool, logger: Logger, keepalive: TimeAmount? = nil
     ) {
+        self.keepalive = keepalive
         self.next = max(from, 1)
         self.credit = credit
         self.typePatterns = types
@@ -51,7 +58,19 @@ final class LogSubscription {
         }
         token = registration.token
         head = registration.head
+        if let keepalive {
+            keepaliveTask = loop.scheduleRepeatedTask(initialDelay: keepalive, delay: keepalive) { _ in
+                bound.value.keepaliveTick(every: keepalive)
+            }
+        }
         pump()
+    }
+
+    /// `{"v":1,"kind":"keepalive","id":"keepalive","body":{"head":N}}` when nothing else went out for a period.
+    private func keepaliveTick(every period: TimeAmount) {
+        guard !closed, NIODeadline.now() - lastWrite >= period - .milliseconds(50) else { return }
+        lastWrite = .now()
+        channel.writeAndFlush(ByteBuffer(json: ["v": 1, "kind": "keepalive", "id": "keepalive", "body": ["head": .int(head)]]), promise: nil)
     }
 
     func grant(_ more: Int) {
@@ -61,6 +80,8 @@ final class LogSubscription {
 
     func close() {
         closed = true
+        keepaliveTask?.cancel()
+        keepaliveTask = nil
         if let token { hub.remove(token) }
         token = nil
     }
@@ -110,6 +131,7 @@ final class LogSubscription {
             next = max(next, readHead + 1)
         }
         channel.flush()
+        lastWrite = .now()
         pump()
     }
 

@@ -99,9 +99,9 @@ final class AlertEngine: Sendable {
         } else if let current {
             try db.run(
                 """
-                UPDATE alerts SET status = 'resolved', resolved_at = ?, resolved_summary = ?, last_at = MAX(last_at, ?),
-                    events = events + 1 WHERE alert_id = ?
-                """, [event.at.millis, event.summary, event.at.millis, current.alertID])
+                UPDATE alerts SET status = 'resolved', resolved_at = ?, resolved_summary = ?, resolved_event = ?,
+                    last_at = MAX(last_at, ?), events = events + 1 WHERE alert_id = ?
+                """, [event.at.millis, event.summary, event.type, event.at.millis, current.alertID])
             try memberResolved(current, db: db, now: now)
             effects.touchedGroups = true
             alertID = current.alertID

@@ -69,8 +69,9 @@ struct AlertMessage: Sendable {
         let all = firing + resolved
         let first = all[0]
         let severity = all.max { (Self.severityRank[$0.severity] ?? 0) < (Self.severityRank[$1.severity] ?? 0) }!.severity
-        let events = Set(all.map(\.event))
-        let event = events.count == 1 ? first.event : (firing.first ?? first).event
+        // A resolved message names the resolving event (`safety.device_online`), `first_event` the one that fired.
+        let events = Set(all.map(\.currentEvent))
+        let event = events.count == 1 ? first.currentEvent : (firing.first ?? first).currentEvent
         let scopes = Set(all.map(\.scope))
         let towns = Set(all.compactMap(\.town))
         let scope =
@@ -89,7 +90,7 @@ struct AlertMessage: Sendable {
                 lines.append("摘要：\(alert.summary)")
                 summary = alert.summary
             } else {
-                lines.append("【督导恢复·\(severityName)】\(eventName(alert.event))｜\(where_)")
+                lines.append("【督导恢复·\(severityName)】\(eventName(alert.currentEvent))｜\(where_)")
                 lines.append("摘要：\(alert.resolvedSummary ?? alert.summary)")
                 summary = "【已恢复】" + (alert.resolvedSummary ?? alert.summary)
             }
@@ -132,6 +133,7 @@ struct AlertMessage: Sendable {
         ]
         if all.count == 1 {
             payload["alert_key"] = .string(first.alertKey)
+            if !first.isFiring { payload["first_event"] = .string(first.event) }
             if let town = first.town { payload["town_id"] = .string(town) }
             if let institution = first.institution { payload["institution_id"] = .string(institution) }
             if let device = first.device { payload["device_id"] = .string(device) }
@@ -143,7 +145,7 @@ struct AlertMessage: Sendable {
                     all.prefix(Self.detailedMembers).map { alert in
                         [
                             "alert_id": .string(alert.alertID), "alert_key": .string(alert.alertKey),
-                            "event": .string(alert.event),
+                            "event": .string(alert.currentEvent), "first_event": .string(alert.event),
                             "severity": .string(alert.severity), "status": .string(alert.status), "scope": .string(alert.scope),
                             "summary": .string(alert.summary), "since": .string(Timestamp(millis: alert.firstAt).description),
                             "details": .object(alert.details),

@@ -25,6 +25,8 @@ struct AlertRecord: Sendable {
     var receivedAt: Int64
     var resolvedAt: Int64?
     var resolvedSummary: String?
+    /// The type of the event that resolved it (`safety.device_online`), `nil` while firing.
+    var resolvedEvent: String?
     var events: Int64
     var notifiedAt: Int64?
     var ackedBy: String?
@@ -36,7 +38,7 @@ struct AlertRecord: Sendable {
     static let columns = """
         alert_id, alert_key, event, severity, status, scope, town, institution, device, indicator, summary, details, \
         departments, first_event, first_at, last_at, received_at, resolved_at, resolved_summary, events, notified_at, acked_by, \
-        acked_at, escalated_at, silenced_by, inhibited
+        acked_at, escalated_at, silenced_by, inhibited, resolved_event
         """
 
     /// `columns` with a table alias (`a.alert_id, a.alert_key, ...`).
@@ -75,10 +77,11 @@ struct AlertRecord: Sendable {
         escalatedAt = row[23]
         silencedBy = row[24]
         inhibited = row[25]
+        resolvedEvent = row[26]
     }
 
     /// The number of columns `init(row:)` reads.
-    static let columnCount = 26
+    static let columnCount = 27
 
     var labels: AlertLabels {
         AlertLabels(
@@ -88,6 +91,9 @@ struct AlertRecord: Sendable {
 
     var isFiring: Bool { status == "firing" }
 
+    /// The event a message about this alert names: the resolving event's type once resolved.
+    var currentEvent: String { isFiring ? event : (resolvedEvent ?? event) }
+
     /// The alert as `alerts.list` shows it.
     var json: JSONValue {
         func time(_ millis: Int64?) -> JSONValue { millis.map { .string(Timestamp(millis: $0).description) } ?? .null }
@@ -96,7 +102,7 @@ struct AlertRecord: Sendable {
             "alert_id": .string(alertID), "event": .string(event), "severity": .string(severity), "status": .string(status),
             "alert_key": .string(alertKey), "scope": .string(scope), "town_id": text(town), "institution_id": text(institution),
             "device_id": text(device), "indicator": text(indicator), "summary": .string(summary),
-            "resolved_summary": text(resolvedSummary), "details": .object(details),
+            "resolved_summary": text(resolvedSummary), "resolved_event": text(resolvedEvent), "details": .object(details),
             "departments": .array(departments.map { .string($0) }), "first_at": time(firstAt), "last_at": time(lastAt),
             "resolved_at": time(resolvedAt), "events": .int(events), "notified_at": time(notifiedAt), "acked_by": text(ackedBy),
             "acked_at": time(ackedAt), "escalated_at": time(escalatedAt), "silenced_by": text(silencedBy),

@@ -136,6 +136,11 @@ enum NotifySchema {
         migrator.registerMigration("v4-in-doubt-backfill") { db in
             try db.execute(sql: "UPDATE deliveries SET in_doubt = 1 WHERE status <> 'delivered' AND attempts > 0")
         }
+        // The type of the event that resolved an alert (`safety.device_online` ends a
+        // `safety.device_offline`): a resolved message carries it in `event` (SPEC section 5).
+        migrator.registerMigration("v5-resolved-event") { db in
+            try db.execute(sql: "ALTER TABLE alerts ADD COLUMN resolved_event TEXT")
+        }
         return migrator
     }
 }

@@ -70,6 +70,12 @@ final class SafetyEngine: Sendable {
         return box.withLockedValue { $0.position }
     }
 
+    /// The log consumer found its link silent: hold offline declarations as for a reconnection.
+    func linkLost() {
+        let now = clock.now().millis
+        link.withLockedValue { $0.lastPositionRequest = now }
+    }
+
     /// Why offline declarations are held back at `now`, or `nil`.
     ///
     /// While the consumer reconnects to the ingest (it asked for its position less than

@@ -47,7 +47,7 @@ struct ServeCommand: AsyncParsableCommand {
         let consumer = LogConsumer(
             host: settings.ingest.host, port: settings.ingest.port, tls: tls, serverIdentity: settings.ingest.identity, types: ["registry.*", "safety.*"],
             batchSize: settings.consumerBatch, logger: logger,
-            position: { engine.consumerPosition() }, urgent: { $0.type == .safetyAlarm },
+            position: { engine.consumerPosition() }, urgent: { $0.type == .safetyAlarm }, linkLost: { engine.linkLost() },
             apply: { records in try await engine.apply(records) })
         let sender = OutboxSender(
             pool: pool, host: settings.notify.host, port: settings.notify.port, tls: tls, serverIdentity: settings.notify.identity,

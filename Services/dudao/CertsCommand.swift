@@ -138,7 +138,12 @@ struct CertsCommand: ParsableCommand {
                 print("revoked serial \(serial.uppercased()) in \(RevocationFile.path(in: directory))")
                 return
             }
-            guard let path = certificate ?? name.map({ "\(directory)/\($0).pem" }) else {
+            // DIR/NAME.pem (issued here), else DIR/issued/NAME.pem (signed from a request).
+            let byName = name.map { name in
+                ["\(directory)/\(name).pem", "\(directory)/issued/\(name).pem"].first { FileManager.default.fileExists(atPath: $0) }
+                    ?? "\(directory)/\(name).pem"
+            }
+            guard let path = certificate ?? byName else {
                 throw ValidationError("name an identity, --certificate FILE or --serial HEX")
             }
             let (serial, identity) = try RevocationFile.revoke(certificateAt: path, in: directory, wholeIdentity: self.identity)

@@ -23,7 +23,12 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         if ingestOnly {
-            let client = try await connection.connect()
+            var options = connection
+            if let ingest {
+                guard let (host, port) = Self.split(ingest) else { throw ValidationError("dudao-ingest: HOST:PORT expected, got \(ingest)") }
+                (options.host, options.port) = (host, port)
+            }
+            let client = try await options.connect()
             let reply = try await client.request(["v": 1, "kind": "query", "id": "status", "type": "ingest.status", "body": [:]])
             await client.close()
             print(JSONWriter.string(reply["body"] ?? reply))

@@ -39,6 +39,9 @@ public struct CertificateIssuer: Sendable {
         self.directory = directory
     }
 
+    /// Where the CA keeps a copy of each certificate it signed from a request (DIR/issued).
+    public var issuedDirectory: String { URL(fileURLWithPath: directory).appendingPathComponent("issued").path }
+
     /// The CA certificate path (DIR/ca.pem).
     public var caPath: String { Self.path(directory, CertificateNames.reservedCAName, "pem") }
 
@@ -100,7 +103,11 @@ public struct CertificateIssuer: Sendable {
             name: name, publicKey: csr.publicKey, profile: profile,
             alternativeNames: requested.isEmpty ? CertificateTemplates.alternativeNames(for: name) : requested)
         let path = output ?? URL(fileURLWithPath: csrPath).deletingLastPathComponent().appendingPathComponent("\(name).pem").path
-        try PEMFiles.write(try Self.pem(leaf, path: path), to: path, privateKey: false)
+        let pem = try Self.pem(leaf, path: path)
+        try PEMFiles.write(pem, to: path, privateKey: false)
+        // The CA keeps what it signed (DIR/issued/NAME.pem), so `certs revoke DIR NAME` finds it.
+        try PEMFiles.createDirectory(issuedDirectory)
+        try PEMFiles.write(pem, to: Self.path(issuedDirectory, name, "pem"), privateKey: false)
         return path
     }
 

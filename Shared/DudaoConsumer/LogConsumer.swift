@@ -26,6 +26,7 @@ public final class LogConsumer: Sendable {
     private let apply: Apply
     private let urgent: @Sendable (LogRecord) -> Bool
     private let following = NIOLockedValueBox(false)
+    private let linkLost: @Sendable () -> Void
 
     /// Whether a subscription is open now (the service's `/ready`).
     public var isFollowing: Bool { following.withLockedValue { $0 } }
@@ -39,8 +40,9 @@ public final class LogConsumer: Sendable {
     public init(
         host: String, port: Int, tls: any ClientTLSSource, serverIdentity: String?, types: [String] = [], batchSize: Int = 512, logger: Logger,
         position: @escaping @Sendable () async throws -> Int64, urgent: @escaping @Sendable (LogRecord) -> Bool = { _ in false },
-        apply: @escaping Apply
+        linkLost: @escaping @Sendable () -> Void = {}, apply: @escaping Apply
     ) {
+        self.linkLost = linkLost
         self.urgent = urgent
         self.host = host
         self.port = port
@@ -80,7 +82,9 @@ public final class LogConsumer: Sendable {
     }
 
     private func follow(_ client: WireClient, from: Int64, connected: () -> Void) async throws {
-        var body: JSONObject = ["from": .int(from), "credit": .int(Int64(batchSize * 2))]
+        var body: JSONObject = [
+            "from": .int(from), "credit": .int(Int64(batchSize * 2)), "keepalive_seconds": .double(Self.keepaliveSeconds),
+        ]
         if !types.isEmpty { body["types"] = .array(types.map { .string($0) }) }
         try await client.send(["v": 1, "kind": "subscribe", "id": "subscribe", "body": .object(body)])
         guard let reply = try await client.receive() else { throw WireClientError.closed }
@@ -89,10 +93,35 @@ public final class LogConsumer: Sendable {
         }
         connected()
         logger.info("following the ingest log", metadata: ["from": "\(from)", "head": "\(reply["body"]?["head"]?.intValue ?? 0)"])
+        // A link cut without a FIN or RST (a cable, a firewall) looks like a quiet log: the
+        // ingest sends a keepalive every second, so silence means the link is gone. Close and
+        // reconnect: while reconnecting, dudao-safety holds back offline declarations.
+        let activity = NIOLockedValueBox((last: ContinuousClock.now, busy: false))
+        let channel = client.channel
+        let logger = self.logger
+        let linkLost = self.linkLost
+        let following = self.following
+        let watchdog = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                let (last, busy) = activity.withLockedValue { $0 }
+                if !busy, ContinuousClock.now - last > Self.silenceTimeout {
+                    logger.warning("no frame from the ingest for \(Self.silenceTimeout); the link is taken as lost, reconnecting")
+                    // At once: closing a TLS connection over a dead link waits for the peer's close_notify.
+                    following.withLockedValue { $0 = false }
+                    linkLost()
+                    try? await channel.close()
+                    return
+                }
+            }
+        }
+        defer { watchdog.cancel() }
         var batch: [LogRecord] = []
         var channelBuffered = 0
         while !Task.isCancelled {
             guard let frame = try await client.receive() else { throw WireClientError.closed }
+            activity.withLockedValue { $0.last = .now }
+            if frame["kind"]?.stringValue == "keepalive" { continue }  // costs no credit
             var applyNow = false
             if let record = LogRecord(frame: frame) {
                 applyNow = urgent(record)
@@ -104,6 +133,8 @@ public final class LogConsumer: Sendable {
             // Apply when the batch is full, holds an urgent record, or nothing more is waiting.
             if applyNow || batch.count >= batchSize || !client.hasBufferedFrames {
                 if !batch.isEmpty {
+                    activity.withLockedValue { $0.busy = true }
+                    defer { activity.withLockedValue { $0 = (.now, false) } }
                     try await apply(batch)
                     let committed = batch.last!.seq
                     batch.removeAll(keepingCapacity: true)
@@ -119,6 +150,13 @@ public final class LogConsumer: Sendable {
             }
         }
     }
+}
+
+extension LogConsumer {
+    /// How often the ingest is asked to show the link is alive.
+    static let keepaliveSeconds = 1.0
+    /// Silence (no record, no keepalive) after which the link is taken as lost.
+    static let silenceTimeout = Duration.seconds(5)
 }
 
 public struct ConsumerError: Error, CustomStringConvertible {

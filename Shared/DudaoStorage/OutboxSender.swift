@@ -74,16 +74,41 @@ public final class OutboxSender: Sendable {
             for entry in batch { try await client.sendPayload(Array(entry.frame.utf8), flush: false) }
             client.flush()
             var done: [Int64] = []
+            var unexpected: JSONValue?
             for entry in batch {
-                guard let reply = try await client.receive() else { throw WireClientError.closed }
-                if reply["kind"]?.stringValue == "nack" {
+                guard let reply = try await client.receive() else {
+                    unexpected = nil
+                    break
+                }
+                // Only the answer to this very frame settles it: an `error` frame (the receiver
+                // closing the connection, e.g. at a timeout) or a reply to another id does not.
+                guard reply["id"]?.stringValue == entry.id, let kind = reply["kind"]?.stringValue, kind == "ack" || kind == "nack" else {
+                    unexpected = reply
+                    break
+                }
+                if kind == "nack" {
                     logger.error(
                         "receiver refused a frame; dropped", metadata: ["id": "\(entry.id)", "reply": "\(JSONWriter.string(reply))"])
                 }
                 done.append(entry.seq)
             }
             let delivered = done
-            try await pool.write { db in try Outbox.remove(db, seqs: delivered) }
+            if !delivered.isEmpty { try await pool.write { db in try Outbox.remove(db, seqs: delivered) } }
+            if delivered.count < batch.count {
+                // The rest stays in the outbox and goes out again on a new connection.
+                if let unexpected { throw OutboxSenderError.unexpectedReply(JSONWriter.string(unexpected)) }
+                throw WireClientError.closed
+            }
+        }
+    }
+}
+
+/// A reply that does not answer the frame it follows.
+enum OutboxSenderError: Error, CustomStringConvertible {
+    case unexpectedReply(String)
+    var description: String {
+        switch self {
+        case .unexpectedReply(let reply): "the receiver answered with something other than an ack of the frame sent: \(reply)"
         }
     }
 }

@@ -8,7 +8,11 @@ final class ConnectionActivity {
     /// When the first byte of a frame not yet complete arrived; `nil` between frames.
     var partialSince: NIODeadline?
 
+    /// When the connection opened.
+    let opened: NIODeadline
+
     init(now: NIODeadline) {
+        opened = now
         lastByte = now
         partialSince = now  // the first frame is due within the frame timeout of connecting
     }

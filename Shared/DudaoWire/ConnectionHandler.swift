@@ -93,7 +93,15 @@ final class ConnectionHandler: ChannelDuplexHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let tls = event as? TLSUserEvent, case .handshakeCompleted = tls { handshakeDone = true }
+        if let tls = event as? TLSUserEvent, case .handshakeCompleted = tls {
+            handshakeDone = true
+            // The first-frame deadline guards the handshake; an authenticated peer that waits
+            // before its first frame (an outbox with nothing to send) is merely idle.
+            if activity.partialSince != nil && activity.lastByte == activity.opened {
+                activity.partialSince = nil
+                activity.lastByte = .now()
+            }
+        }
         context.fireUserInboundEventTriggered(event)
     }
 

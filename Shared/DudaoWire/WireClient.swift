@@ -64,9 +64,17 @@ public final class WireClient {
         }
         do {
             try await handshake.futureResult.get()
-        } catch {
+        } catch let error as WireClientError {
             try? await channel.close()
             throw error
+        } catch {
+            try? await channel.close()
+            // A certificate that fails verification (another CA, no serverAuth, a name not in
+            // its SAN): say which identity it presented, so the log names both.
+            let presented = await presentedIdentity(host: host, port: port, group: group)
+            throw WireClientError.untrustedServer(
+                expected: serverIdentity ?? "a Dudao service", presented: presented ?? "unknown", address: "\(host):\(port)",
+                reason: "\(error)")
         }
         return WireClient(channel: channel, inbound: stream, buffered: buffered)
     }
@@ -119,14 +127,82 @@ public enum WireClientError: Error, CustomStringConvertible, Equatable {
     case closed
     /// The server's certificate is valid but names another identity than the one dialled.
     case wrongServer(expected: String, presented: String, address: String)
+    /// The server's certificate does not verify (CA, purpose, the name dialled); `presented` is its CN.
+    case untrustedServer(expected: String, presented: String, address: String, reason: String)
 
     public var description: String {
         switch self {
         case .closed: "the server closed the connection"
         case .wrongServer(let expected, let presented, let address):
             "wrong server at \(address): expected identity \(expected), it presented \(presented); refusing it"
+        case .untrustedServer(let expected, let presented, let address, let reason):
+            "wrong server at \(address): expected identity \(expected), it presented \(presented) with a certificate that does not verify for this address as a server (\(reason)); refusing it"
         }
     }
+}
+
+/// The CN of the certificate a server presents, read without trusting it (no client certificate
+/// is sent, nothing else is), for error messages; `nil` when it cannot be learnt within 3 s.
+func presentedIdentity(host: String, port: Int, group: any EventLoopGroup) async -> String? {
+    var configuration = TLSConfiguration.makeClientConfiguration()
+    configuration.certificateVerification = .none
+    guard let context = try? NIOSSLContext(configuration: configuration) else { return nil }
+    let found = OneShot(group.next().makePromise(of: String?.self))
+    do {
+        let channel = try await ClientBootstrap(group: group)
+            .connectTimeout(.seconds(3))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(NIOSSLClientHandler(context: context, serverHostname: isIPAddress(host) ? nil : host))
+                    try sync.addHandler(PresentedIdentityHandler(found: found))
+                }
+            }
+            .connect(host: host, port: port).get()
+        channel.eventLoop.scheduleTask(in: .seconds(3)) { found.settle(nil) }
+        let name = try? await found.promise.futureResult.get()
+        try? await channel.close()
+        return name ?? nil
+    } catch {
+        found.settle(nil)
+        return nil
+    }
+}
+
+/// A promise completed by the first of several racing events (handshake, error, timeout).
+private final class OneShot: Sendable {
+    let promise: EventLoopPromise<String?>
+    private let done = NIOLockedValueBox(false)
+    init(_ promise: EventLoopPromise<String?>) { self.promise = promise }
+
+    func settle(_ value: String?) {
+        let first = done.withLockedValue { done in
+            defer { done = true }
+            return !done
+        }
+        if first { promise.succeed(value) }
+    }
+}
+
+/// Completes with the peer certificate's CN at the end of the handshake.
+private final class PresentedIdentityHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    let found: OneShot
+    init(found: OneShot) { self.found = found }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? TLSUserEvent, case .handshakeCompleted = event {
+            let name = (try? context.pipeline.syncOperations.nioSSL_peerCertificate()).flatMap { PeerIdentity(certificate: $0) }?.name
+            found.settle(name)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        found.settle(nil)
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) { found.settle(nil) }
 }
 
 /// Whether `host` is an IPv4 or IPv6 literal (then TLS checks the SAN's IP entries, and SNI is not sent).

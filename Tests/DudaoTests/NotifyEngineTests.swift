@@ -163,6 +163,33 @@ import Testing
         #expect(try await h.takeDue().isEmpty, "an acknowledged alert is not repeated")
     }
 
+    /// SPEC section 5: a receiver filtering on `safety.device_online` sees the device come back;
+    /// the same `alert_id`, `status: resolved`, and `first_event` names what fired.
+    @Test func aResolvedMessageNamesTheResolvingEvent() async throws {
+        let h = try Harness(routes: Self.routes)
+        try await h.send(Self.offline(1))
+        try await h.advance(30)
+        let fired = try await h.takeDue()
+        #expect(fired.first?.payload["event"] == "safety.device_offline")
+        try await h.send(
+            NotifyFixture.event(
+                "on-1", type: "safety.device_online", severity: "info", key: "device:d1", status: "resolved",
+                scope: "institution:kg-dongcheng", town: "dongcheng", institution: "kg-dongcheng", device: "d1",
+                summary: "dongcheng 设备 d1 恢复"))
+        try await h.advance(300)
+        let back = try await h.takeDue()
+        #expect(!back.isEmpty)
+        for message in back {
+            #expect(message.payload["event"] == "safety.device_online")
+            #expect(message.payload["first_event"] == "safety.device_offline")
+            #expect(message.payload["status"] == "resolved")
+            #expect(message.payload["alert_id"] == fired.first?.payload["alert_id"])
+            #expect(message.payload["message"]?.stringValue?.contains("设备恢复在线") == true)
+        }
+        let listed = try await h.query { engine, db, _, _ in try engine.listAlerts(["status": "resolved"], db: db) }
+        #expect(listed["alerts"]?.arrayValue?.first?["resolved_event"] == "safety.device_online")
+    }
+
     @Test func flappingWithinGroupWaitIsNeverSent() async throws {
         let h = try Harness(routes: Self.routes)
         try await h.send(Self.offline(1))

@@ -49,6 +49,18 @@ import Testing
         #expect(closed == idle.count)
     }
 
+    /// The first-frame deadline ends with the TLS handshake: an authenticated peer that has
+    /// nothing to send yet (an outbox sender) is idle, not slow, and is not cut before the idle timeout.
+    @Test func anAuthenticatedPeerMayWaitBeforeItsFirstFrame() async throws {
+        let ingest = try IngestFixture(settings: #""idle_timeout_seconds": 30, "frame_timeout_seconds": 1"#)
+        defer { ingest.stop() }
+        let client = try await ingest.connect()
+        try await Task.sleep(for: .seconds(2.5))
+        let reply = try await client.request(Frames.query("s", "ingest.status"))
+        #expect(reply["kind"] == "result", "\(JSONWriter.string(reply))")
+        await client.close()
+    }
+
     @Test func aSlowLorisIsCutAndOthersAreServed() async throws {
         let ingest = try IngestFixture(settings: Self.settings)
         defer { ingest.stop() }

@@ -46,9 +46,16 @@ import Testing
         // identity refuses it as a server.
         let impostor = try await Self.server(pki.files("town-dongcheng"))
         defer { Task { await impostor.close() } }
-        await #expect(throws: (any Error).self) {
-            _ = try await WireClient.connect(host: "127.0.0.1", port: impostor.port, tls: try pki.clientContext("operator"))
+        let error = await #expect(throws: WireClientError.self) {
+            _ = try await WireClient.connect(
+                host: "127.0.0.1", port: impostor.port, tls: try pki.clientContext("operator"), serverIdentity: "dudao-ingest")
         }
+        // The refusal names both identities, though the certificate never verified.
+        guard case .untrustedServer(let expected, let presented, _, _) = error else {
+            Issue.record("not untrustedServer: \(String(describing: error))")
+            return
+        }
+        #expect(expected == "dudao-ingest" && presented == "town-dongcheng")
     }
 
     @Test func theNameDialledMustBeInTheServersCertificate() async throws {
@@ -90,6 +97,8 @@ import Testing
         let text = try openssl(["x509", "-in", pem, "-noout", "-text"])
         #expect(text.contains("DNS:safety.psb.test, IP Address:10.231.0.3"))
         #expect(text.contains("TLS Web Server Authentication, TLS Web Client Authentication"))
+        // The CA keeps a copy, so revoking by name finds it.
+        #expect(FileManager.default.fileExists(atPath: root.file("ca/issued/dudao-safety.pem")))
         // An integrator's request is signed clientAuth only.
         let townCSR = try CertificateRequest.make(name: "town-dongcheng", directory: root.file("town"))
         let townText = try openssl(["x509", "-in", try ca.sign(requestAt: townCSR), "-noout", "-text"])
