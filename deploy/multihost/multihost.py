@@ -30,6 +30,8 @@ removed at exit, and leftovers of an aborted run are removed at start. Final lin
 import argparse, atexit, ctypes, hashlib, hmac, http.client, http.server, json, os, queue, shutil, signal, socket, ssl, struct, subprocess, sys, tempfile, threading, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, f"{ROOT}/deploy/soak")
+import soak  # noqa: E402  (the independent Python client of the soak: framing and replies)
 EXECUTABLES = ["dudao", "dudao-ingest", "dudao-indicators", "dudao-safety", "dudao-notify"]
 
 SWITCH = "dd-sw"
@@ -223,8 +225,8 @@ def set_link(ns, up):
 
 # ---------------------------------------------------------------- wire client (SPEC section 2)
 
-class Wire:
-    """One mutual-TLS connection from a namespace, length-prefixed JSON frames (as deploy/soak)."""
+class Wire(soak.Wire):
+    """One mutual-TLS connection from a namespace: the soak's independent client, dialled inside `ns`."""
 
     def __init__(self, ns, host, port, certs, identity, timeout=10):
         ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=f"{certs}/ca.pem")
@@ -234,36 +236,6 @@ class Wire:
         raw.settimeout(timeout)
         self.sock = ctx.wrap_socket(raw)
         self.buf = b""
-
-    def send_many(self, frames):
-        out = bytearray()
-        for frame in frames:
-            data = json.dumps(frame, ensure_ascii=False, separators=(",", ":")).encode()
-            out += struct.pack(">I", len(data)) + data
-        self.sock.sendall(bytes(out))
-
-    def send(self, frame):
-        self.send_many([frame])
-
-    def recv(self):
-        while len(self.buf) < 4 or len(self.buf) < 4 + struct.unpack(">I", self.buf[:4])[0]:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise ConnectionError("closed by the server")
-            self.buf += chunk
-        n = struct.unpack(">I", self.buf[:4])[0]
-        frame, self.buf = self.buf[4:4 + n], self.buf[4 + n:]
-        return json.loads(frame)
-
-    def request(self, frame):
-        self.send(frame)
-        return self.recv()
-
-    def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
 
 
 def query(ns, host, port, certs, identity, qtype, body=None, timeout=10):
