@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "dudao-indicators", targets: ["dudao-indicators"]),
         .executable(name: "dudao", targets: ["dudao"]),
         .executable(name: "dudao-notify", targets: ["dudao-notify"]),
+        .executable(name: "dudao-web", targets: ["dudao-web"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -34,6 +35,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         // Already in the graph through hummingbird (which asks for no traits): JSON adds the file snapshot.
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0", traits: ["JSON"]),
     ],
@@ -184,6 +187,24 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Services/dudao", swiftSettings: strict),
+        .executableTarget(
+            name: "dudao-web",
+            dependencies: [
+                "DudaoCore", "DudaoWire", "DudaoService",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Services/dudao-web", swiftSettings: strict),
         // Tests
         .target(
             name: "DudaoTesting",
@@ -196,7 +217,7 @@ let package = Package(
             path: "Shared/DudaoTesting", swiftSettings: strict),
         .testTarget(
             name: "DudaoTests",
-            dependencies: ["DudaoCore", "DudaoWire", "DudaoFeeds", "DudaoEvaluation", "DudaoConsumer", "DudaoCerts", "DudaoService", "DudaoTesting", "dudao-ingest", "dudao-safety", "dudao-indicators", "dudao", "dudao-notify",
+            dependencies: ["DudaoCore", "DudaoWire", "DudaoFeeds", "DudaoEvaluation", "DudaoConsumer", "DudaoCerts", "DudaoService", "DudaoTesting", "dudao-ingest", "dudao-safety", "dudao-indicators", "dudao", "dudao-notify", "dudao-web",
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOSSL", package: "swift-nio-ssl"),
                            .product(name: "NIOPosix", package: "swift-nio"),
