@@ -37,7 +37,7 @@ final class GroupCommitter: Sendable {
                 let outcomes = Self.commit(batch, store: store, registryBox: registryBox, logger: logger, onCommit: onCommit)
                 metrics.commitTime.record(ContinuousClock.now - started)
                 metrics.batchSize.record(batch.count)
-                metrics.count(zip(batch, outcomes).map { (type: $0.request.feed.type.rawValue, outcome: $1) })
+                metrics.count(types: batch.lazy.map(\.request.feed.type.rawValue), outcomes: outcomes)
             },
             refuse: { pending in
                 pending.promise.succeed(.rejected(WireError(.overloaded, "the service is shutting down; retry later")))

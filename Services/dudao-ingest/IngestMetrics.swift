@@ -16,10 +16,10 @@ struct IngestMetrics: Sendable {
     let lag = GaugeFamily("dudao_consumer_lag", dimensions: ["consumer"])
 
     /// Counts one batch's outcomes: one increment per (type, outcome), not per feed.
-    func count(_ batch: [(type: String, outcome: CommitOutcome)]) {
+    func count(types: some Sequence<String>, outcomes: [CommitOutcome]) {
         var acked: [[String]: Int] = [:]
         var failed: [[String]: Int] = [:]
-        for (type, outcome) in batch {
+        for (type, outcome) in zip(types, outcomes) {
             switch outcome {
             case .accepted: acked[[type, "accepted"], default: 0] += 1
             case .duplicate: acked[[type, "duplicate"], default: 0] += 1

@@ -26,50 +26,50 @@ public enum DudaoMetrics {
     }
 }
 
-/// Counters keyed by their label values, made once and reused (making a metric takes the
-/// factory's lock; recording does not).
-public final class CounterFamily: Sendable {
-    private let label: String
+/// Metrics of one name keyed by their label values, made once and reused (making a metric takes
+/// the factory's lock; recording does not).
+public final class MetricFamily<Metric: Sendable>: Sendable {
+    private let make: @Sendable ([(String, String)]) -> Metric
     private let dimensionNames: [String]
-    private let counters = NIOLockedValueBox<[[String]: CoreMetrics.Counter]>([:])
+    private let made = NIOLockedValueBox<[[String]: Metric]>([:])
 
-    public init(_ label: String, dimensions: [String]) {
-        self.label = label
+    init(dimensions: [String], make: @escaping @Sendable ([(String, String)]) -> Metric) {
         self.dimensionNames = dimensions
+        self.make = make
     }
 
-    /// Adds `amount` to the counter of these label values (in the order of `dimensions`).
-    public func increment(_ values: [String], by amount: Int = 1) {
-        let counter = counters.withLockedValue { cache in
+    /// The metric of these label values (in the order of `dimensions`).
+    func metric(_ values: [String]) -> Metric {
+        made.withLockedValue { cache in
             if let existing = cache[values] { return existing }
-            let made = CoreMetrics.Counter(label: label, dimensions: Array(zip(dimensionNames, values)))
-            cache[values] = made
-            return made
+            let metric = make(Array(zip(dimensionNames, values)))
+            cache[values] = metric
+            return metric
         }
-        counter.increment(by: amount)
     }
 }
 
+/// Counters keyed by their label values.
+public typealias CounterFamily = MetricFamily<CoreMetrics.Counter>
+
+extension MetricFamily where Metric == CoreMetrics.Counter {
+    public convenience init(_ label: String, dimensions: [String]) {
+        self.init(dimensions: dimensions) { CoreMetrics.Counter(label: label, dimensions: $0) }
+    }
+
+    /// Adds `amount` to the counter of these label values (in the order of `dimensions`).
+    public func increment(_ values: [String], by amount: Int = 1) { metric(values).increment(by: amount) }
+}
+
 /// Gauges keyed by their label values, for figures read at scrape time.
-public final class GaugeFamily: Sendable {
-    private let label: String
-    private let dimensionNames: [String]
-    private let gauges = NIOLockedValueBox<[[String]: CoreMetrics.Gauge]>([:])
+public typealias GaugeFamily = MetricFamily<CoreMetrics.Gauge>
 
-    public init(_ label: String, dimensions: [String] = []) {
-        self.label = label
-        self.dimensionNames = dimensions
+extension MetricFamily where Metric == CoreMetrics.Gauge {
+    public convenience init(_ label: String, dimensions: [String] = []) {
+        self.init(dimensions: dimensions) { CoreMetrics.Gauge(label: label, dimensions: $0) }
     }
 
-    public func record(_ values: [String], _ value: Double) {
-        let gauge = gauges.withLockedValue { cache in
-            if let existing = cache[values] { return existing }
-            let made = CoreMetrics.Gauge(label: label, dimensions: Array(zip(dimensionNames, values)))
-            cache[values] = made
-            return made
-        }
-        gauge.record(value)
-    }
+    public func record(_ values: [String], _ value: Double) { metric(values).record(value) }
 
     public func record(_ value: Double) { record([], value) }
 }
