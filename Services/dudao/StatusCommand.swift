@@ -23,12 +23,7 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         if ingestOnly {
-            var options = connection
-            if let ingest {
-                guard let (host, port) = Self.split(ingest) else { throw ValidationError("dudao-ingest: HOST:PORT expected, got \(ingest)") }
-                (options.host, options.port) = (host, port)
-            }
-            let client = try await options.connect()
+            let client = try await options(for: "dudao-ingest", address: ingest, defaultPort: nil).connect()
             let reply = try await client.request(["v": 1, "kind": "query", "id": "status", "type": "ingest.status", "body": [:]])
             await client.close()
             print(JSONWriter.string(reply["body"] ?? reply))
@@ -43,13 +38,7 @@ struct StatusCommand: AsyncParsableCommand {
         ]
         var down = 0
         for (service, address, defaultPort, query, body) in targets {
-            var options = connection
-            if let address {
-                guard let (host, port) = Self.split(address) else { throw ValidationError("\(service): HOST:PORT expected, got \(address)") }
-                (options.host, options.port) = (host, port)
-            } else {
-                options.port = defaultPort
-            }
+            let options = try options(for: service, address: address, defaultPort: defaultPort)
             let place = "\(options.host):\(options.port)"
             do {
                 let client = try await options.connect(service: service)
@@ -64,6 +53,19 @@ struct StatusCommand: AsyncParsableCommand {
             }
         }
         if down > 0 { throw ExitCode(1) }
+    }
+
+    /// The connection options for `service`: its `--<service> HOST:PORT`, else `--host` with
+    /// `defaultPort` (`nil`: `--port`).
+    func options(for service: String, address: String?, defaultPort: Int?) throws -> ConnectionOptions {
+        var options = connection
+        if let address {
+            guard let (host, port) = Self.split(address) else { throw ValidationError("\(service): HOST:PORT expected, got \(address)") }
+            (options.host, options.port) = (host, port)
+        } else if let defaultPort {
+            options.port = defaultPort
+        }
+        return options
     }
 
     static func split(_ address: String) -> (String, Int)? {
