@@ -7,7 +7,7 @@ import GRDB
 /// service's own), each a function of the engine's state.
 enum SafetyQueries {
     static let types = [
-        "safety.rates", "safety.overview", "safety.noncompliant", "safety.devices", "safety.alarms", "safety.status",
+        "safety.rates", "safety.overview", "safety.noncompliant", "safety.institutions", "safety.devices", "safety.alarms", "safety.status",
         "safety.outbox",
     ]
 
@@ -35,6 +35,8 @@ enum SafetyQueries {
                     return .success(overview(state, now: now))
                 case "safety.noncompliant":
                     return .success(noncompliant(state, scope: scope))
+                case "safety.institutions":
+                    return institutions(state, scope: scope, body: body)
                 case "safety.devices":
                     return devices(state, scope: scope, body: body)
                 case "safety.alarms":

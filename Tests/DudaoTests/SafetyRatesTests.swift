@@ -158,6 +158,33 @@ import Testing
         #expect(townB["count"] == 1)
     }
 
+    @Test func everyInstitutionOfAScopeWithItsInventoryAndDevices() async throws {
+        let directory = try TestDirectory("safety-institutions")
+        defer { directory.remove() }
+        let (engine, _) = try await Self.engine(in: directory)
+        let townA = try Self.query(engine, "safety.institutions", ["scope": "town:a"])
+        let rows = townA["institutions"]?.arrayValue ?? []
+        // Kindergartens only by default: the primary school is left out.
+        #expect(rows.compactMap { $0["institution_id"]?.stringValue } == ["kg-a1", "kg-a2", "kg-a3"])
+        #expect(townA["compliant"] == 1)
+        let a1 = rows[0]
+        #expect(a1["compliant"] == true)
+        #expect(a1["town_name"] == "甲镇")
+        #expect(a1["inventory"]?["alarm_devices"] == ["a1", "a2"])
+        #expect(a1["devices"]?["alarm"] == 2)
+        #expect(a1["devices"]?["alarm_online"] == 1)
+        #expect(a1["devices"]?["never_seen"] == 1)
+        #expect(rows[2]["unreported"] == true)
+        #expect(rows[2]["inventory"] == .null)
+        #expect(rows[2]["reasons"]?.arrayValue?.first?["code"] == "unreported")
+
+        let all = try Self.query(engine, "safety.institutions", ["scope": "town:b", "level": "all"])
+        #expect(all["count"] == 3)
+        let one = try Self.query(engine, "safety.institutions", ["scope": "institution:kg-b1"])
+        #expect(one["institutions"]?.arrayValue?.first?["reasons"]?.arrayValue?.first?["code"] == "guards_short")
+        #expect(throws: (any Error).self) { try Self.query(engine, "safety.institutions", ["scope": "city", "level": "college"]) }
+    }
+
     @Test func devicesAlarmsAndScopes() async throws {
         let directory = try TestDirectory("safety-devices")
         defer { directory.remove() }
