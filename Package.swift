@@ -59,6 +59,7 @@ let package = Package(
             ],
             path: "Shared/DudaoWire", swiftSettings: strict),
         .target(name: "DudaoFeeds", dependencies: ["DudaoCore"], path: "Shared/DudaoFeeds", swiftSettings: strict),
+        .target(name: "DudaoReport", dependencies: ["DudaoCore"], path: "Shared/DudaoReport", swiftSettings: strict),
         .target(
             name: "DudaoEvaluation", dependencies: ["DudaoCore", "DudaoFeeds"], path: "Shared/DudaoEvaluation",
             swiftSettings: strict),
@@ -178,7 +179,7 @@ let package = Package(
         .executableTarget(
             name: "dudao",
             dependencies: [
-                "DudaoCore", "DudaoWire", "DudaoFeeds", "DudaoCerts",
+                "DudaoCore", "DudaoWire", "DudaoFeeds", "DudaoCerts", "DudaoReport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -190,7 +191,7 @@ let package = Package(
         .executableTarget(
             name: "dudao-web",
             dependencies: [
-                "DudaoCore", "DudaoWire", "DudaoService",
+                "DudaoCore", "DudaoWire", "DudaoService", "DudaoReport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -217,7 +218,7 @@ let package = Package(
             path: "Shared/DudaoTesting", swiftSettings: strict),
         .testTarget(
             name: "DudaoTests",
-            dependencies: ["DudaoCore", "DudaoWire", "DudaoFeeds", "DudaoEvaluation", "DudaoConsumer", "DudaoCerts", "DudaoService", "DudaoTesting", "dudao-ingest", "dudao-safety", "dudao-indicators", "dudao", "dudao-notify", "dudao-web",
+            dependencies: ["DudaoCore", "DudaoWire", "DudaoFeeds", "DudaoEvaluation", "DudaoConsumer", "DudaoCerts", "DudaoService", "DudaoReport", "DudaoTesting", "dudao-ingest", "dudao-safety", "dudao-indicators", "dudao", "dudao-notify", "dudao-web",
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOSSL", package: "swift-nio-ssl"),
                            .product(name: "NIOPosix", package: "swift-nio"),

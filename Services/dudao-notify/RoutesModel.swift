@@ -1,3 +1,4 @@
+import DudaoCore
 import Foundation
 
 /// How alerts of one route are grouped and repeated (Alertmanager's `group_by`, `group_wait`,

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DudaoCore
+import DudaoReport
 import DudaoWire
 import Foundation
 
@@ -40,26 +41,13 @@ struct ReportCommand: AsyncParsableCommand {
             }
             return result
         }
-        let city = try await ask("indicators.evaluate", ["year": .int(Int64(year)), "scope": "city"])
-        let towns = try await ask("indicators.towns", ["year": .int(Int64(year))])
-        _ = try await ask("indicators.snapshot", ["year": .int(Int64(year)), "month": .int(Int64(month)), "take": true])
-        let previous: JSONValue? =
-            month > 1
-            ? try await ask("indicators.snapshot", ["year": .int(Int64(year)), "month": .int(Int64(month - 1))])["snapshot"]
-            : try await ask("indicators.snapshot", ["year": .int(Int64(year - 1)), "month": 12])["snapshot"]
-        var histories: [String: JSONValue] = [:]
-        for indicator in city["indicators"]?.arrayValue ?? [] {
-            guard let id = indicator["id"]?.stringValue else { continue }
-            histories[id] = try await ask("indicators.history", ["indicator": .string(id), "scope": "city"])["history"]
-        }
+        let report = try await ProgressReport.fetch(year: year, month: month, take: true, ask: ask)
         await client.close()
-        let report = ProgressReport(
-            year: year, month: month, city: city["indicators"]?.arrayValue ?? [], towns: towns["towns"]?.arrayValue ?? [],
-            previous: previous == .null ? nil : previous, histories: histories, generatedAt: Timestamp.now())
         let text: String
         switch format {
         case "md": text = report.markdown()
-        case "csv": text = report.csv()
+        // A file gets the byte-order mark Excel needs to read UTF-8; standard output stays plain.
+        case "csv": text = out == nil ? report.csv() : report.csvWithByteOrderMark()
         default: text = report.html()
         }
         if let out {

@@ -1,7 +1,8 @@
-/// The departments of the plan's division of duties (六(二)), for routing and for messages.
-enum Department {
+/// The departments of the plan's division of duties (六(二)), for routing, messages and the
+/// dashboard's indicator pages.
+public enum Department {
     /// Built-in department ids and their Chinese names.
-    static let names: [String: String] = [
+    public static let names: [String: String] = [
         "education": "市教育局",
         "police": "市公安局",
         "finance": "市财政局",
@@ -15,10 +16,10 @@ enum Department {
     ]
 
     /// The town template: `town:*` in a routes file stands for the town of the alert.
-    static let townTemplate = "town:*"
+    public static let townTemplate = "town:*"
 
     /// Whether `id` names one town's government (`town:dongcheng`).
-    static func townID(of id: String) -> String? {
+    public static func townID(of id: String) -> String? {
         guard id.hasPrefix("town:"), id != townTemplate else { return nil }
         let town = String(id.dropFirst(5))
         return town.isEmpty ? nil : town

@@ -3,29 +3,42 @@ import DudaoCore
 
 /// The monthly progress report's content and its Markdown and CSV renderings (HTML in
 /// `ProgressReport+HTML.swift`). Chinese names come first; ids stay in English.
-struct ProgressReport {
-    var year: Int
-    var month: Int
+public struct ProgressReport: Sendable {
+    public var year: Int
+    public var month: Int
     /// City results (indicators.evaluate rows).
-    var city: [JSONValue]
+    public var city: [JSONValue]
     /// `[{town_id, name, indicators: [...]}]`.
-    var towns: [JSONValue]
+    public var towns: [JSONValue]
     /// Last month's snapshot `{city: [...], towns: [...]}`, if one was taken.
-    var previous: JSONValue?
+    public var previous: JSONValue?
     /// Indicator id → `[{year, value, target, status}]`.
-    var histories: [String: JSONValue]
-    var generatedAt: Timestamp
+    public var histories: [String: JSONValue]
+    public var generatedAt: Timestamp
 
-    static let statusNames = ["met": "达标", "not_met": "未达标", "at_risk": "临界", "no_data": "无数据", "tracked": "跟踪"]
+    public init(
+        year: Int, month: Int, city: [JSONValue], towns: [JSONValue], previous: JSONValue?, histories: [String: JSONValue],
+        generatedAt: Timestamp
+    ) {
+        self.year = year
+        self.month = month
+        self.city = city
+        self.towns = towns
+        self.previous = previous
+        self.histories = histories
+        self.generatedAt = generatedAt
+    }
 
-    var title: String { "恩平市“广东省基础教育高质量发展示范区”行动方案监测月报 \(year)年\(month)月" }
+    public static let statusNames = ["met": "达标", "not_met": "未达标", "at_risk": "临界", "no_data": "无数据", "tracked": "跟踪"]
 
-    static func status(_ row: JSONValue) -> String {
+    public var title: String { "恩平市“广东省基础教育高质量发展示范区”行动方案监测月报 \(year)年\(month)月" }
+
+    public static func status(_ row: JSONValue) -> String {
         let code = row["status"]?.stringValue ?? "no_data"
         return statusNames[code] ?? code
     }
 
-    static func number(_ value: JSONValue?, unit: String = "") -> String {
+    public static func number(_ value: JSONValue?, unit: String = "") -> String {
         guard let value, let number = value.doubleValue else { return "—" }
         let text: String
         if number.rounded() == number, abs(number) < 1e12 {
@@ -36,14 +49,14 @@ struct ProgressReport {
         return unit == "ratio" || unit.isEmpty ? text : text + unit
     }
 
-    static func target(_ row: JSONValue) -> String {
+    public static func target(_ row: JSONValue) -> String {
         guard row["target"]?.doubleValue != nil else { return "—" }
         let op = row["op"]?.stringValue == "<=" ? "≤" : "≥"
         return op + number(row["target"], unit: row["unit"]?.stringValue ?? "")
     }
 
     /// Status counts over the city results, in a fixed order.
-    var counts: [(String, Int)] {
+    public var counts: [(String, Int)] {
         ["met", "at_risk", "not_met", "no_data", "tracked"].map { code in
             (Self.statusNames[code]!, city.filter { $0["status"]?.stringValue == code }.count)
         }
@@ -51,7 +64,7 @@ struct ProgressReport {
 
     /// What changed since last month's snapshot: `(name, before, after)` per indicator whose
     /// status or value moved.
-    var changes: [(name: String, before: String, after: String)]? {
+    public var changes: [(name: String, before: String, after: String)]? {
         guard let previousCity = previous?["city"]?.arrayValue else { return nil }
         var before: [String: JSONValue] = [:]
         for row in previousCity { if let id = row["id"]?.stringValue { before[id] = row } }
@@ -70,12 +83,12 @@ struct ProgressReport {
         return result
     }
 
-    static func label(_ row: JSONValue) -> String {
+    public static func label(_ row: JSONValue) -> String {
         "\(row["name_zh"]?.stringValue ?? "") (\(row["id"]?.stringValue ?? ""))"
     }
 
     /// Indicators evaluated per town, in catalog order.
-    var townIndicators: [(id: String, name: String)] {
+    public var townIndicators: [(id: String, name: String)] {
         guard let first = towns.first?["indicators"]?.arrayValue else { return [] }
         return first.compactMap { row in
             guard let id = row["id"]?.stringValue else { return nil }
@@ -83,7 +96,7 @@ struct ProgressReport {
         }
     }
 
-    func markdown() -> String {
+    public func markdown() -> String {
         var out = "# \(title)\n\n"
         out += "Monthly progress report, generated \(generatedAt.description). "
         out += counts.map { "\($0.0) \($0.1)" }.joined(separator: " · ") + "\n\n"
@@ -125,7 +138,7 @@ struct ProgressReport {
         return out
     }
 
-    func csv() -> String {
+    public func csv() -> String {
         var out = "scope,scope_name,indicator_id,name_zh,name_en,value,unit,op,target,status,clause\n"
         func line(_ scope: String, _ name: String, _ row: JSONValue) -> String {
             let fields = [
@@ -144,11 +157,11 @@ struct ProgressReport {
         return out
     }
 
-    static func csvField(_ text: String) -> String {
+    public static func csvField(_ text: String) -> String {
         text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
     }
 
-    var historyYears: [Int] {
+    public var historyYears: [Int] {
         var years = Set<Int>()
         for history in histories.values {
             for point in history.arrayValue ?? [] { if let y = point["year"]?.intValue { years.insert(Int(y)) } }
@@ -157,7 +170,7 @@ struct ProgressReport {
     }
 
     /// Year → value for one indicator's city history.
-    func historyPoints(_ id: String) -> [Int: JSONValue?] {
+    public func historyPoints(_ id: String) -> [Int: JSONValue?] {
         var points: [Int: JSONValue?] = [:]
         for point in histories[id]?.arrayValue ?? [] {
             if let year = point["year"]?.intValue { points[Int(year)] = point["value"] }

@@ -3,7 +3,7 @@ import DudaoCore
 extension ProgressReport {
     /// A self-contained HTML page: summary, city table, changes, town table, and an SVG chart of
     /// each indicator across the years (value bars, target line).
-    func html() -> String {
+    public func html() -> String {
         var out = """
             <!DOCTYPE html>
             <html lang="zh-CN"><head><meta charset="utf-8"><title>\(Self.escape(title))</title>
@@ -64,7 +64,7 @@ extension ProgressReport {
     }
 
     /// One indicator's bars across the years with its target as a dashed line.
-    func chart(row: JSONValue, points: [Int: JSONValue?]) -> String {
+    public func chart(row: JSONValue, points: [Int: JSONValue?]) -> String {
         let years = historyYears
         let width = 260.0
         let height = 140.0
@@ -95,7 +95,7 @@ extension ProgressReport {
         return svg
     }
 
-    static func escape(_ text: String) -> String {
+    public static func escape(_ text: String) -> String {
         var out = ""
         for character in text {
             switch character {
