@@ -24,7 +24,7 @@ mkdir -p "$RUN/pids" "$RUN/logs" "$RUN/data"
 
 echo "== certificates (run/certs)"
 $BIN/dudao certs init "$RUN/certs" --integrator kg-census-system --integrator alarm-platform \
-  --integrator police-video-platform --integrator town-dongcheng | tail -n 3
+  --integrator police-video-platform --integrator town-dongcheng --integrator dudao-web | tail -n 3
 
 start() { # name config
   local name=$1 config=$2
@@ -78,6 +78,11 @@ sleep 2
 echo "== alerts (dudao alerts list)"
 $BIN/dudao alerts list | head -n 12
 echo "   alert messages delivered as files: $(ls "$RUN"/alerts/ 2>/dev/null | tr '\n' ' ')"
+echo
+echo "== the dashboard (dudao-web)"
+start dudao-web deploy/web.json
+echo "   open http://127.0.0.1:8080/ and log in as zhang / zhang-example (bureau), wang / safety-example"
+echo "   (safety staff) or dong / dong-example (东成镇 only): example accounts, deploy/web/accounts.example.json"
 echo
 echo "Services are running (logs in $RUN/logs). Try: $BIN/dudao tail --to-head | head -3"
 echo "Stop them with: deploy/demo.sh stop"

@@ -11,6 +11,8 @@ import ServiceLifecycle
 /// A query the service refused (its nack), or one that could not be asked.
 struct BackendError: Error, CustomStringConvertible {
     var description: String
+    /// The service's error code, when it answered with a nack.
+    var code: WireErrorCode? = nil
 }
 
 /// Asking the services as the wire client `dudao-web` (mutual TLS, the server's identity checked).
@@ -34,16 +36,22 @@ struct Backends: Sendable {
         let reply = try await client.request(["v": 1, "kind": "query", "id": .string(type), "type": .string(type), "body": .object(body)])
         guard reply["kind"]?.stringValue == "result", let result = reply["body"] else {
             let error = WireError(json: reply["error"])
-            throw BackendError(description: "\(type): \(error.map { "\($0)" } ?? JSONWriter.string(reply))")
+            throw BackendError(description: "\(type): \(error.map { "\($0)" } ?? JSONWriter.string(reply))", code: error?.code)
         }
         return result
     }
 
     /// One query on a connection of its own (for the rare requests: acknowledging an alarm).
     func askOnce(_ endpoint: Endpoint, _ type: String, _ body: JSONObject) async throws -> JSONValue {
+        try await withConnection(endpoint) { client in try await Self.ask(client, type, body) }
+    }
+
+    /// `body` on a connection of its own to `endpoint`, closed afterwards (the pages that ask
+    /// several queries: a town's kindergartens and devices, a report).
+    func withConnection<T: Sendable>(_ endpoint: Endpoint, _ body: (WireClient) async throws -> T) async throws -> T {
         let client = try await connect(endpoint)
         do {
-            let result = try await Self.ask(client, type, body)
+            let result = try await body(client)
             await client.close()
             return result
         } catch {

@@ -146,6 +146,11 @@ final class WebApp: Sendable {
                 return render("error", ["title": "未找到（404）", "message": "没有这个镇街"], status: .notFound)
             }
             model["town"] = row
+            do {
+                for (key, value) in try await townLists(id) { model[key] = value }
+            } catch {
+                model["lists_problem"] = .string("dudao-safety：\(error)")
+            }
             page(&model, session: session, account: account, name: "town", town: id)
             return render("town", model)
         }
@@ -163,6 +168,7 @@ final class WebApp: Sendable {
         }
         router.post("alarms/ack") { [self] request, _ in try await acknowledge(request) }
         router.get("events") { [self] request, _ in events(request) }
+        addPages(to: router)
         return router
     }
 
@@ -172,6 +178,12 @@ final class WebApp: Sendable {
         model["role"] = .string(["bureau": "教育局", "safety": "安全", "town": "镇街"][account.role.rawValue] ?? "")
         model["page"] = .string(name)
         model["page_town"] = .string(town ?? "")
+        // Only the overview and the town page update themselves (app.js); the others show the last poll's alarms.
+        model["live_page"] = .bool(name == "overview" || name == "town")
+        model["sees_city"] = .bool(account.seesCity)
+        if model["alarms"] == nil {
+            for (key, value) in DashboardView.model(poller.snapshot, for: account) where model[key] == nil { model[key] = value }
+        }
     }
 
     func loginPage(_ request: Request, error: String? = nil, status: HTTPResponse.Status = .ok) -> Response {
@@ -284,8 +296,11 @@ struct SecurityHeaders: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response = try await next(request, context)
-        response.headers[.contentSecurityPolicy] =
-            "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        // A route that sets its own policy (the downloadable report) keeps it.
+        if response.headers[.contentSecurityPolicy] == nil {
+            response.headers[.contentSecurityPolicy] =
+                "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        }
         response.headers[.xContentTypeOptions] = "nosniff"
         response.headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
         response.headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Browser test of dudao-web: headless Chromium (selenium) against the real services with the
-sample city. Starts dudao-ingest, dudao-safety, dudao-notify and dudao-web on free ports with
-temporary certificates and configurations, sends deploy/sample/data, then checks log-in, the
-overview, live alarms (SSE, no reload), acknowledgement reaching dudao-notify, town scoping
-(page and API: 403), escaping of a `<script>` town name, CSRF refusals and the lockout.
+sample city. Starts dudao-ingest, dudao-indicators, dudao-safety, dudao-notify and dudao-web on
+free ports with temporary certificates and configurations, sends deploy/sample/data, then checks
+log-in, the overview, live alarms (SSE, no reload), acknowledgement reaching dudao-notify, the
+drill-down town → kindergarten → devices, the plan's indicators (SVG history chart,
+contributors), the monthly report (view, HTML and CSV download), town scoping (page and API:
+403), escaping of a `<script>` town name, CSRF refusals and the lockout.
 
     deploy/web/browser_test.py [--bin .build/debug] [--shots DIR] [--keep]
 
@@ -52,7 +54,7 @@ class Wire:
 
 
 class System:
-    SERVICES = ["dudao-ingest", "dudao-notify", "dudao-safety"]
+    SERVICES = ["dudao-ingest", "dudao-notify", "dudao-safety", "dudao-indicators"]
 
     def __init__(self, work, bin_dir):
         self.work, self.bin = work, bin_dir
@@ -62,7 +64,6 @@ class System:
         subprocess.run([f"{bin_dir}/dudao", "certs", "init", self.certs, "--integrator", "kg-census-system",
                         "--integrator", "alarm-platform", "--integrator", "dudao-web"], check=True, stdout=subprocess.DEVNULL)
         access = json.load(open(f"{ROOT}/deploy/access.json"))
-        access["identities"]["dudao-web"] = {"queries": ["safety.*", "alerts.list", "alerts.ack"]}
         json.dump(access, open(f"{work}/access.json", "w"))
         tls = lambda name: {"ca": "certs/ca.pem", "certificate": f"certs/{name}.pem", "key": f"certs/{name}.key"}
         listen = lambda name: {"host": "127.0.0.1", "port": self.ports[name]}
@@ -74,6 +75,9 @@ class System:
             "dudao-safety": {"listen": listen("dudao-safety"), "tls": tls("dudao-safety"), "access_file": "access.json",
                              "database": "data/safety.sqlite", "ingest": ep("dudao-ingest"), "notify": ep("dudao-notify"),
                              "offline_after_seconds": 3600, "check_interval_seconds": 1, "hold_down_seconds": 1},
+            "dudao-indicators": {"listen": listen("dudao-indicators"), "tls": tls("dudao-indicators"), "access_file": "access.json",
+                                 "database": "data/indicators.sqlite", "catalog": f"{ROOT}/deploy/catalog/enping-2023-2025.json",
+                                 "ingest": ep("dudao-ingest"), "notify": ep("dudao-notify"), "current_year": 0},
             "dudao-notify": {"listen": listen("dudao-notify"), "tls": tls("dudao-notify"), "access_file": "access.json",
                              "routes_file": "routes.json", "database": "data/notify.sqlite", "tick_seconds": 0.2},
         }
@@ -95,7 +99,7 @@ class System:
         }}
         json.dump(accounts, open(f"{work}/accounts.json", "w"), ensure_ascii=False)
         web = {"listen": listen("dudao-web"), "tls": tls("dudao-web"),
-               "safety": ep("dudao-safety"), "notify": ep("dudao-notify"), "ingest": ep("dudao-ingest"),
+               "safety": ep("dudao-safety"), "indicators": ep("dudao-indicators"), "notify": ep("dudao-notify"), "ingest": ep("dudao-ingest"),
                "accounts_file": "accounts.json", "templates_dir": f"{ROOT}/deploy/web/templates",
                "static_dir": f"{ROOT}/deploy/web/static", "poll_seconds": 0.5}
         json.dump(web, open(f"{work}/dudao-web.json", "w"))
@@ -109,7 +113,7 @@ class System:
     def start(self, name):
         out = open(f"{self.work}/{name}.out", "a")
         log = open(f"{self.work}/{name}.log", "a")
-        args = [f"{self.bin}/{name}"] + (["serve"] if name in ("dudao-notify", "dudao-web") else []) + ["--config", f"{self.work}/{name}.json"]
+        args = [f"{self.bin}/{name}"] + (["serve"] if name in ("dudao-indicators", "dudao-notify", "dudao-web") else []) + ["--config", f"{self.work}/{name}.json"]
         self.procs[name] = subprocess.Popen(args, stdout=out, stderr=log, env=dict(os.environ, SWIFT_BACKTRACE="enable=no"))
         deadline = time.time() + 60
         while time.time() < deadline:
@@ -160,6 +164,7 @@ class HTTP:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         conn.request(method, path, body=body, headers=headers)
         resp = conn.getresponse()
+        self.last_headers = {name.lower(): value for name, value in resp.getheaders()}
         data = resp.read().decode("utf-8", "replace")
         for name, value in resp.getheaders():
             if name.lower() == "set-cookie" and value.startswith("dudao_session="):
@@ -349,6 +354,99 @@ def main():
             assert mine and mine[0]["acked_by"] == "张三" and mine[0]["acked_at"], mine
             driver.save_screenshot(f"{shots}/04-acknowledged.png")
 
+        def t_drilldown():
+            driver.get(base + "/town/dongcheng")
+            kgs = driver.find_elements(By.CSS_SELECTOR, "#kindergartens tbody tr")
+            assert kgs, "no kindergartens on the town page"
+            labels = {tr.find_elements(By.TAG_NAME, "td")[1].text for tr in kgs}
+            assert labels <= {"四项全部达标", "未报送台账", "不达标"}, labels
+            for tr in kgs:  # a row that is not compliant says why
+                if tr.find_elements(By.TAG_NAME, "td")[1].text == "不达标":
+                    assert tr.find_element(By.CSS_SELECTOR, "td.reasons").text.strip() not in ("", "—"), tr.text
+            devices = driver.find_elements(By.CSS_SELECTOR, "#problem-devices tbody tr")
+            assert devices or driver.find_elements(By.ID, "no-problem-devices")
+            for tr in devices:
+                cells = [td.text for td in tr.find_elements(By.TAG_NAME, "td")]
+                assert cells[2] in ("离线", "故障", "从未上线"), cells
+                assert cells[4] == "从未收到" or re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", cells[4]), cells
+            state["problem_devices"] = len(devices)
+            driver.save_screenshot(f"{shots}/08-town-drilldown.png")
+            link = driver.find_element(By.CSS_SELECTOR, '#kindergartens tr[data-institution="kg-dongcheng-01"] a')
+            name = link.text
+            link.click()
+            wait_for(lambda: "/kindergartens/kg-dongcheng-01" in driver.current_url, 5, "the kindergarten page")
+            assert driver.find_element(By.ID, "institution-title").text.startswith(name), (name, driver.find_element(By.ID, "institution-title").text)
+            status = driver.find_element(By.ID, "institution-status").text
+            assert status in ("四项全部达标", "未报送台账", "不达标"), status
+            if status == "不达标":
+                assert driver.find_elements(By.CSS_SELECTOR, "#reasons li")
+            rows = driver.find_elements(By.CSS_SELECTOR, "#devices tbody tr")
+            assert rows, "no devices on the kindergarten page"
+            kinds = {tr.find_elements(By.TAG_NAME, "td")[1].text for tr in rows}
+            assert "一键报警" in kinds, kinds
+            seen = [tr.find_elements(By.TAG_NAME, "td")[3].text for tr in rows]
+            assert any(re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", t) for t in seen), seen
+            driver.save_screenshot(f"{shots}/09-kindergarten.png")
+            client = HTTP(base)
+            client.login("zhang", system.passwords["zhang"])
+            status, body = client.request("GET", "/api/kindergartens/kg-dongcheng-01")
+            assert status == 200 and json.loads(body)["town_id"] == "dongcheng", (status, body[:200])
+            assert client.request("GET", "/kindergartens/no-such-school")[0] == 404
+            assert client.request("GET", "/api/kindergartens/no-such-school")[0] == 404
+
+        def t_indicators():
+            driver.get(base + "/indicators")
+            rows = driver.find_elements(By.CSS_SELECTOR, "#indicators tbody tr")
+            assert len(rows) >= 20, len(rows)
+            ids = [tr.get_attribute("data-indicator") for tr in rows]
+            assert "preschool.gross_enrollment_rate" in ids and "safety.alarm_install_rate" in ids, ids
+            for tr in rows:
+                assert tr.find_elements(By.TAG_NAME, "td")[3].text in ("达标", "未达标", "临界", "跟踪", "无数据"), tr.text
+            assert "学前三年毛入园率" in driver.find_element(By.ID, "indicators").text
+            assert "条" in driver.find_element(By.ID, "indicators").text or "第" in driver.find_element(By.ID, "indicators").text  # clauses
+            driver.save_screenshot(f"{shots}/10-indicators.png")
+            driver.find_element(By.CSS_SELECTOR, 'tr[data-indicator="preschool.class_size_compliance"] a').click()
+            wait_for(lambda: "/indicators/preschool.class_size_compliance" in driver.current_url, 5, "the indicator page")
+            assert driver.find_element(By.ID, "indicator-title").text.startswith("班额达标率")
+            svg = driver.find_element(By.ID, "history-chart")
+            assert svg.find_element(By.ID, "x-axis") and svg.find_element(By.ID, "y-axis")
+            ticks = [t.text for t in svg.find_elements(By.CSS_SELECTOR, "text.tick")]
+            assert len(ticks) == 6 and ticks[0] == "0", ticks
+            years = [t.text for t in svg.find_elements(By.CSS_SELECTOR, "text.year-label")]
+            assert years[:3] == ["2023", "2024", "2025"], years  # and the years after the plan, up to this one
+            assert svg.find_elements(By.CSS_SELECTOR, "rect.bar"), "no bars"
+            assert len(svg.find_elements(By.CSS_SELECTOR, "line.target")) >= 3 and "目标" in svg.find_element(By.CSS_SELECTOR, "text.target-label").text
+            contributors = driver.find_elements(By.CSS_SELECTOR, "#contributors tbody tr")
+            assert contributors, "no contributors: 班额 is not met in every class of the sample"
+            state["contributors"] = len(contributors)
+            driver.save_screenshot(f"{shots}/11-indicator.png")
+            client = HTTP(base)
+            client.login("zhang", system.passwords["zhang"])
+            status, body = client.request("GET", "/api/indicators/preschool.class_size_compliance?year=2025")
+            model = json.loads(body)
+            assert status == 200 and model["indicator"]["id"] == "preschool.class_size_compliance" and len(model["history"]) >= 3, body[:300]
+            assert client.request("GET", "/indicators/no.such.indicator")[0] == 404
+            assert client.request("GET", "/indicators?year=1999")[0] == 400
+
+        def t_report():
+            driver.get(base + "/report?year=2025&month=11")
+            assert "2025年11月" in driver.find_element(By.ID, "report-title").text
+            assert len(driver.find_elements(By.CSS_SELECTOR, "#report-indicators tbody tr")) >= 20
+            assert driver.find_elements(By.CSS_SELECTOR, "#report-towns tbody tr")
+            driver.save_screenshot(f"{shots}/12-report.png")
+            client = HTTP(base)
+            client.login("zhang", system.passwords["zhang"])
+            status, csv = client.request("GET", "/report/download?year=2025&month=11&format=csv")
+            assert status == 200 and csv.startswith("\ufeffscope,scope_name,indicator_id"), (status, csv[:60])
+            assert "学前三年毛入园率" in csv and "全市" in csv
+            disposition = client.last_headers.get("content-disposition", "")
+            assert disposition == 'attachment; filename="dudao-report-2025-11.csv"', disposition
+            assert client.last_headers["content-type"].startswith("text/csv")
+            status, html = client.request("GET", "/report/download?year=2025&month=11&format=html")
+            assert status == 200 and "<html" in html and "2025年11月" in html and "attachment" in client.last_headers["content-disposition"]
+            assert "script-src" not in client.last_headers["content-security-policy"], client.last_headers["content-security-policy"]
+            assert client.request("GET", "/report/download?year=2025&month=11&format=pdf")[0] == 400
+
         def t_town_scope():
             browser_login("dong")
             r = rows()
@@ -368,6 +466,19 @@ def main():
             assert status == 200 and json.loads(body)["town"]["name"] == "东成镇", (status, body)
             overview = json.loads(client.request("GET", "/api/overview")[1])
             assert [t["town_id"] for t in overview["towns"]] == ["dongcheng"] and "city" not in overview, overview.keys()
+            # The drill-down, the indicators and the report follow the same rule.
+            assert client.request("GET", "/kindergartens/kg-encheng-01")[0] == 403
+            assert client.request("GET", "/api/kindergartens/kg-encheng-01")[0] == 403
+            assert client.request("GET", "/api/kindergartens/kg-dongcheng-01")[0] == 200
+            assert client.request("GET", "/indicators?scope=town:encheng")[0] == 403
+            assert client.request("GET", "/api/indicators?scope=city")[0] == 403
+            assert client.request("GET", "/indicators/preschool.class_size_compliance?scope=town:encheng")[0] == 403
+            status, body = client.request("GET", "/api/indicators")
+            assert status == 200 and json.loads(body)["scope"] == "town:dongcheng", (status, body[:200])
+            assert client.request("GET", "/report")[0] == 403
+            assert client.request("GET", "/report/download?format=csv")[0] == 403
+            driver.get(base + "/kindergartens/kg-encheng-01")
+            assert "403" in driver.find_element(By.ID, "error-title").text
 
         def t_csrf():
             client = HTTP(base)
@@ -433,6 +544,9 @@ def main():
         check("a town named <script> is shown as text (page and API)", t_xss)
         check("an alarm sent through the ingest appears within 5 s without a reload", t_live_alarm)
         check("acknowledging reaches dudao-notify as the logged-in person", t_ack)
+        check("drill-down town → kindergarten → devices: reasons, problem devices, last heartbeat", t_drilldown)
+        check("the plan's indicators: value, target, status, clause; SVG history chart; contributors", t_indicators)
+        check("the monthly report: view, HTML and CSV (BOM) download", t_report)
         check("a town account sees only its town; another town is 403 (page and API)", t_town_scope)
         check("a POST without the CSRF token is refused 403", t_csrf)
         check("log-out", t_logout)
