@@ -50,7 +50,7 @@ struct IndicatorQueries: Sendable {
                 guard let result = await model.evaluate(indicator: indicator, year: year, scope: scope) else { continue }
                 history.append([
                     "year": .int(Int64(year)), "value": result.json["value"] ?? .null, "target": result.json["target"] ?? .null,
-                    "status": .string(result.status),
+                    "status": .string(result.status.rawValue),
                 ])
             }
             return ["indicator": .string(indicator), "scope": .string(scope.text), "history": .array(history)]

@@ -82,7 +82,7 @@ actor IndicatorsModel {
                 guard seen.insert(statusKey).inserted,
                     let result = engine.evaluate(indicator: key.indicator, year: year, scope: key.scope, now: now)
                 else { continue }
-                let old = statuses[statusKey]?.status ?? "no_data"
+                let old = statuses[statusKey]?.status ?? .noData
                 guard old != result.status else { continue }
                 let stored = IndicatorsStore.StoredStatus(status: result.status, since: now.millis)
                 changed.append((statusKey, stored, result))
@@ -101,7 +101,7 @@ actor IndicatorsModel {
             let status = try db.cachedStatement(
                 sql: "INSERT OR REPLACE INTO statuses (indicator, year, scope, status, value, since) VALUES (?, ?, ?, ?, ?, ?)")
             for (key, stored, result) in changed {
-                try status.execute(arguments: [key.indicator, key.year, key.scope, stored.status, result.value, stored.since])
+                try status.execute(arguments: [key.indicator, key.year, key.scope, stored.status.rawValue, result.value, stored.since])
             }
             for event in events { try Outbox.enqueue(db, id: event.id, frame: event.frame, now: now) }
             try ConsumerPosition.save(db, last.seq)

@@ -1,4 +1,5 @@
 import DudaoCore
+import DudaoEvaluation
 import DudaoFeeds
 import DudaoStorage
 import GRDB
@@ -29,7 +30,7 @@ final class IndicatorsStore: Sendable {
     }
 
     struct StoredStatus: Sendable {
-        var status: String
+        var status: IndicatorStatus
         var since: Int64
     }
 
@@ -46,7 +47,7 @@ final class IndicatorsStore: Sendable {
             }
             var statuses: [StatusKey: StoredStatus] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT indicator, year, scope, status, since FROM statuses") {
-                statuses[StatusKey(indicator: row[0], year: row[1], scope: row[2])] = StoredStatus(status: row[3], since: row[4])
+                statuses[StatusKey(indicator: row[0], year: row[1], scope: row[2])] = StoredStatus(status: IndicatorStatus(rawValue: row[3]) ?? .noData, since: row[4])
             }
             return (records, statuses)
         }

@@ -14,21 +14,21 @@ import DudaoEvaluation
 /// redelivered record never raises the same transition twice.
 enum Transition {
     static func event(
-        from old: String, result: IndicatorResult, key: StatusKey, scope: Scope, names: PlaceNames, cause: Int64, at: Timestamp
+        from old: IndicatorStatus, result: IndicatorResult, key: StatusKey, scope: Scope, names: PlaceNames, cause: Int64, at: Timestamp
     ) -> AlertEvent? {
         let type: String
         let severity: String
         let status: String
         switch result.status {
-        case "not_met":
+        case .notMet:
             type = "indicator.not_met"
             severity = result.id.hasPrefix("safety.") ? "critical" : "warning"
             status = "firing"
-        case "at_risk":
+        case .atRisk:
             type = "indicator.at_risk"
             severity = "info"
             status = "firing"
-        case "met" where old == "not_met" || old == "at_risk":
+        case .met where old == .notMet || old == .atRisk:
             type = "indicator.recovered"
             severity = "info"
             status = "resolved"
@@ -38,7 +38,7 @@ enum Transition {
         let place = names.name(of: scope)
         let json = result.json
         var details: JSONObject = [
-            "year": .int(Int64(key.year)), "previous_status": .string(old), "indicator_name": .string(result.nameZh),
+            "year": .int(Int64(key.year)), "previous_status": .string(old.rawValue), "indicator_name": .string(result.nameZh),
             "name_en": .string(result.nameEn), "value": json["value"] ?? .null, "unit": .string(Format.unit(result.unit)),
             "op": json["op"] ?? .null, "target": json["target"] ?? .null, "numerator": json["numerator"] ?? .null,
             "denominator": json["denominator"] ?? .null, "clause": .string(result.clause),
@@ -47,7 +47,7 @@ enum Transition {
         if let town = names.town(of: scope) { details["town_name"] = .string(names.towns[town] ?? town) }
         if case .institution(let id) = scope { details["institution_name"] = .string(names.institutions[id]?.name ?? id) }
         return AlertEvent(
-            type: type, id: "ind:\(result.id):\(key.year):\(key.scope):\(result.status):\(cause)", severity: severity,
+            type: type, id: "ind:\(result.id):\(key.year):\(key.scope):\(result.status.rawValue):\(cause)", severity: severity,
             alertKey: "indicator:\(result.id):\(key.year):\(key.scope)", status: status, scope: key.scope,
             townID: names.town(of: scope), institutionID: { if case .institution(let id) = scope { return id } else { return nil } }(),
             indicator: result.id, summary: summary(result, place: place, year: key.year), details: details, at: at)
@@ -57,10 +57,11 @@ enum Transition {
     static func summary(_ result: IndicatorResult, place: String, year: Int) -> String {
         let verdict: String
         switch result.status {
-        case "not_met": verdict = "未达标"
-        case "at_risk": verdict = "接近目标线"
-        case "met": verdict = "已恢复达标"
-        default: verdict = result.status
+        case .notMet: verdict = "未达标"
+        case .atRisk: verdict = "接近目标线"
+        case .met: verdict = "已恢复达标"
+        case .noData: verdict = "无数据"
+        case .tracked: verdict = "跟踪"
         }
         let value = result.value.map { Format.number($0) + Format.unit(result.unit) } ?? "无数据"
         let target = result.target.map { "（目标 \(Format.op(result.op))\(Format.number($0))\(Format.unit(result.unit))）" } ?? ""

@@ -51,17 +51,16 @@ enum SafetyQueries {
     // MARK: rates
 
     static func rateJSON(id: String, name: String, tally: RateTally, tracked: Bool) -> JSONValue {
-        let status: String
-        if tally.denominator == 0 {
-            status = "no_data"
-        } else if tracked {
-            status = "tracked"
+        let status: IndicatorStatus
+        if let value = tally.value {
+            // Judged as dudao-indicators judges the same indicators (target 100 %, no at-risk margin).
+            status = tracked ? .tracked : IndicatorStatus.judge(value, op: ">=", target: 100, margin: 0)
         } else {
-            status = tally.numerator == tally.denominator ? "met" : "not_met"
+            status = .noData
         }
         return [
             "id": .string(id), "name_zh": .string(name), "value": tally.value.map { .double($0) } ?? .null, "unit": "%",
-            "op": tracked ? .null : ">=", "target": tracked ? .null : 100, "status": .string(status),
+            "op": tracked ? .null : ">=", "target": tracked ? .null : 100, "status": .string(status.rawValue),
             "numerator": .int(Int64(tally.numerator)), "denominator": .int(Int64(tally.denominator)),
         ]
     }

@@ -238,7 +238,7 @@ extension IndicatorEngine {
             }
             let value = factor * numerator / denominator
             if let target, let op = indicator.op {
-                guard IndicatorEngine.judge(value, op: op, target: target, margin: 0) == .notMet else { continue }
+                guard IndicatorStatus.judge(value, op: op, target: target, margin: 0) == .notMet else { continue }
             } else if let overall {
                 guard lowerIsWorse ? value < overall : value > overall else { continue }
             }

@@ -38,27 +38,14 @@ extension IndicatorEngine {
             status = .noData
             value = nil
         } else if let target, let op = indicator.op, let value {
-            status = IndicatorEngine.judge(value, op: op, target: target, margin: indicator.atRiskMargin)
+            status = IndicatorStatus.judge(value, op: op, target: target, margin: indicator.atRiskMargin)
         } else {
             status = .tracked
         }
         return IndicatorResult(
             id: indicator.id, nameZh: indicator.nameZh, nameEn: indicator.nameEn, value: value, unit: indicator.unit,
-            op: indicator.op, target: target, status: status.rawValue, numerator: figures.numerator,
+            op: indicator.op, target: target, status: status, numerator: figures.numerator,
             denominator: figures.denominator, clause: indicator.clause, departments: indicator.departments)
-    }
-
-    /// met / not_met / at_risk for a value against a target. Values within 10⁻⁹ (relative)
-    /// of the target count as equal to it; at_risk = met but `value < target + margin` (for
-    /// `>=`) or `value > target − margin` (for `<=`).
-    static func judge(_ value: Double, op: String, target: Double, margin: Double) -> IndicatorStatus {
-        let epsilon = 1e-9 * max(1, abs(target))
-        if op == ">=" {
-            guard value >= target - epsilon else { return .notMet }
-            return margin > 0 && value < target + margin - epsilon ? .atRisk : .met
-        }
-        guard value <= target + epsilon else { return .notMet }
-        return margin > 0 && value > target - margin + epsilon ? .atRisk : .met
     }
 
     /// Value, numerator and denominator of a formula (value nil = no data).

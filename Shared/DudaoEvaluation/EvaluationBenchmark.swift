@@ -64,7 +64,7 @@ public enum EvaluationBenchmark {
             }
         }
 
-        let met = cityResults.filter { $0.status == "met" }.count
+        let met = cityResults.filter { $0.status == .met }.count
         return """
             evaluation benchmark: \(province.institutionCount) institutions (\(province.kindergartenCount) kindergartens), \
             \(province.classCount) classes, \(province.townIDs.count) towns, \(province.records.count) records, \

@@ -17,7 +17,7 @@ public struct IndicatorResult: Sendable, Equatable {
     /// The target that applies to the year (nil when tracked, or when a previous-year target is missing).
     public var target: Double?
     /// `met`, `not_met`, `at_risk`, `no_data` or `tracked`.
-    public var status: String
+    public var status: IndicatorStatus
     /// Σ numerator (or the aggregate itself for a single-figure indicator); nil when missing.
     public var numerator: Double?
     /// Σ denominator; nil for single figures or when missing.
@@ -30,7 +30,7 @@ public struct IndicatorResult: Sendable, Equatable {
     /// A result with every member given.
     public init(
         id: String, nameZh: String, nameEn: String, value: Double?, unit: String, op: String?, target: Double?,
-        status: String, numerator: Double?, denominator: Double?, clause: String, departments: [String]
+        status: IndicatorStatus, numerator: Double?, denominator: Double?, clause: String, departments: [String]
     ) {
         self.id = id
         self.nameZh = nameZh
@@ -58,7 +58,7 @@ public struct IndicatorResult: Sendable, Equatable {
             "unit": .string(unit),
             "op": op.map(JSONValue.string) ?? .null,
             "target": JSONNumber.value(target),
-            "status": .string(status),
+            "status": .string(status.rawValue),
             "numerator": JSONNumber.value(numerator),
             "denominator": JSONNumber.value(denominator),
             "clause": .string(clause),

@@ -73,7 +73,7 @@ import Testing
         Expected("preschool.town_central_coverage", .city, 0, "not_met", num: 0, den: 1).check(empty)
         // nothing at all
         let nothing = try F.engine([])
-        #expect(nothing.evaluate(year: 2025, scope: .city, now: now).allSatisfy { $0.status == "no_data" && $0.value == nil })
+        #expect(nothing.evaluate(year: 2025, scope: .city, now: now).allSatisfy { $0.status == .noData && $0.value == nil })
         #expect(nothing.towns.isEmpty)
     }
 

@@ -134,7 +134,7 @@ struct Expected: CustomTestStringConvertible {
             return
         }
         #expect(result.value == value, "\(testDescription) value")
-        #expect(result.status == status, "\(testDescription) status")
+        #expect(result.status.rawValue == status, "\(testDescription) status")
         if let numerator { #expect(result.numerator == numerator, "\(testDescription) numerator") }
         if let denominator { #expect(result.denominator == denominator, "\(testDescription) denominator") }
         if let target { #expect(result.target == target, "\(testDescription) target") }

@@ -277,7 +277,7 @@ import Testing
         #expect(engine.towns == ["t1", "t2", "t3"])
         // a scope nobody registered: everything is no_data
         let unknown = engine.evaluate(year: 2025, scope: .town("nowhere"), now: CityFixture.now)
-        #expect(unknown.allSatisfy { $0.status == "no_data" && $0.value == nil })
+        #expect(unknown.allSatisfy { $0.status == .noData && $0.value == nil })
     }
 
     @Test func resultJSONHasTheWireShape() throws {

@@ -54,14 +54,14 @@ import Testing
         // 88 listed alarm devices, 2 report fault; the snapshot is fresh at its own time.
         #expect(result(results, "safety.alarm_online_rate")?.numerator == 86)
         #expect(result(results, "safety.alarm_online_rate")?.denominator == 88)
-        #expect(result(results, "safety.alarm_online_rate")?.status == "tracked")
+        #expect(result(results, "safety.alarm_online_rate")?.status == .tracked)
     }
 
     @Test func statusesOverTheYearsMatchTheReadme() throws {
         let engine = try sampleEngine()
         let now = Self.heartbeatTime
         func status(_ id: String, _ year: Int) -> String? {
-            engine.evaluate(indicator: id, year: year, scope: .city, now: now)?.status
+            engine.evaluate(indicator: id, year: year, scope: .city, now: now)?.status.rawValue
         }
         func value(_ id: String, _ year: Int, _ places: Int) -> Double? {
             EvaluationFixture.rounded(engine.evaluate(indicator: id, year: year, scope: .city, now: now)?.value, places)
