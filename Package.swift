@@ -62,7 +62,8 @@ let package = Package(
         .target(name: "DudaoReport", dependencies: ["DudaoCore"], path: "Shared/DudaoReport", swiftSettings: strict),
         .target(
             name: "DudaoEvaluation", dependencies: ["DudaoCore", "DudaoFeeds"], path: "Shared/DudaoEvaluation",
-            swiftSettings: strict),
+            // The built-in catalog is deploy/catalog/enping-2023-2025.json itself (a symbolic link), compiled in.
+            resources: [.embedInCode("Resources/enping-2023-2025.json")], swiftSettings: strict),
         .target(
             name: "DudaoCerts",
             dependencies: [

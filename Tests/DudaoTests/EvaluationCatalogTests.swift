@@ -49,9 +49,9 @@ import Testing
         #expect(catalog.indicators.first?.line == 7)
     }
 
-    @Test func theBuiltInCopyIsTheFile() throws {
+    @Test func theBuiltInCatalogIsTheFile() throws {
         let file = try String(contentsOfFile: EvaluationFixture.catalogPath, encoding: .utf8)
-        #expect(file == BuiltInCatalog.enpingText + "\n")
+        #expect(file == BuiltInCatalog.enpingText)
         #expect(try BuiltInCatalog.enping().indicators.map(\.id) == Self.ids)
     }
 
