@@ -1,5 +1,6 @@
 import DudaoConsumer
 import DudaoCore
+import DudaoWire
 import DudaoEvaluation
 import DudaoFeeds
 import DudaoStorage

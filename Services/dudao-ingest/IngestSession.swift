@@ -52,14 +52,14 @@ final class IngestSession: FrameSession {
 
     func handle(_ envelope: Envelope) -> EventLoopFuture<JSONValue?> {
         switch envelope.kind {
-        case "feed": return handleFeed(envelope)
-        case "query": return handleQuery(envelope)
-        case "subscribe": return subscribe(envelope)
-        case "credit": return reply(credit(envelope))
+        case .feed: return handleFeed(envelope)
+        case .query: return handleQuery(envelope)
+        case .subscribe: return subscribe(envelope)
+        case .credit: return reply(credit(envelope))
         default:
             return nack(
                 envelope.id,
-                WireError(.invalidEnvelope, "kind \"\(envelope.kind)\" is not accepted here; send feed or query", path: "kind"))
+                WireError(.invalidEnvelope, "kind \"\(envelope.kind.rawValue)\" is not accepted here; send feed or query", path: "kind"))
         }
     }
 

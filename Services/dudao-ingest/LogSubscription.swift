@@ -70,7 +70,7 @@ final class LogSubscription {
     private func keepaliveTick(every period: TimeAmount) {
         guard !closed, NIODeadline.now() - lastWrite >= period - .milliseconds(50) else { return }
         lastWrite = .now()
-        channel.writeAndFlush(ByteBuffer(json: ["v": 1, "kind": "keepalive", "id": "keepalive", "body": ["head": .int(head)]]), promise: nil)
+        channel.writeAndFlush(ByteBuffer(json: Frame.keepalive(head: head)), promise: nil)
     }
 
     func grant(_ more: Int) {

@@ -46,12 +46,12 @@ final class NotifySession: FrameSession {
 
     func handle(_ envelope: Envelope) -> EventLoopFuture<JSONValue?> {
         switch envelope.kind {
-        case "event": return handleEvent(envelope)
-        case "query": return handleQuery(envelope)
+        case .event: return handleEvent(envelope)
+        case .query: return handleQuery(envelope)
         default:
             return nack(
                 envelope.id,
-                WireError(.invalidEnvelope, "kind \"\(envelope.kind)\" is not accepted here; send event or query", path: "kind"))
+                WireError(.invalidEnvelope, "kind \"\(envelope.kind.rawValue)\" is not accepted here; send event or query", path: "kind"))
         }
     }
 

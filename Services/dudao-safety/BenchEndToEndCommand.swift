@@ -250,7 +250,7 @@ struct BenchEndToEndCommand: AsyncParsableCommand {
         let client = try await WireClient.connect(host: host, port: port, tls: try TLSFiles(directory: certs, name: identity).makeClientContext())
         let reply: JSONValue
         do {
-            reply = try await client.request(["v": 1, "kind": "query", "id": "q", "type": .string(type), "body": [:]])
+            reply = try await client.request(Frame.query(type, id: "q"))
         } catch {
             await client.close()
             throw error

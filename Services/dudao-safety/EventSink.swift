@@ -67,7 +67,7 @@ final class EventSink: Sendable {
         }
 
         func handle(_ envelope: Envelope) -> EventLoopFuture<JSONValue?> {
-            guard envelope.kind == "event", let type = envelope.type, let body = envelope.body else {
+            guard envelope.kind == .event, let type = envelope.type, let body = envelope.body else {
                 return eventLoop.makeSucceededFuture(
                     Reply.nack(id: envelope.id, error: WireError(.invalidEnvelope, "only events are accepted here", path: "kind")))
             }

@@ -1,5 +1,6 @@
 import DudaoConsumer
 import DudaoCore
+import DudaoWire
 import DudaoFeeds
 import DudaoStorage
 import GRDB

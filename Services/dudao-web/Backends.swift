@@ -33,7 +33,7 @@ struct Backends: Sendable {
 
     /// One query on `client`; the result body, or the nack as an error.
     static func ask(_ client: WireClient, _ type: String, _ body: JSONObject) async throws -> JSONValue {
-        let reply = try await client.request(["v": 1, "kind": "query", "id": .string(type), "type": .string(type), "body": .object(body)])
+        let reply = try await client.request(Frame.query(type, body: .object(body)))
         guard reply["kind"]?.stringValue == "result", let result = reply["body"] else {
             let error = WireError(json: reply["error"])
             throw BackendError(description: "\(type): \(error.map { "\($0)" } ?? JSONWriter.string(reply))", code: error?.code)

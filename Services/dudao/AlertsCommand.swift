@@ -18,9 +18,7 @@ struct AlertsCommand: AsyncParsableCommand {
         // ConnectionOptions defaults to the ingest port; the alerts live on dudao-notify's.
         if options.port == 7401 { options.port = 7404 }
         let client = try await options.connect(service: "dudao-notify")
-        let reply = try await client.request([
-            "v": 1, "kind": "query", "id": "alerts-cli", "type": .string(type), "body": .object(body),
-        ])
+        let reply = try await client.request(Frame.query(type, id: "alerts-cli", body: .object(body)))
         await client.close()
         guard reply["kind"]?.stringValue == "result", let result = reply["body"] else {
             let error = WireError(json: reply["error"])

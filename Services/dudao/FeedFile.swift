@@ -1,4 +1,5 @@
 import DudaoCore
+import DudaoWire
 import Foundation
 
 /// One line of a feed file, ready to send.
@@ -61,7 +62,7 @@ enum FeedFile {
     }
 
     static func envelope(id: String, type: String, body: JSONObject) -> JSONValue {
-        ["v": 1, "kind": "feed", "id": .string(id), "type": .string(type), "body": .object(body)]
+        Frame.feed(id: id, type: type, body: .object(body))
     }
 
     static func readCSV(_ text: String, base: String, type: String) -> [Result<FeedLine, FeedLineProblem>] {

@@ -35,7 +35,7 @@ struct ReportCommand: AsyncParsableCommand {
         if options.port == 7401 { options.port = 7402 }
         let client = try await options.connect(service: "dudao-indicators")
         func ask(_ type: String, _ body: JSONValue) async throws -> JSONValue {
-            let reply = try await client.request(["v": 1, "kind": "query", "id": "r", "type": .string(type), "body": body])
+            let reply = try await client.request(Frame.query(type, id: "r", body: body))
             guard reply["kind"]?.stringValue == "result", let result = reply["body"] else {
                 throw ValidationError("\(type) failed: \(JSONWriter.string(reply))")
             }

@@ -61,7 +61,7 @@ struct SafetyCommand: AsyncParsableCommand {
     }
 
     func query(_ client: WireClient, _ type: String, _ body: JSONObject) async throws -> JSONValue {
-        let reply = try await client.request(["v": 1, "kind": "query", "id": .string(type), "type": .string(type), "body": .object(body)])
+        let reply = try await client.request(Frame.query(type, body: .object(body)))
         guard reply["kind"]?.stringValue == "result", let result = reply["body"] else {
             throw ValidationError("\(type): \(JSONWriter.string(reply["error"] ?? reply))")
         }

@@ -24,7 +24,7 @@ struct StatusCommand: AsyncParsableCommand {
     func run() async throws {
         if ingestOnly {
             let client = try await options(for: "dudao-ingest", address: ingest, defaultPort: nil).connect()
-            let reply = try await client.request(["v": 1, "kind": "query", "id": "status", "type": "ingest.status", "body": [:]])
+            let reply = try await client.request(Frame.query("ingest.status", id: "status"))
             await client.close()
             print(JSONWriter.string(reply["body"] ?? reply))
             return
@@ -42,7 +42,7 @@ struct StatusCommand: AsyncParsableCommand {
             let place = "\(options.host):\(options.port)"
             do {
                 let client = try await options.connect(service: service)
-                let reply = try await client.request(["v": 1, "kind": "query", "id": "status", "type": .string(query), "body": .object(body)])
+                let reply = try await client.request(Frame.query(query, id: "status", body: .object(body)))
                 await client.close()
                 print("\(service) \(place) up: \(Self.summary(query, reply))")
             } catch let error as ValidationError {
@@ -103,7 +103,7 @@ struct QueryCommand: AsyncParsableCommand {
             throw ValidationError("the body must be a JSON object")
         }
         let client = try await connection.connect(service: ConnectionOptions.service(forQuery: type))
-        let reply = try await client.request(["v": 1, "kind": "query", "id": "q1", "type": .string(type), "body": parsed])
+        let reply = try await client.request(Frame.query(type, id: "q1", body: parsed))
         await client.close()
         print(JSONWriter.string(reply))
         if reply["kind"]?.stringValue != "result" { throw ExitCode(1) }
@@ -129,7 +129,7 @@ struct TailCommand: AsyncParsableCommand {
     func run() async throws {
         let client = try await connection.connect()
         let credit = 1000
-        try await client.send(["v": 1, "kind": "subscribe", "id": "tail", "body": ["from": .int(from), "credit": .int(Int64(credit))]])
+        try await client.send(Frame.subscribe(id: "tail", body: ["from": .int(from), "credit": .int(Int64(credit))]))
         guard let first = try await client.receive(), first["kind"]?.stringValue == "result" else {
             throw ValidationError("subscription refused")
         }
@@ -145,7 +145,7 @@ struct TailCommand: AsyncParsableCommand {
             if let count, printed >= count { break }
             if toHead && seq >= head { break }
             if sinceGrant >= credit / 2 {
-                try await client.send(["v": 1, "kind": "credit", "id": "c", "body": ["credit": .int(Int64(sinceGrant))]])
+                try await client.send(Frame.credit(sinceGrant, id: "c"))
                 sinceGrant = 0
             }
         }

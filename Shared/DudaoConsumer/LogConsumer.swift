@@ -86,7 +86,7 @@ public final class LogConsumer: Sendable {
             "from": .int(from), "credit": .int(Int64(batchSize * 2)), "keepalive_seconds": .double(Self.keepaliveSeconds),
         ]
         if !types.isEmpty { body["types"] = .array(types.map { .string($0) }) }
-        try await client.send(["v": 1, "kind": "subscribe", "id": "subscribe", "body": .object(body)])
+        try await client.send(Frame.subscribe(body: .object(body)))
         guard let reply = try await client.receive() else { throw WireClientError.closed }
         guard reply["kind"]?.stringValue == "result" else {
             throw ConsumerError(message: "subscription refused: \(JSONWriter.string(reply))")
@@ -138,13 +138,10 @@ public final class LogConsumer: Sendable {
                     try await apply(batch)
                     let committed = batch.last!.seq
                     batch.removeAll(keepingCapacity: true)
-                    try await client.send([
-                        "v": 1, "kind": "credit", "id": "credit",
-                        "body": ["credit": .int(Int64(channelBuffered)), "committed": .int(committed)],
-                    ])
+                    try await client.send(Frame.credit(channelBuffered, committed: committed))
                     channelBuffered = 0
                 } else if channelBuffered > 0 {
-                    try await client.send(["v": 1, "kind": "credit", "id": "credit", "body": ["credit": .int(Int64(channelBuffered))]])
+                    try await client.send(Frame.credit(channelBuffered))
                     channelBuffered = 0
                 }
             }

@@ -63,11 +63,6 @@ public struct AlertEvent: Sendable, Equatable {
         return body
     }
 
-    /// The frame to send.
-    public var frame: JSONValue {
-        ["v": 1, "kind": "event", "id": .string(id), "type": .string(type), "body": .object(body)]
-    }
-
     /// Reads an `event` frame's parts; `nil` names the first missing or malformed member.
     public static func parse(id: String, type: String, body: JSONObject) -> Result<AlertEvent, WireError> {
         func text(_ name: String) -> String? { body[name]?.stringValue }

@@ -67,7 +67,7 @@ public struct QuerySessionFactory: FrameSessionFactory {
 
     /// The reply to one envelope, or the nack that refuses it before `answer` runs.
     func refusal(_ envelope: Envelope, identity: String, policy: AccessPolicy) -> WireError? {
-        guard envelope.kind == "query", let type = envelope.type else {
+        guard envelope.kind == .query, let type = envelope.type else {
             return WireError(
                 .invalidEnvelope, "\(service) answers queries only (kind \"query\"); send feeds to dudao-ingest", path: "kind")
         }

@@ -61,7 +61,7 @@ public final class IndicatorsFixture: @unchecked Sendable {
     public func evaluate(year: Int, scope: String) async throws -> [String: JSONValue] {
         let client = try await connectIndicators()
         let reply = try await client.request(
-            ["v": 1, "kind": "query", "id": "e", "type": "indicators.evaluate", "body": ["year": .int(Int64(year)), "scope": .string(scope)]])
+            Frame.query("indicators.evaluate", id: "e", body: ["year": .int(Int64(year)), "scope": .string(scope)]))
         await client.close()
         var rows: [String: JSONValue] = [:]
         for row in reply["body"]?["indicators"]?.arrayValue ?? [] {
@@ -76,7 +76,7 @@ public final class IndicatorsFixture: @unchecked Sendable {
         let deadline = ContinuousClock.now + timeout
         defer { _ = client }
         while ContinuousClock.now < deadline {
-            let status = try await client.request(["v": 1, "kind": "query", "id": "s", "type": "ingest.status", "body": [:]])
+            let status = try await client.request(Frame.query("ingest.status", id: "s"))
             let head = status["body"]?["head"]?.intValue ?? 0
             let position = status["body"]?["consumers"]?["dudao-indicators"]?.intValue ?? 0
             if head > 0, position >= head {

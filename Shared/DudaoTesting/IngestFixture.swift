@@ -64,10 +64,10 @@ public final class IngestFixture: @unchecked Sendable {
 /// Envelope builders for tests.
 public enum Frames {
     public static func feed(_ id: String, _ type: String, _ body: JSONValue) -> JSONValue {
-        ["v": 1, "kind": "feed", "id": .string(id), "type": .string(type), "body": body]
+        Frame.feed(id: id, type: type, body: body)
     }
 
     public static func query(_ id: String, _ type: String, _ body: JSONValue = [:]) -> JSONValue {
-        ["v": 1, "kind": "query", "id": .string(id), "type": .string(type), "body": body]
+        Frame.query(type, id: id, body: body)
     }
 }

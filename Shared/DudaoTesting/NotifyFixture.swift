@@ -184,6 +184,6 @@ public final class NotifyFixture: @unchecked Sendable {
         body["summary"] = .string(summary)
         body["details"] = .object(details)
         body["at"] = .string(at)
-        return ["v": 1, "kind": "event", "id": .string(id), "type": .string(type), "body": .object(body)]
+        return Frame.event(id: id, type: type, body: .object(body))
     }
 }

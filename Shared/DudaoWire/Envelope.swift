@@ -3,13 +3,13 @@ import NIOCore
 
 /// A frame's envelope (SPEC section 2), validated.
 public struct Envelope: Sendable {
-    public var kind: String
+    public var kind: Frame.Kind
     public var id: String
     public var type: String?
     public var sentAt: Timestamp?
     public var body: JSONObject?
 
-    public init(kind: String, id: String, type: String? = nil, sentAt: Timestamp? = nil, body: JSONObject? = nil) {
+    public init(kind: Frame.Kind, id: String, type: String? = nil, sentAt: Timestamp? = nil, body: JSONObject? = nil) {
         self.kind = kind
         self.id = id
         self.type = type
@@ -75,11 +75,15 @@ public struct Envelope: Sendable {
                 : "\"id\" must be 1-128 characters of [A-Za-z0-9._:-]"
             return reject(.invalidEnvelope, message, "id")
         }
-        guard let kind = object["kind"]?.stringValue, !kind.isEmpty else {
+        guard let kindText = object["kind"]?.stringValue, !kindText.isEmpty else {
             return reject(.invalidEnvelope, "the envelope needs a \"kind\" string (feed, query, ...)", "kind")
         }
         for member in object where !knownMembers.contains(member.key) {
             return reject(.invalidEnvelope, "unknown envelope member \"\(member.key)\"", member.key)
+        }
+        guard let kind = Frame.Kind(rawValue: kindText) else {
+            let kinds = Frame.Kind.allCases.map(\.rawValue).joined(separator: ", ")
+            return reject(.invalidEnvelope, "kind \"\(kindText)\" is not a frame kind (\(kinds))", "kind")
         }
         var envelope = Envelope(kind: kind, id: id!)
         if let type = object["type"] {
@@ -100,12 +104,12 @@ public struct Envelope: Sendable {
             }
             envelope.body = bodyObject
         }
-        if kind == "feed" || kind == "query" {
+        if kind == .feed || kind == .query {
             guard envelope.type != nil else {
-                return reject(.invalidEnvelope, "a \(kind) needs a \"type\"", "type")
+                return reject(.invalidEnvelope, "a \(kind.rawValue) needs a \"type\"", "type")
             }
             guard envelope.body != nil else {
-                return reject(.invalidEnvelope, "a \(kind) needs a \"body\" object", "body")
+                return reject(.invalidEnvelope, "a \(kind.rawValue) needs a \"body\" object", "body")
             }
         }
         return .success(envelope)
@@ -122,24 +126,24 @@ public struct Envelope: Sendable {
 public enum Reply {
     /// `{"v":1,"kind":"ack","id":...,"status":...}` plus optional extra members.
     public static func ack(id: String, status: String, extra: JSONObject = [:]) -> JSONValue {
-        var object: JSONObject = ["v": 1, "kind": "ack", "id": .string(id), "status": .string(status)]
+        var object: JSONObject = ["v": 1, "kind": .string(Frame.Kind.ack.rawValue), "id": .string(id), "status": .string(status)]
         for member in extra { object[member.key] = member.value }
         return .object(object)
     }
 
     /// `{"v":1,"kind":"nack","id":...,"error":{...}}`; `id` is `null` when the frame had none.
     public static func nack(id: String?, error: WireError) -> JSONValue {
-        .object(["v": 1, "kind": "nack", "id": id.map { .string($0) } ?? .null, "error": error.json])
+        .object(["v": 1, "kind": .string(Frame.Kind.nack.rawValue), "id": id.map { .string($0) } ?? .null, "error": error.json])
     }
 
     /// `{"v":1,"kind":"result","id":...,"body":{...}}`.
     public static func result(id: String, body: JSONValue) -> JSONValue {
-        .object(["v": 1, "kind": "result", "id": .string(id), "body": body])
+        .object(["v": 1, "kind": .string(Frame.Kind.result.rawValue), "id": .string(id), "body": body])
     }
 
     /// `{"v":1,"kind":"error","error":{...}}`: a stream-level error, sent before closing.
     public static func error(_ error: WireError) -> JSONValue {
-        .object(["v": 1, "kind": "error", "error": error.json])
+        .object(["v": 1, "kind": .string(Frame.Kind.error.rawValue), "error": error.json])
     }
 }
 

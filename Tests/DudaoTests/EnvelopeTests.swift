@@ -52,4 +52,32 @@ import Testing
         #expect(rejection(#"{"v":1,"kind":"feed","id":"x","type":"t","body":{},"sent_at":"yesterday"}"#)?.error.path == "sent_at")
         #expect(rejection(#"[1]"#)?.error.code == .invalidEnvelope)
     }
+
+    @Test func aKindThatIsNoWireWordIsRefusedNamingKind() {
+        let r = rejection(#"{"v":1,"kind":"gossip","id":"x","type":"t","body":{}}"#)
+        #expect(r?.error.code == .invalidEnvelope)
+        #expect(r?.error.path == "kind")
+        #expect(r?.error.message.contains("feed, query") == true)
+    }
+
+    /// Every frame a client builds parses back to what was built.
+    @Test func theBuiltFramesRoundTrip() throws {
+        func back(_ frame: JSONValue) throws -> Envelope { try Envelope.parse(ByteBuffer(json: frame)).get() }
+        let feed = try back(Frame.feed(id: "f-1", type: "registry.town", body: ["town_id": "dongcheng"]))
+        #expect(feed.kind == .feed && feed.id == "f-1" && feed.type == "registry.town" && feed.body?["town_id"] == "dongcheng")
+        let query = try back(Frame.query("safety.rates", body: ["scope": "city"]))
+        #expect(query.kind == .query && query.id == "safety.rates" && query.type == "safety.rates" && query.body?["scope"] == "city")
+        let credit = try back(Frame.credit(64, committed: 10))
+        #expect(credit.kind == .credit && credit.body?["credit"] == 64 && credit.body?["committed"] == 10)
+        #expect(try back(Frame.credit(5)).body?["committed"] == nil)
+        let subscribe = try back(Frame.subscribe(body: ["from": 1, "credit": 256]))
+        #expect(subscribe.kind == .subscribe && subscribe.id == "subscribe" && subscribe.body?["from"] == 1)
+        #expect(try back(Frame.keepalive(head: 42)).body?["head"] == 42)
+        let event = AlertEvent(
+            type: "safety.alarm", id: "e-1", severity: "critical", alertKey: "device:d1", status: "firing", scope: "city",
+            townID: nil, institutionID: nil, indicator: nil, summary: "s", details: [:], at: Timestamp(millis: 0))
+        let parsed = try back(event.frame)
+        #expect(parsed.kind == .event && parsed.id == "e-1" && parsed.type == "safety.alarm")
+        #expect(Reply.ack(id: "a", status: "stored")["kind"] == "ack")
+    }
 }

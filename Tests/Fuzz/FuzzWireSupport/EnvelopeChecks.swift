@@ -39,18 +39,18 @@ public enum EnvelopeChecks {
         fuzzCheck(Envelope.isValidID(envelope.id), "accepted an envelope with id \(envelope.id.debugDescription)")
         fuzzCheck(value["id"]?.stringValue == envelope.id, "the envelope's id is not the frame's id")
         fuzzCheck(value["v"] == .int(1), "accepted an envelope whose v is \(value["v"].map(JSONWriter.string) ?? "missing")")
-        fuzzCheck(!envelope.kind.isEmpty, "accepted an envelope with an empty kind")
-        if envelope.kind == "feed" || envelope.kind == "query" {
-            fuzzCheck(envelope.type != nil && envelope.body != nil, "accepted a \(envelope.kind) without type or body")
+        fuzzCheck(Frame.Kind(rawValue: envelope.kind.rawValue) == envelope.kind, "an envelope kind that is not a wire word")
+        if envelope.kind == .feed || envelope.kind == .query {
+            fuzzCheck(envelope.type != nil && envelope.body != nil, "accepted a \(envelope.kind.rawValue) without type or body")
         }
         if let sentAt = envelope.sentAt {
             JSONChecks.timestampRoundTrip(sentAt, from: value["sent_at"]?.stringValue ?? "?")
         }
-        if envelope.kind == "feed", let type = envelope.type, let body = envelope.body {
+        if envelope.kind == .feed, let type = envelope.type, let body = envelope.body {
             FeedChecks.check(type: type, body: body)
         }
         checkReply(Reply.ack(id: envelope.id, status: "accepted", extra: ["seq": 1]))
-        checkReply(Reply.result(id: envelope.id, body: ["kind": .string(envelope.kind), "type": envelope.type.map { .string($0) } ?? .null]))
+        checkReply(Reply.result(id: envelope.id, body: ["kind": .string(envelope.kind.rawValue), "type": envelope.type.map { .string($0) } ?? .null]))
     }
 
     static func checkRejected(_ rejection: Envelope.Rejection, _ value: JSONValue) {
