@@ -13,10 +13,15 @@ enum DashboardView {
         return beijingTime(Date(timeIntervalSince1970: Double(timestamp.millis) / 1000))
     }
 
-    static func beijingTime(_ date: Date) -> String {
+    /// The Gregorian calendar in Beijing time (UTC+8).
+    static var beijingCalendar: Calendar {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = beijing
-        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+        return calendar
+    }
+
+    static func beijingTime(_ date: Date) -> String {
+        let c = beijingCalendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
         return String(
             format: "%04d-%02d-%02d %02d:%02d:%02d", c.year ?? 0, c.month ?? 0, c.day ?? 0, c.hour ?? 0, c.minute ?? 0, c.second ?? 0)
     }

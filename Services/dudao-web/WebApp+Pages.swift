@@ -145,9 +145,7 @@ extension WebApp {
             }
             return year
         }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = DashboardView.beijing
-        let now = calendar.component(.year, from: Date())
+        let now = DashboardView.beijingCalendar.component(.year, from: Date())
         return min(max(now, IndicatorView.planYears.first!), IndicatorView.planYears.last!)
     }
 
@@ -181,16 +179,23 @@ extension WebApp {
         .array(IndicatorView.planYears.map { ["value": .int(Int64($0)), "selected": .bool($0 == year)] })
     }
 
+    /// The year and scope pickers' model, shared by the indicator pages.
+    func pickers(year: Int, scope: String, options: [JSONValue]) -> JSONObject {
+        [
+            "year": .int(Int64(year)), "scope": .string(scope), "years": yearOptions(year), "scopes": .array(options),
+            "scope_name": .string(options.first { $0["selected"]?.boolValue == true }?["name"]?.stringValue ?? scope),
+        ]
+    }
+
     func indicators(_ request: Request, account: Account) async throws -> JSONObject {
         let year = try year(request)
         let (scope, options) = try scope(request, account: account)
         let answer = try await backends.askOnce(config.indicators, "indicators.evaluate", ["year": .int(Int64(year)), "scope": .string(scope)])
         let rows = (answer["indicators"]?.arrayValue ?? []).map { JSONValue.object(IndicatorView.row($0)) }
-        return [
-            "year": .int(Int64(year)), "scope": .string(scope), "years": yearOptions(year), "scopes": .array(options),
-            "scope_name": .string(options.first { $0["selected"]?.boolValue == true }?["name"]?.stringValue ?? scope),
-            "indicators": .array(rows), "query": .string("year=\(year)&scope=\(scope)"),
-        ]
+        var model = pickers(year: year, scope: scope, options: options)
+        model["indicators"] = .array(rows)
+        model["query"] = .string("year=\(year)&scope=\(scope)")
+        return model
     }
 
     func indicator(_ id: String, _ request: Request, account: Account) async throws -> JSONObject {
@@ -213,11 +218,8 @@ extension WebApp {
             }
             return (row, history, contributors)
         }
-        var model: JSONObject = [
-            "year": .int(Int64(year)), "scope": .string(scope), "years": yearOptions(year), "scopes": .array(options),
-            "scope_name": .string(options.first { $0["selected"]?.boolValue == true }?["name"]?.stringValue ?? scope),
-            "indicator": .object(IndicatorView.row(evaluated)),
-        ]
+        var model = pickers(year: year, scope: scope, options: options)
+        model["indicator"] = .object(IndicatorView.row(evaluated))
         let points = history["history"]?.arrayValue ?? []
         model["history"] = .array(
             points.map { point in
@@ -245,10 +247,8 @@ extension WebApp {
     /// `?year=&month=` of the report (default: this month in Beijing); only city accounts read it.
     func reportMonth(_ request: Request, account: Account) throws -> (Int, Int) {
         guard account.seesCity else { throw PageError.forbidden("月报为全市报告，镇街账号不能查看") }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = DashboardView.beijing
         let year = try self.year(request)
-        var month = calendar.component(.month, from: Date())
+        var month = DashboardView.beijingCalendar.component(.month, from: Date())
         if let text = request.uri.queryParameters.get("month") {
             guard let value = Int(text), (1...12).contains(value) else { throw PageError.badRequest("month 须为 1 到 12 的整数") }
             month = value
