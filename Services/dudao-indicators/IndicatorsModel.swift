@@ -30,8 +30,8 @@ actor IndicatorsModel {
         let ordered = loaded.records.sorted { Self.applyOrder($0.0) < Self.applyOrder($1.0) }
         var names = PlaceNames()
         var years: Set<Int> = []
-        for (type, key, body) in ordered {
-            engine.load(type: type, key: key, body: body)
+        for (type, key, body, receivedAt) in ordered {
+            engine.load(type: type, key: key, body: body, receivedAt: receivedAt)
             names.note(type: type, body: body)
             if let year = body["year"]?.intValue { years.insert(Int(year)) }
         }
@@ -69,7 +69,7 @@ actor IndicatorsModel {
         guard let last = batch.last else { return }
         var affected = Set<AffectedKey>()
         for record in batch {
-            affected.formUnion(engine.apply(type: record.type, key: record.key, body: record.body))
+            affected.formUnion(engine.apply(type: record.type, key: record.key, body: record.body, receivedAt: record.receivedAt))
             names.note(type: record.type, body: record.body)
             if let year = record.body["year"]?.intValue { dataYears.insert(Int(year)) }
         }
@@ -95,9 +95,10 @@ actor IndicatorsModel {
             }
         }
         try store.pool.write { db in
-            let upsert = try db.cachedStatement(sql: "INSERT OR REPLACE INTO records (type, key, body) VALUES (?, ?, ?)")
+            let upsert = try db.cachedStatement(sql: "INSERT OR REPLACE INTO records (type, key, body, received_at) VALUES (?, ?, ?, ?)")
             for record in batch {
-                try upsert.execute(arguments: [record.type.rawValue, record.key, JSONWriter.string(.object(record.body))])
+                try upsert.execute(
+                    arguments: [record.type.rawValue, record.key, JSONWriter.string(.object(record.body)), record.receivedAt.millis])
             }
             let status = try db.cachedStatement(
                 sql: "INSERT OR REPLACE INTO statuses (indicator, year, scope, status, value, since) VALUES (?, ?, ?, ?, ?, ?)")

@@ -24,6 +24,11 @@ final class IndicatorsStore: Sendable {
                         taken_at INTEGER NOT NULL, PRIMARY KEY (year, month, scope)) WITHOUT ROWID;
                     """)
         }
+        // When the ingest received each record: a heartbeat's liveness clock (DeviceOnline);
+        // rows from before it fall back to the heartbeat's own `at` until the next one.
+        migrator.registerMigration("v2-records-received-at") { db in
+            try db.execute(sql: "ALTER TABLE records ADD COLUMN received_at INTEGER")
+        }
         ConsumerPosition.registerMigration(in: &migrator)
         Outbox.registerMigration(in: &migrator)
         pool = try DurableDatabase.open(path: path, migrator: migrator)
@@ -35,15 +40,16 @@ final class IndicatorsStore: Sendable {
     }
 
     /// Everything needed to rebuild the in-memory state at start.
-    func load() throws -> (records: [(FeedType, String, JSONObject)], statuses: [StatusKey: StoredStatus]) {
+    func load() throws -> (records: [(FeedType, String, JSONObject, Timestamp?)], statuses: [StatusKey: StoredStatus]) {
         try pool.read { db in
-            var records: [(FeedType, String, JSONObject)] = []
-            let cursor = try Row.fetchCursor(db, sql: "SELECT type, key, body FROM records")
+            var records: [(FeedType, String, JSONObject, Timestamp?)] = []
+            let cursor = try Row.fetchCursor(db, sql: "SELECT type, key, body, received_at FROM records")
             while let row = try cursor.next() {
                 let typeText: String = row[0]
                 let body: String = row[2]
+                let receivedAt: Int64? = row[3]
                 guard let type = FeedType(rawValue: typeText), let object = (try? JSONParser.parse(body))?.objectValue else { continue }
-                records.append((type, row[1], object))
+                records.append((type, row[1], object, receivedAt.map(Timestamp.init(millis:))))
             }
             var statuses: [StatusKey: StoredStatus] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT indicator, year, scope, status, since FROM statuses") {

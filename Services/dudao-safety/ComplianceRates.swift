@@ -1,3 +1,4 @@
+import DudaoCore
 import DudaoFeeds
 
 /// Σ numerator / Σ denominator of one rate.
@@ -73,27 +74,24 @@ struct InstitutionSafety: Sendable {
 /// - Each of the four rates = 100 × compliant kindergartens / registered kindergartens in scope;
 ///   a kindergarten without `safety.inventory` is in the denominator, not compliant, and listed
 ///   as unreported.
-/// - `safety.alarm_online_rate` (tracked) = alarm devices online / alarm devices of those
-///   kindergartens; a listed device never heard from is not online. A device retired (dropped
-///   from its institution's inventory) is not counted, unless an inventory lists it again.
+/// - `safety.alarm_online_rate` (tracked) = alarm devices online / alarm devices those
+///   kindergartens' inventories list (`alarm_devices`, as dudao-indicators counts them), online
+///   by the one rule both services share (``DeviceOnline``: latest heartbeat `ok`, received at most
+///   `offline_after` ago). A listed device never heard from is not online; a device that
+///   reports without being listed is watched (offline events, device lists) but is not one of
+///   the institution's installed alarms.
 /// - `by_level`: the same rates per level over the institutions of that level that sent an
 ///   inventory (the clause binds kindergartens; other levels are reported, not judged missing).
 enum ComplianceRates {
-    /// Every registered institution's safety, by id.
-    static func institutions(_ state: SafetyState) -> [String: InstitutionSafety] {
+    /// Every registered institution's safety, by id, devices judged online at `online.now`.
+    static func institutions(_ state: SafetyState, online: OnlineWindow) -> [String: InstitutionSafety] {
         let interned = state.institutions.count
-        var alarmDevices = [Int32](repeating: 0, count: interned)
-        var alarmsOnline = [Int32](repeating: 0, count: interned)
         var devices = [Int32](repeating: 0, count: interned)
         var offline = [Int32](repeating: 0, count: interned)
         var fault = [Int32](repeating: 0, count: interned)
         for record in state.devices.records where record.state != .retired {
             let i = Int(record.institution)
             devices[i] += 1
-            if record.kind == .alarm {
-                alarmDevices[i] += 1
-                if record.state == .online { alarmsOnline[i] += 1 }
-            }
             switch record.state {
             case .offline: offline[i] += 1
             case .fault: fault[i] += 1
@@ -107,23 +105,19 @@ enum ComplianceRates {
             let index = state.institutions.find(id)
             if let index {
                 let i = Int(index)
-                entry.alarmDevices = Int(alarmDevices[i])
-                entry.alarmsOnline = Int(alarmsOnline[i])
                 entry.devices = Int(devices[i])
                 entry.offline = Int(offline[i])
                 entry.fault = Int(fault[i])
             }
-            // Listed devices not already counted as this institution's alarm devices.
+            // The installed alarms are the ones the inventory lists, wherever they report.
             for deviceID in entry.inventory?.alarmDevices ?? [] {
+                entry.alarmDevices += 1
                 guard let d = state.devices.find(deviceID) else {
-                    entry.alarmDevices += 1
                     entry.neverSeen += 1
                     continue
                 }
                 let record = state.devices.records[Int(d)]
-                if record.institution == index, record.kind == .alarm, record.state != .retired { continue }
-                entry.alarmDevices += 1
-                if record.state == .online { entry.alarmsOnline += 1 }
+                if online.isOnline(record) { entry.alarmsOnline += 1 }
             }
             result[id] = entry
         }
@@ -131,8 +125,8 @@ enum ComplianceRates {
     }
 
     /// The figures of each scope in `scopes`, by scope.
-    static func figures(_ state: SafetyState, scopes: [SafetyScope]) -> [SafetyScope: ScopeFigures] {
-        let all = institutions(state)
+    static func figures(_ state: SafetyState, scopes: [SafetyScope], online: OnlineWindow) -> [SafetyScope: ScopeFigures] {
+        let all = institutions(state, online: online)
         var figures: [SafetyScope: ScopeFigures] = [:]
         for scope in scopes { figures[scope] = ScopeFigures() }
         for id in all.keys.sorted() {
@@ -162,3 +156,23 @@ extension ScopeFigures {
     }
 }
 
+
+/// When and over what silence the rates judge a device online (``DeviceOnline``).
+struct OnlineWindow: Sendable {
+    var nowMillis: Int64
+    var offlineAfterMillis: Int64
+
+    /// Latest heartbeat `ok` (the record is `online`; `fault`, `offline` and `retired` are not)
+    /// and received at most `offline_after` ago.
+    func isOnline(_ record: DeviceRecord) -> Bool {
+        DeviceOnline.isOnline(
+            lastOK: record.state == .online, receivedMillis: record.lastSeen, nowMillis: nowMillis, offlineAfterMillis: offlineAfterMillis)
+    }
+}
+
+extension SafetyEngine {
+    /// The rates' view of liveness now.
+    var onlineWindow: OnlineWindow {
+        OnlineWindow(nowMillis: clock.now().millis, offlineAfterMillis: settings.liveness.offlineAfterMillis)
+    }
+}

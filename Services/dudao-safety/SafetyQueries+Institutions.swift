@@ -5,7 +5,7 @@ extension SafetyQueries {
     /// `safety.institutions` (`scope`, `level`: `kindergarten` by default, or `all`): every
     /// registered institution in scope, compliant or not, with what its last inventory said and
     /// its device counts — the drill-down from a town to one kindergarten.
-    static func institutions(_ state: SafetyState, scope: SafetyScope, body: JSONObject) -> Result<JSONValue, WireError> {
+    static func institutions(_ state: SafetyState, scope: SafetyScope, body: JSONObject, online: OnlineWindow) -> Result<JSONValue, WireError> {
         let levelText = body["level"]?.stringValue ?? InstitutionLevel.kindergarten.rawValue
         let level = InstitutionLevel(rawValue: levelText)
         guard level != nil || levelText == "all" else {
@@ -13,7 +13,7 @@ extension SafetyQueries {
             return .failure(WireError(.invalidField, "body.level must be one of \(names.joined(separator: ", "))", path: "body.level"))
         }
         var rows: [(town: String, id: String, value: JSONValue)] = []
-        for (id, entry) in ComplianceRates.institutions(state) where scope.contains(id, entry.institution) {
+        for (id, entry) in ComplianceRates.institutions(state, online: online) where scope.contains(id, entry.institution) {
             guard let institution = entry.institution else { continue }
             if let level, institution.level != level { continue }
             let place = state.place(ofInstitution: id)

@@ -14,6 +14,7 @@ enum SafetyQueries {
     /// The result body of query `type`, or why it is refused.
     static func answer(type: String, body: JSONObject, engine: SafetyEngine) -> Result<JSONValue, WireError> {
         let now = engine.clock.now()
+        let online = OnlineWindow(nowMillis: now.millis, offlineAfterMillis: engine.settings.liveness.offlineAfterMillis)
         switch type {
         case "safety.status":
             return status(engine: engine, now: now)
@@ -29,14 +30,14 @@ enum SafetyQueries {
                 }
                 switch type {
                 case "safety.rates":
-                    let figures = ComplianceRates.figures(state, scopes: [scope])[scope]!
+                    let figures = ComplianceRates.figures(state, scopes: [scope], online: online)[scope]!
                     return .success(.object(ratesBody(scope: scope, figures: figures, now: now)))
                 case "safety.overview":
-                    return .success(overview(state, now: now))
+                    return .success(overview(state, online: online))
                 case "safety.noncompliant":
-                    return .success(noncompliant(state, scope: scope))
+                    return .success(noncompliant(state, scope: scope, online: online))
                 case "safety.institutions":
-                    return institutions(state, scope: scope, body: body)
+                    return institutions(state, scope: scope, body: body, online: online)
                 case "safety.devices":
                     return devices(state, scope: scope, body: body)
                 case "safety.alarms":
@@ -91,10 +92,11 @@ enum SafetyQueries {
     }
 
     /// The city and every town in one pass (what `dudao safety` shows).
-    static func overview(_ state: SafetyState, now: Timestamp) -> JSONValue {
+    static func overview(_ state: SafetyState, online: OnlineWindow) -> JSONValue {
+        let now = Timestamp(millis: online.nowMillis)
         let towns = state.registry.towns.values.sorted { $0.id < $1.id }
         let scopes = [SafetyScope.city] + towns.map { SafetyScope.town($0.id) }
-        let figures = ComplianceRates.figures(state, scopes: scopes)
+        let figures = ComplianceRates.figures(state, scopes: scopes, online: online)
         let rows: [JSONValue] = towns.map { town in
             var body = ratesBody(scope: .town(town.id), figures: figures[.town(town.id)]!, now: now)
             body["town_id"] = .string(town.id)
@@ -107,8 +109,8 @@ enum SafetyQueries {
 
     // MARK: lists
 
-    static func noncompliant(_ state: SafetyState, scope: SafetyScope) -> JSONValue {
-        let all = ComplianceRates.institutions(state)
+    static func noncompliant(_ state: SafetyState, scope: SafetyScope, online: OnlineWindow) -> JSONValue {
+        let all = ComplianceRates.institutions(state, online: online)
         var list: [(town: String, id: String, value: JSONValue)] = []
         for (id, entry) in all where scope.contains(id, entry.institution) {
             guard let institution = entry.institution else { continue }

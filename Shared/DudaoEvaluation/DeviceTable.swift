@@ -1,9 +1,14 @@
+import DudaoCore
+
 /// Devices by dense id, with their latest heartbeat.
 struct DeviceTable {
     private var ids: [String: Int32] = [:]
     private(set) var names: [String] = []
-    /// Millis of the latest heartbeat's `at`; `Int64.min` = never heard from.
+    /// Millis of the latest heartbeat's `at` (the device's clock, shown to people); `Int64.min` =
+    /// never heard from.
     var lastAt: [Int64] = []
+    /// When the ingest received the latest heartbeat (ms): the liveness clock (``DeviceOnline``).
+    var receivedAt: [Int64] = []
     /// Whether the latest heartbeat said `ok`.
     var ok: [Bool] = []
     /// The latest heartbeat's `institution_id`.
@@ -13,16 +18,19 @@ struct DeviceTable {
         if let existing = ids[name] { return existing }
         names.append(name)
         lastAt.append(Int64.min)
+        receivedAt.append(Int64.min)
         ok.append(false)
         institution.append(nil)
         ids[name] = Int32(names.count - 1)
         return Int32(names.count - 1)
     }
 
-    /// Whether device `id` is online at `now`: latest heartbeat `ok` and not older than `window`.
+    /// Whether device `id` is online at `now` by the rule dudao-safety shares (``DeviceOnline``):
+    /// latest heartbeat `ok`, received at most `window` ago.
     @inline(__always) func isOnline(_ id: Int32, now: Int64, window: Int64) -> Bool {
         let index = Int(id)
-        return ok[index] && lastAt[index] != Int64.min && lastAt[index] >= now &- window
+        return receivedAt[index] != Int64.min
+            && DeviceOnline.isOnline(lastOK: ok[index], receivedMillis: receivedAt[index], nowMillis: now, offlineAfterMillis: window)
     }
 }
 

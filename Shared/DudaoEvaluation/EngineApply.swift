@@ -3,9 +3,9 @@ import DudaoFeeds
 
 extension IndicatorEngine {
     /// Stores `body` as the current version of (`type`, `key`) and brings every sum it feeds up to date.
-    func ingest(_ type: FeedType, _ key: String, _ body: JSONObject) {
+    func ingest(_ type: FeedType, _ key: String, _ body: JSONObject, receivedAt: Timestamp?) {
         if type == .safetyHeartbeat {
-            heartbeat(body)
+            heartbeat(body, receivedAt: receivedAt)
             return
         }
         let feed = type.ordinal
@@ -166,13 +166,15 @@ extension IndicatorEngine {
         }
     }
 
-    /// Records a device's latest heartbeat.
-    func heartbeat(_ body: JSONObject) {
+    /// Records a device's latest heartbeat; `receivedAt` (the ingest's receipt time) is its
+    /// liveness clock, the device's `at` when unknown.
+    func heartbeat(_ body: JSONObject, receivedAt: Timestamp?) {
         guard !online.isEmpty, let name = body["device_id"]?.stringValue,
             let at = body["at"]?.stringValue.flatMap({ Timestamp(rfc3339: $0) })
         else { return }
         let device = devices.id(name)
         devices.lastAt[Int(device)] = at.millis
+        devices.receivedAt[Int(device)] = max(devices.receivedAt[Int(device)], receivedAt?.millis ?? at.millis)
         devices.ok[Int(device)] = body["status"]?.stringValue == "ok"
         devices.institution[Int(device)] = body["institution_id"]?.stringValue
         // The scopes of the institution the heartbeat names (where its inventory lists it).

@@ -104,12 +104,13 @@ public final class IndicatorEngine {
     /// latest wins). `key` is the record's upsert key as ``FeedValidator`` computes it
     /// (`ValidatedFeed.key`). Returns which (indicator, year, scope) may have a new value;
     /// year nil = every year (records without `year`). `safety.alarm_online_rate`-style live
-    /// values also change with time alone, which no apply reports.
+    /// values also change with time alone, which no apply reports. `receivedAt`: when the
+    /// ingest received the record (a heartbeat's liveness clock, ``DeviceOnline``; its `at` when nil).
     @discardableResult
-    public func apply(type: FeedType, key: String, body: JSONObject) -> Set<AffectedKey> {
+    public func apply(type: FeedType, key: String, body: JSONObject, receivedAt: Timestamp? = nil) -> Set<AffectedKey> {
         sums.beginTracking()
         touchedOnline = []
-        ingest(type, key, body)
+        ingest(type, key, body, receivedAt: receivedAt)
         let result = affectedKeys()
         sums.endTracking()
         touchedOnline = []
@@ -118,8 +119,8 @@ public final class IndicatorEngine {
 
     /// Like ``apply(type:key:body:)`` without working out what changed: for replaying many
     /// stored records at start-up.
-    public func load(type: FeedType, key: String, body: JSONObject) {
-        ingest(type, key, body)
+    public func load(type: FeedType, key: String, body: JSONObject, receivedAt: Timestamp? = nil) {
+        ingest(type, key, body, receivedAt: receivedAt)
         touchedOnline = []
     }
 }

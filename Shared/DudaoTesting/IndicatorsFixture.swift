@@ -25,22 +25,25 @@ public final class IndicatorsFixture: @unchecked Sendable {
     public init(currentYear: Int = 2025) throws {
         ingest = try IngestFixture()
         let root = ingest.root
-        try root.write(
-            "indicators.json",
-            """
-            {"listen": {"host": "127.0.0.1", "port": 0},
-             "tls": {"ca": "certs/ca.pem", "certificate": "certs/dudao-indicators.pem", "key": "certs/dudao-indicators.key"},
-             "access_file": "access.json", "database": "data/indicators.sqlite",
-             "catalog": "\(Self.catalogPath)",
-             "ingest": {"host": "127.0.0.1", "port": \(ingest.port)},
-             "notify": {"host": "127.0.0.1", "port": 1},
-             "current_year": \(currentYear)}
-            """)
+        try root.write("indicators.json", Self.config(ingestPort: ingest.port, currentYear: currentYear))
         configPath = root.file("indicators.json")
         indicators = try Self.launch(configPath: configPath, root: root, port: 0, generation: 0)
     }
 
-    static func launch(configPath: String, root: TestDirectory, port: Int, generation: Int) throws -> ServiceProcess {
+    /// indicators.json for a test folder laid out by ``IngestFixture`` (certs/, access.json, data/).
+    public static func config(ingestPort: Int, currentYear: Int = 2025) -> String {
+        """
+        {"listen": {"host": "127.0.0.1", "port": 0},
+         "tls": {"ca": "certs/ca.pem", "certificate": "certs/dudao-indicators.pem", "key": "certs/dudao-indicators.key"},
+         "access_file": "access.json", "database": "data/indicators.sqlite",
+         "catalog": "\(Self.catalogPath)",
+         "ingest": {"host": "127.0.0.1", "port": \(ingestPort)},
+         "notify": {"host": "127.0.0.1", "port": 1},
+         "current_year": \(currentYear)}
+        """
+    }
+
+    public static func launch(configPath: String, root: TestDirectory, port: Int, generation: Int) throws -> ServiceProcess {
         try ServiceProcess(
             executable: "dudao-indicators", arguments: ["serve", "--config", configPath],
             environment: ["DUDAO_INDICATORS_LISTEN_PORT": String(port)], logTo: root.file("indicators-\(generation).log"))

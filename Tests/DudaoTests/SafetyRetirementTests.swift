@@ -36,7 +36,7 @@ import Testing
             engine.read { state in state.devices.find(device).map { state.devices.records[Int($0)].state } }
         }
         #expect(state("b") == .offline)
-        #expect(engine.read { ComplianceRates.institutions($0)["kg-1"]?.alarmDevices } == 3)  // a, b and the listed m
+        #expect(engine.read { ComplianceRates.institutions($0, online: engine.onlineWindow)["kg-1"]?.alarmDevices } == 3)  // a, b and the listed m
 
         // The bureau's newer inventory of kg-1 lists a only.
         let dropped = clock.now()
@@ -52,7 +52,7 @@ import Testing
         #expect(retired.body["summary"]?.stringValue?.contains("移出") == true)
 
         // Not counted, not a problem, listed only when asked for.
-        let kg1 = try #require(engine.read { ComplianceRates.institutions($0)["kg-1"] })
+        let kg1 = try #require(engine.read { ComplianceRates.institutions($0, online: engine.onlineWindow)["kg-1"] })
         #expect(kg1.alarmDevices == 1)
         #expect(kg1.alarmsOnline == 1)
         #expect(kg1.offline == 0)
@@ -87,10 +87,13 @@ import Testing
         events = try outbox(engine).filter { $0.body["alert_key"] == "device:b" }
         #expect(events.count == 2)
 
-        // A heartbeat brings it back: watched and counted again (kg-1 lists it no more, but it reports there).
+        // A heartbeat brings it back: watched again (its silence below raises an offline event);
+        // kg-1's installed alarms are still the one its inventory lists (the rate counts listings,
+        // as dudao-indicators does), while the device is counted as heard there.
         try await engine.apply([SafetyRecords.heartbeat(seq: 13, device: "b", institution: "kg-1", at: clock.now())])
         #expect(state("b") == .online)
-        #expect(engine.read { ComplianceRates.institutions($0)["kg-1"]?.alarmDevices } == 2)
+        #expect(engine.read { ComplianceRates.institutions($0, online: engine.onlineWindow)["kg-1"]?.alarmDevices } == 1)
+        #expect(engine.read { ComplianceRates.institutions($0, online: engine.onlineWindow)["kg-1"]?.devices } == 2)
         clock.advance(millis: 180_000)
         #expect(try await engine.check().wentOffline == 1)
         #expect(state("b") == .offline)
