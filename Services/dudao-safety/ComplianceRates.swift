@@ -156,7 +156,6 @@ extension ScopeFigures {
     }
 }
 
-
 /// When and over what silence the rates judge a device online (``DeviceOnline``).
 struct OnlineWindow: Sendable {
     var nowMillis: Int64

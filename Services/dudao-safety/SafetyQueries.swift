@@ -13,8 +13,8 @@ enum SafetyQueries {
 
     /// The result body of query `type`, or why it is refused.
     static func answer(type: String, body: JSONObject, engine: SafetyEngine) -> Result<JSONValue, WireError> {
-        let now = engine.clock.now()
-        let online = OnlineWindow(nowMillis: now.millis, offlineAfterMillis: engine.settings.liveness.offlineAfterMillis)
+        let online = engine.onlineWindow
+        let now = Timestamp(millis: online.nowMillis)
         switch type {
         case "safety.status":
             return status(engine: engine, now: now)

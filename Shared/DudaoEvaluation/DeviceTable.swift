@@ -29,8 +29,8 @@ struct DeviceTable {
     /// latest heartbeat `ok`, received at most `window` ago.
     @inline(__always) func isOnline(_ id: Int32, now: Int64, window: Int64) -> Bool {
         let index = Int(id)
-        return receivedAt[index] != Int64.min
-            && DeviceOnline.isOnline(lastOK: ok[index], receivedMillis: receivedAt[index], nowMillis: now, offlineAfterMillis: window)
+        // Never heard from: `ok` is false (a heartbeat sets `ok` and `receivedAt` together).
+        return DeviceOnline.isOnline(lastOK: ok[index], receivedMillis: receivedAt[index], nowMillis: now, offlineAfterMillis: window)
     }
 }
 

@@ -75,21 +75,7 @@ public final class IndicatorsFixture: @unchecked Sendable {
 
     /// Waits until the indicators service has consumed the ingest log up to its head.
     public func waitUntilCaughtUp(timeout: Duration = .seconds(60)) async throws {
-        let client = try await ingest.connect()
-        let deadline = ContinuousClock.now + timeout
-        defer { _ = client }
-        while ContinuousClock.now < deadline {
-            let status = try await client.request(Frame.query("ingest.status", id: "s"))
-            let head = status["body"]?["head"]?.intValue ?? 0
-            let position = status["body"]?["consumers"]?["dudao-indicators"]?.intValue ?? 0
-            if head > 0, position >= head {
-                await client.close()
-                return
-            }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        await client.close()
-        throw ServiceProcessError(message: "dudao-indicators did not catch up with the ingest log")
+        try await ingest.waitUntilConsumed(by: ["dudao-indicators"], timeout: timeout)
     }
 
     public func stop() {

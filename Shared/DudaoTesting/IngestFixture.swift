@@ -55,6 +55,23 @@ public final class IngestFixture: @unchecked Sendable {
         try await WireClient.connect(host: "127.0.0.1", port: port, tls: try pki.clientContext(identity), serverIdentity: "dudao-ingest")
     }
 
+    /// Waits until each of `consumers` has committed a position at the ingest log's head.
+    public func waitUntilConsumed(by consumers: [String], timeout: Duration = .seconds(60)) async throws {
+        let client = try await connect()
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let status = try await client.request(Frame.query("ingest.status", id: "s"))["body"]
+            let head = status?["head"]?.intValue ?? 0
+            if head > 0, consumers.allSatisfy({ (status?["consumers"]?[$0]?.intValue ?? 0) >= head }) {
+                await client.close()
+                return
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        await client.close()
+        throw ServiceProcessError(message: "\(consumers.joined(separator: ", ")) did not catch up with the ingest log")
+    }
+
     public func stop() {
         process.stop()
         root.remove()

@@ -38,7 +38,7 @@ import Testing
         try root.write("indicators.json", IndicatorsFixture.config(ingestPort: fixture.ingest.port))
         let indicators = try IndicatorsFixture.launch(configPath: root.file("indicators.json"), root: root, port: 0, generation: 0)
         defer { indicators.stop() }
-        try await Self.waitUntilConsumed(fixture, by: ["dudao-safety", "dudao-indicators"])
+        try await fixture.ingest.waitUntilConsumed(by: ["dudao-safety", "dudao-indicators"])
 
         func fromSafety(_ scope: String) async throws -> JSONValue? {
             let body = try await fixture.query("safety.rates", ["scope": .string(scope)])["body"]
@@ -64,22 +64,5 @@ import Testing
             #expect(indicator["numerator"]?.doubleValue == Double(numerator) && indicator["denominator"]?.doubleValue == Double(denominator))
             #expect(safety["status"] == "tracked" && indicator["status"] == "tracked")
         }
-    }
-
-    /// Waits until each consumer's position reached the ingest log's head.
-    static func waitUntilConsumed(_ fixture: SafetyFixture, by consumers: [String]) async throws {
-        let client = try await fixture.ingest.connect()
-        let deadline = ContinuousClock.now + .seconds(60)
-        while ContinuousClock.now < deadline {
-            let status = try await client.request(Frame.query("ingest.status", id: "s"))["body"]
-            let head = status?["head"]?.intValue ?? 0
-            if head > 0, consumers.allSatisfy({ (status?["consumers"]?[$0]?.intValue ?? 0) >= head }) {
-                await client.close()
-                return
-            }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        await client.close()
-        Issue.record("\(consumers) did not catch up with the ingest log")
     }
 }

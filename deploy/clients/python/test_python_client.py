@@ -161,13 +161,17 @@ class StubServer:
             try:
                 with self.ctx.wrap_socket(raw, server_side=True) as tls:
                     self.handshakes += 1
-                    while True:
-                        data = tls.recv(65536)
-                        if not data:
-                            break
-                        self.bytes_received += len(data)
-            except (OSError, ssl.SSLError):
+                    self._handle(tls)
+            except (OSError, ssl.SSLError, ValueError):
                 pass
+
+    def _handle(self, tls: ssl.SSLSocket) -> None:
+        """One accepted TLS connection: counts what arrives, answers nothing."""
+        while True:
+            data = tls.recv(65536)
+            if not data:
+                break
+            self.bytes_received += len(data)
 
     def close(self) -> None:
         self.stop = True
@@ -185,39 +189,26 @@ class FakeIngest(StubServer):
         self.seen: Dict[str, int] = {}
         super().__init__(cert, key, client_ca)
 
-    def _serve(self) -> None:
+    def _handle(self, tls: ssl.SSLSocket) -> None:
         import struct
-        self.listener.settimeout(0.2)
-        while not self.stop:
-            try:
-                raw, _ = self.listener.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            raw.settimeout(5)
-            try:
-                with self.ctx.wrap_socket(raw, server_side=True) as tls:
-                    buf = b""
-                    while True:
-                        data = tls.recv(65536)
-                        if not data:
-                            break
-                        buf += data
-                        while len(buf) >= 4 and len(buf) >= 4 + struct.unpack(">I", buf[:4])[0]:
-                            n = struct.unpack(">I", buf[:4])[0]
-                            frame, buf = json.loads(buf[4:4 + n]), buf[4 + n:]
-                            fid = frame["id"]
-                            self.seen[fid] = self.seen.get(fid, 0) + 1
-                            if int(fid.rsplit("-", 1)[1]) % 3 == 0 and self.seen[fid] == 1:
-                                reply = {"v": 1, "kind": "nack", "id": fid,
-                                         "error": {"code": "overloaded", "message": "shutting down; retry later"}}
-                            else:
-                                reply = {"v": 1, "kind": "ack", "id": fid, "status": "accepted"}
-                            out = json.dumps(reply).encode()
-                            tls.sendall(struct.pack(">I", len(out)) + out)
-            except (OSError, ssl.SSLError, ValueError):
-                pass
+        buf = b""
+        while True:
+            data = tls.recv(65536)
+            if not data:
+                break
+            buf += data
+            while len(buf) >= 4 and len(buf) >= 4 + struct.unpack(">I", buf[:4])[0]:
+                n = struct.unpack(">I", buf[:4])[0]
+                frame, buf = json.loads(buf[4:4 + n]), buf[4 + n:]
+                fid = frame["id"]
+                self.seen[fid] = self.seen.get(fid, 0) + 1
+                if int(fid.rsplit("-", 1)[1]) % 3 == 0 and self.seen[fid] == 1:
+                    reply = {"v": 1, "kind": "nack", "id": fid,
+                             "error": {"code": "overloaded", "message": "shutting down; retry later"}}
+                else:
+                    reply = {"v": 1, "kind": "ack", "id": fid, "status": "accepted"}
+                out = json.dumps(reply).encode()
+                tls.sendall(struct.pack(">I", len(out)) + out)
 
 
 class Suite:
