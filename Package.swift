@@ -56,6 +56,7 @@ let package = Package(
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Shared/DudaoWire", swiftSettings: strict),
         .target(name: "DudaoFeeds", dependencies: ["DudaoCore"], path: "Shared/DudaoFeeds", swiftSettings: strict),
@@ -64,6 +65,11 @@ let package = Package(
             name: "DudaoEvaluation", dependencies: ["DudaoCore", "DudaoFeeds"], path: "Shared/DudaoEvaluation",
             // The built-in catalog is deploy/catalog/enping-2023-2025.json itself (a symbolic link), compiled in.
             resources: [.embedInCode("Resources/enping-2023-2025.json")], swiftSettings: strict),
+        // Synthetic data and benchmark drivers: linked into the CLI (`dudao bench`) and the
+        // tests, never into a service.
+        .target(
+            name: "DudaoBench", dependencies: ["DudaoCore", "DudaoFeeds", "DudaoEvaluation"], path: "Shared/DudaoBench",
+            swiftSettings: strict),
         .target(
             name: "DudaoCerts",
             dependencies: [
@@ -75,50 +81,51 @@ let package = Package(
         .target(
             name: "DudaoService",
             dependencies: [
-                "DudaoCore", "DudaoWire",
+                "DudaoCore", "DudaoWire", "DudaoObservability",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Shared/DudaoService", swiftSettings: strict),
         .target(
             name: "DudaoStorage",
             dependencies: [
-                "DudaoCore", "DudaoWire",
+                "DudaoCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            path: "Shared/DudaoStorage", swiftSettings: strict),
+        .target(
+            name: "DudaoObservability",
+            dependencies: [
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            path: "Shared/DudaoObservability", swiftSettings: strict),
+        // The links a service keeps to other services: following the ingest log, sending its outbox.
+        .target(
+            name: "DudaoLinks",
+            dependencies: [
+                "DudaoCore", "DudaoWire", "DudaoFeeds", "DudaoStorage",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
-            ],
-            path: "Shared/DudaoStorage", swiftSettings: strict),
-        .target(
-            name: "DudaoObservability",
-            dependencies: [
-                "DudaoService",
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "CoreMetrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            path: "Shared/DudaoObservability", swiftSettings: strict),
-        .target(
-            name: "DudaoConsumer",
-            dependencies: [
-                "DudaoCore", "DudaoWire", "DudaoFeeds",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            path: "Shared/DudaoConsumer", swiftSettings: strict),
+            path: "Shared/DudaoLinks", swiftSettings: strict),
         // Executables
         .executableTarget(
             name: "dudao-ingest",
@@ -154,7 +161,7 @@ let package = Package(
         .executableTarget(
             name: "dudao-indicators",
             dependencies: [
-                "DudaoObservability", "DudaoCore", "DudaoWire", "DudaoFeeds", "DudaoService", "DudaoStorage", "DudaoConsumer", "DudaoEvaluation",
+                "DudaoObservability", "DudaoCore", "DudaoWire", "DudaoFeeds", "DudaoService", "DudaoStorage", "DudaoLinks", "DudaoEvaluation",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -166,7 +173,7 @@ let package = Package(
         .executableTarget(
             name: "dudao-safety",
             dependencies: [
-                "DudaoObservability", "DudaoCore", "DudaoWire", "DudaoFeeds", "DudaoService", "DudaoStorage", "DudaoConsumer",
+                "DudaoObservability", "DudaoCore", "DudaoWire", "DudaoFeeds", "DudaoService", "DudaoStorage", "DudaoLinks",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -180,7 +187,7 @@ let package = Package(
         .executableTarget(
             name: "dudao",
             dependencies: [
-                "DudaoCore", "DudaoWire", "DudaoFeeds", "DudaoCerts", "DudaoReport",
+                "DudaoCore", "DudaoWire", "DudaoFeeds", "DudaoCerts", "DudaoReport", "DudaoBench",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -219,7 +226,7 @@ let package = Package(
             path: "Shared/DudaoTesting", swiftSettings: strict),
         .testTarget(
             name: "DudaoTests",
-            dependencies: ["DudaoCore", "DudaoWire", "DudaoFeeds", "DudaoEvaluation", "DudaoConsumer", "DudaoCerts", "DudaoService", "DudaoReport", "DudaoTesting", "dudao-ingest", "dudao-safety", "dudao-indicators", "dudao", "dudao-notify", "dudao-web",
+            dependencies: ["DudaoCore", "DudaoWire", "DudaoFeeds", "DudaoEvaluation", "DudaoLinks", "DudaoCerts", "DudaoService", "DudaoReport", "DudaoTesting", "DudaoBench", "dudao-ingest", "dudao-safety", "dudao-indicators", "dudao", "dudao-notify", "dudao-web",
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOSSL", package: "swift-nio-ssl"),
                            .product(name: "NIOPosix", package: "swift-nio"),

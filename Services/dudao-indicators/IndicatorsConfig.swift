@@ -2,13 +2,12 @@ import DudaoService
 import DudaoWire
 
 /// `dudao-indicators`' settings (deploy/indicators.json; environment overrides `DUDAO_INDICATORS_*`).
-struct IndicatorsConfig: Sendable {
-    var server: FrameServerConfiguration
-    var tls: TLSFiles
-    /// `metrics`: the HTTP port for /metrics, /health and /ready (none when absent).
-    var metrics: HTTPAddress?
+struct IndicatorsConfig: FrameServiceSettings {
+    static let service = "dudao-indicators"
+    static let environmentPrefix = "DUDAO_INDICATORS_"
+
+    var basics: FrameServiceBasics
     var databasePath: String
-    var accessPath: String
     var catalogPath: String
     var ingest: Endpoint
     var notify: Endpoint
@@ -17,11 +16,8 @@ struct IndicatorsConfig: Sendable {
     var currentYear: Int
 
     init(file: ConfigFile) throws(ConfigError) {
-        server = try file.frameServer(defaultPort: 7402, defaultInFlight: 64)
-        tls = try file.tlsFiles()
-        metrics = try file.metricsAddress()
+        basics = try FrameServiceBasics(file: file, defaultPort: 7402, defaultInFlight: 64)
         databasePath = try file.filePath("database", default: "data/indicators.sqlite")
-        accessPath = try file.filePath("access_file", default: "access.json")
         catalogPath = try file.filePath("catalog", default: "catalog/enping-2023-2025.json")
         ingest = try file.endpoint("ingest", defaultPort: 7401)
         notify = try file.endpoint("notify", defaultPort: 7404)

@@ -1,4 +1,4 @@
-import DudaoConsumer
+import DudaoLinks
 import DudaoCore
 import DudaoWire
 import DudaoEvaluation

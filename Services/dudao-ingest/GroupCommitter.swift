@@ -5,6 +5,7 @@ import DudaoStorage
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import ServiceLifecycle
 
 /// Batches feeds from every connection into one durable transaction (group commit).
 ///
@@ -12,7 +13,7 @@ import NIOCore
 /// fsync'd, commits it as one transaction, and only then completes the waiting promises: every
 /// `accepted` ack follows the fsync that made its record durable. Under load batches grow by
 /// themselves; when idle a lone feed is committed at once.
-final class GroupCommitter: Sendable {
+final class GroupCommitter: Service, Sendable {
     private struct Pending {
         var request: CommitRequest
         var promise: EventLoopPromise<CommitOutcome>
@@ -57,6 +58,14 @@ final class GroupCommitter: Sendable {
 
     /// Finishes what is queued, then stops the thread.
     func stop() { thread.stop() }
+
+    /// Keeps the thread (started by `start()`, before the port opens) until graceful shutdown,
+    /// then stops it: listed before the frame server, it stops after the server has answered
+    /// every feed it read.
+    func run() async throws {
+        try? await gracefulShutdown()
+        stop()
+    }
 
     private static func commit(
         _ batch: [Pending], store: any IngestStore, registryBox: NIOLockedValueBox<Registry>, logger: Logger,

@@ -3,23 +3,19 @@ import DudaoWire
 import NIOCore
 
 /// `dudao-ingest`'s settings (deploy/ingest.json; environment overrides `DUDAO_INGEST_*`).
-struct IngestConfig: Sendable {
-    var server: FrameServerConfiguration
-    var tls: TLSFiles
-    /// `metrics`: the HTTP port for /metrics, /health and /ready (none when absent).
-    var metrics: HTTPAddress?
+struct IngestConfig: FrameServiceSettings {
+    static let service = "dudao-ingest"
+    static let environmentPrefix = "DUDAO_INGEST_"
+
+    var basics: FrameServiceBasics
     var databasePath: String
-    var accessPath: String
     var maxBatch: Int
     var retention: RetentionPolicy
     var compactIntervalSeconds: Int
 
     init(file: ConfigFile) throws(ConfigError) {
-        server = try file.frameServer(defaultPort: 7401, defaultInFlight: 256)
-        tls = try file.tlsFiles()
-        metrics = try file.metricsAddress()
+        basics = try FrameServiceBasics(file: file, defaultPort: 7401, defaultInFlight: 256)
         databasePath = try file.filePath("database", default: "data/ingest.sqlite")
-        accessPath = try file.filePath("access_file", default: "access.json")
         maxBatch = try file.int("max_batch", default: 4096, range: 1...1_000_000)
         let dedupeDays = try file.double("dedupe_window_days", default: 7)
         let eventDays = try file.double("retention.event_days", default: 90)

@@ -5,9 +5,10 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import ServiceLifecycle
 
 /// Sends one delivery over the channel it was queued for.
-final class ChannelSenders: Sendable {
+final class ChannelSenders: Service, Sendable {
     /// The routes file's departments and channels as configured now (a reload replaces them;
     /// the `smtp` section and the HTTP timeouts are read once, at start).
     let live: Reloadable<Routes>
@@ -40,6 +41,13 @@ final class ChannelSenders: Sendable {
 
     func shutdown() async {
         try? await http.shutdown().get()
+    }
+
+    /// Keeps the HTTP client until graceful shutdown, then shuts it down: listed before the
+    /// dispatcher, it stops after the last delivery has finished.
+    func run() async throws {
+        try? await gracefulShutdown()
+        await shutdown()
     }
 
     /// The channel a delivery was queued for, as configured now.

@@ -5,6 +5,7 @@ import GRDB
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import ServiceLifecycle
 
 /// One queued delivery that is due.
 struct DueDelivery: Sendable {
@@ -74,12 +75,12 @@ enum DeliveryOutcome: Sendable, Equatable {
 /// and records each outcome through the writer. A delivery is taken again only after its
 /// outcome has committed, so a receiver that answered 2xx is not sent it twice; after a crash,
 /// only deliveries whose outcome had not committed yet are sent again.
-final class DeliveryDispatcher: Sendable {
+final class DeliveryDispatcher: Service, Sendable {
     private let pool: DatabasePool
     private let writer: NotifyWriter
     private let engine: AlertEngine
     private let channels: ChannelSenders
-    private let clock: any NotifyClock
+    private let clock: any DudaoClock
     private let concurrency: Int
     private let logger: Logger
     private let doorbell: Doorbell
@@ -95,7 +96,7 @@ final class DeliveryDispatcher: Sendable {
     private let stopping = NIOLockedValueBox(false)
 
     init(
-        pool: DatabasePool, writer: NotifyWriter, engine: AlertEngine, channels: ChannelSenders, clock: any NotifyClock,
+        pool: DatabasePool, writer: NotifyWriter, engine: AlertEngine, channels: ChannelSenders, clock: any DudaoClock,
         concurrency: Int, doorbell: Doorbell, logger: Logger
     ) {
         self.doorbell = doorbell
@@ -108,8 +109,17 @@ final class DeliveryDispatcher: Sendable {
         self.logger = logger
     }
 
+    /// Dispatches until graceful shutdown; returns once the deliveries in flight have finished.
+    func run() async throws {
+        await withGracefulShutdownHandler {
+            await dispatch()
+        } onGracefulShutdown: {
+            self.stop()
+        }
+    }
+
     /// Runs until `stop()`; returns once the deliveries in flight have finished.
-    func run() async {
+    func dispatch() async {
         await withDiscardingTaskGroup { group in
             while !stopping.withLockedValue({ $0 }) {
                 let busy = claims.withLockedValue { claims -> Int in

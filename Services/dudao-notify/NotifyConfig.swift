@@ -25,13 +25,12 @@ struct RetryPolicy: Sendable, Equatable {
 }
 
 /// `dudao-notify`'s settings (deploy/notify.json; environment overrides `DUDAO_NOTIFY_*`).
-struct NotifyConfig: Sendable {
-    var server: FrameServerConfiguration
-    var tls: TLSFiles
-    /// `metrics`: the HTTP port for /metrics, /health and /ready (none when absent).
-    var metrics: HTTPAddress?
+struct NotifyConfig: FrameServiceSettings {
+    static let service = "dudao-notify"
+    static let environmentPrefix = "DUDAO_NOTIFY_"
+
+    var basics: FrameServiceBasics
     var databasePath: String
-    var accessPath: String
     var routesPath: String
     var maxBatch: Int
     var dedupeWindowMillis: Int64
@@ -46,11 +45,8 @@ struct NotifyConfig: Sendable {
     var displayOffsetMinutes: Int
 
     init(file: ConfigFile) throws(ConfigError) {
-        server = try file.frameServer(defaultPort: 7404, defaultInFlight: 256)
-        tls = try file.tlsFiles()
-        metrics = try file.metricsAddress()
+        basics = try FrameServiceBasics(file: file, defaultPort: 7404, defaultInFlight: 256)
         databasePath = try file.filePath("database", default: "data/notify.sqlite")
-        accessPath = try file.filePath("access_file", default: "access.json")
         routesPath = try file.filePath("routes_file", default: "routes.json")
         maxBatch = try file.int("max_batch", default: 4096, range: 1...1_000_000)
         dedupeWindowMillis = Int64(try file.double("dedupe_window_days", default: 7) * 86_400_000)

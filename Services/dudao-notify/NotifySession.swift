@@ -12,7 +12,7 @@ struct NotifyContext: Sendable {
     var writer: NotifyWriter
     var engine: AlertEngine
     var pool: DatabasePool
-    var clock: any NotifyClock
+    var clock: any DudaoClock
     var logger: Logger
 }
 

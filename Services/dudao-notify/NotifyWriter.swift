@@ -4,6 +4,7 @@ import Foundation
 import GRDB
 import Logging
 import NIOConcurrencyHelpers
+import ServiceLifecycle
 
 /// The one writer of the notify database: batches work from every connection, the timers and
 /// the dispatcher into one durable transaction (group commit).
@@ -12,7 +13,7 @@ import NIOConcurrencyHelpers
 /// runs it as one transaction — flushing any group that became due in the same transaction —
 /// and only then completes the waiting callers: an event's `accepted` ack follows the fsync
 /// that stored the event, its alert and its queue entries.
-final class NotifyWriter: Sendable {
+final class NotifyWriter: Service, Sendable {
     /// One piece of work inside the batch transaction; returns the reply (or `nil`).
     typealias Body = @Sendable (Database, Timestamp, inout AlertEngine.Effects) throws -> JSONValue?
     typealias Completion = @Sendable (Result<JSONValue?, any Error>) -> Void
@@ -26,7 +27,7 @@ final class NotifyWriter: Sendable {
 
     /// - Parameter onDeliveries: called after a commit that queued deliveries (wakes the dispatcher).
     init(
-        pool: DatabasePool, engine: AlertEngine, clock: any NotifyClock, maxBatch: Int,
+        pool: DatabasePool, engine: AlertEngine, clock: any DudaoClock, maxBatch: Int,
         logger: Logger = Logger(label: "dudao-notify"), onDeliveries: @escaping @Sendable () -> Void
     ) {
         batching = BatchingThread<Job>(
@@ -53,6 +54,13 @@ final class NotifyWriter: Sendable {
 
     /// Finishes what is queued, then stops the thread.
     func stop() { batching.stop() }
+
+    /// Keeps the thread (started by `start()`, before anything can submit) until graceful
+    /// shutdown, then stops it: listed first, it stops last, with every write queued committed.
+    func run() async throws {
+        try? await gracefulShutdown()
+        stop()
+    }
 
     private static func commit(
         _ batch: [Job], pool: DatabasePool, engine: AlertEngine, now: Timestamp, logger: Logger, onDeliveries: @Sendable () -> Void

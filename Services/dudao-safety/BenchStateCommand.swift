@@ -1,5 +1,5 @@
 import ArgumentParser
-import DudaoConsumer
+import DudaoLinks
 import DudaoCore
 import Foundation
 import Logging

@@ -1,16 +1,21 @@
 import DudaoCore
 import Logging
+import ServiceLifecycle
 
 /// Every `check_interval`: the engine's liveness check (silent devices offline, returned ones
 /// confirmed online, old alarms closed); every `last_seen_flush_seconds`, and once more on
-/// shutdown: the lazy `last_seen` flush.
-struct LivenessLoop: Sendable {
+/// shutdown: the lazy `last_seen` flush. A `Service`, stopped by graceful shutdown.
+struct LivenessLoop: Service {
     let engine: SafetyEngine
     let checkIntervalMillis: Int64
     let flushIntervalMillis: Int64
     let logger: Logger
 
-    func run() async {
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await loop() }
+    }
+
+    private func loop() async {
         var lastFlush = Timestamp.now().millis
         while !Task.isCancelled {
             do { try await Task.sleep(for: .milliseconds(checkIntervalMillis)) } catch { break }

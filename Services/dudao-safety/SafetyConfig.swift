@@ -2,12 +2,11 @@ import DudaoService
 import DudaoWire
 
 /// `dudao-safety`'s settings (deploy/safety.json; environment overrides `DUDAO_SAFETY_*`).
-struct SafetyConfig: Sendable {
-    var server: FrameServerConfiguration
-    var tls: TLSFiles
-    /// `metrics`: the HTTP port for /metrics, /health and /ready (none when absent).
-    var metrics: HTTPAddress?
-    var accessPath: String
+struct SafetyConfig: FrameServiceSettings {
+    static let service = "dudao-safety"
+    static let environmentPrefix = "DUDAO_SAFETY_"
+
+    var basics: FrameServiceBasics
     var databasePath: String
     var ingest: Endpoint
     var notify: Endpoint
@@ -20,10 +19,7 @@ struct SafetyConfig: Sendable {
     var consumerBatch: Int
 
     init(file: ConfigFile) throws(ConfigError) {
-        server = try file.frameServer(defaultPort: 7403, defaultInFlight: 64)
-        tls = try file.tlsFiles()
-        metrics = try file.metricsAddress()
-        accessPath = try file.filePath("access_file", default: "access.json")
+        basics = try FrameServiceBasics(file: file, defaultPort: 7403, defaultInFlight: 64)
         databasePath = try file.filePath("database", default: "data/safety.sqlite")
         ingest = try file.endpoint("ingest", defaultPort: 7401)
         notify = try file.endpoint("notify", defaultPort: 7404)

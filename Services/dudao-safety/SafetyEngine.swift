@@ -1,4 +1,4 @@
-import DudaoConsumer
+import DudaoLinks
 import DudaoCore
 import DudaoWire
 import DudaoFeeds
@@ -17,7 +17,7 @@ import NIOConcurrencyHelpers
 /// takes effect exactly once, each event is queued exactly once.
 final class SafetyEngine: Sendable {
     let pool: DatabasePool
-    let clock: any SafetyClock
+    let clock: any DudaoClock
     let settings: SafetySettings
     /// When this process started: every device's silence is counted from no earlier than this.
     let startedAt: Timestamp
@@ -48,7 +48,7 @@ final class SafetyEngine: Sendable {
     }
 
     /// Loads the state from `pool` (rebuilt from SQLite: 1 000 000 devices take a few seconds).
-    init(pool: DatabasePool, clock: any SafetyClock, settings: SafetySettings, logger: Logger) throws {
+    init(pool: DatabasePool, clock: any DudaoClock, settings: SafetySettings, logger: Logger) throws {
         self.pool = pool
         self.clock = clock
         self.settings = settings

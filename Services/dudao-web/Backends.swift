@@ -69,7 +69,7 @@ struct Snapshot: Sendable {
     var alarms: [JSONValue] = []
     /// Why the last poll failed, for the page's banner.
     var problems: [String] = []
-    var fetchedAt: Date?
+    var fetchedAt: Timestamp?
     /// Changes whenever the content does, so `/events` pushes only news.
     var version: Int = 0
 }
@@ -143,7 +143,7 @@ final class Poller: Service, Sendable {
             await clients.notify?.close()
             clients.notify = nil
         }
-        let now = Date()
+        let now = Timestamp.now()
         state.withLockedValue { snapshot in
             var next = snapshot
             if let overview { next.overview = overview }

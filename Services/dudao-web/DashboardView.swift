@@ -5,26 +5,11 @@ import Foundation
 /// Values are the services' own (names, notes): the templates escape them and the browser's
 /// script sets them as text only.
 enum DashboardView {
-    static let beijing = TimeZone(secondsFromGMT: 8 * 3600)!
-
     /// `2026-11-29T04:10:36.000Z` → `2026-11-29 12:10:36` (Beijing time).
-    static func beijingTime(_ text: String?) -> String {
-        guard let text, let timestamp = Timestamp(rfc3339: text) else { return "-" }
-        return beijingTime(Date(timeIntervalSince1970: Double(timestamp.millis) / 1000))
-    }
+    static func beijingTime(_ text: String?) -> String { LocalTime.beijing.format(rfc3339: text) }
 
-    /// The Gregorian calendar in Beijing time (UTC+8).
-    static var beijingCalendar: Calendar {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = beijing
-        return calendar
-    }
-
-    static func beijingTime(_ date: Date) -> String {
-        let c = beijingCalendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
-        return String(
-            format: "%04d-%02d-%02d %02d:%02d:%02d", c.year ?? 0, c.month ?? 0, c.day ?? 0, c.hour ?? 0, c.minute ?? 0, c.second ?? 0)
-    }
+    /// Today in Beijing (the year and month the pages open on).
+    static var today: LocalTime.Parts { LocalTime.beijing.parts(Timestamp.now()) }
 
     /// Colour class and Chinese text of a rate's status.
     static func status(of rate: JSONValue) -> (css: String, label: String) {
@@ -106,7 +91,7 @@ enum DashboardView {
         if let town { alarms = alarms.filter { $0["town_id"]?.stringValue == town } }
         let open = alarms.filter { $0["acked"]?.boolValue == false }.count
         var model: JSONObject = [
-            "as_of": .string(snapshot.fetchedAt.map(beijingTime) ?? "-"),
+            "as_of": .string(snapshot.fetchedAt.map { LocalTime.beijing.format($0) } ?? "-"),
             "rate_names": .array(rateNames),
             "towns": .array(towns),
             "show_city": .bool(showCity),

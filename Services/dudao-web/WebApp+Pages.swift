@@ -145,7 +145,7 @@ extension WebApp {
             }
             return year
         }
-        let now = DashboardView.beijingCalendar.component(.year, from: Date())
+        let now = DashboardView.today.year
         return min(max(now, IndicatorView.planYears.first!), IndicatorView.planYears.last!)
     }
 
@@ -248,7 +248,7 @@ extension WebApp {
     func reportMonth(_ request: Request, account: Account) throws -> (Int, Int) {
         guard account.seesCity else { throw PageError.forbidden("月报为全市报告，镇街账号不能查看") }
         let year = try self.year(request)
-        var month = DashboardView.beijingCalendar.component(.month, from: Date())
+        var month = DashboardView.today.month
         if let text = request.uri.queryParameters.get("month") {
             guard let value = Int(text), (1...12).contains(value) else { throw PageError.badRequest("month 须为 1 到 12 的整数") }
             month = value
@@ -284,7 +284,7 @@ extension WebApp {
             "counts": .array(report.counts.map { ["name": .string($0.0), "count": .int(Int64($0.1))] }),
             "indicators": .array(report.city.map { .object(IndicatorView.row($0)) }),
             "town_columns": .array(names.map { .string($0.name) }), "towns": .array(towns),
-            "generated_at": .string(DashboardView.beijingTime(Date(timeIntervalSince1970: Double(report.generatedAt.millis) / 1000))),
+            "generated_at": .string(LocalTime.beijing.format(report.generatedAt)),
         ]
         if let changes = report.changes {
             model["changes"] = .array(changes.map { ["name": .string($0.name), "before": .string($0.before), "after": .string($0.after)] })

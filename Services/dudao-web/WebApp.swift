@@ -277,7 +277,7 @@ final class WebApp: Sendable {
                         // Nothing new: the time of the last answer, every 5 s (keeps proxies from closing the stream).
                         quiet += tick
                         if quiet >= 5_000 {
-                            let time = snapshot.fetchedAt.map(DashboardView.beijingTime) ?? "-"
+                            let time = snapshot.fetchedAt.map { LocalTime.beijing.format($0) } ?? "-"
                             try await writer.write(ByteBuffer(string: "event: tick\ndata: " + JSONWriter.string(["as_of": .string(time)]) + "\n\n"))
                             quiet = 0
                         }

@@ -19,15 +19,15 @@ struct WebCommand: AsyncParsableCommand {
         subcommands: [WebServe.self, HashPassword.self], defaultSubcommand: WebServe.self)
 }
 
-struct WebServe: AsyncParsableCommand {
+struct WebServe: ServiceCommand {
     static let configuration = CommandConfiguration(commandName: "serve", abstract: "Serve the dashboard (the default).")
 
     @Option(help: "Configuration file (deploy/web.json). Env overrides: DUDAO_WEB_LISTEN_PORT=8081 etc.")
     var config: String = "deploy/web.json"
 
-    func run() async throws {
+    func serve() async throws {
         let logger = ServiceRuntime.makeLogger(label: "dudao-web", configPath: config)
-        let (settings, accounts) = ServiceRuntime.configuration(logger: logger) {
+        let (settings, accounts) = try ServiceRuntime.configured(logger: logger) {
             let file = try ConfigFile(path: config, environmentPrefix: "DUDAO_WEB_")
             let settings = try WebConfig(file: file)
             for path in [settings.tls.caPath, settings.tls.certificatePath, settings.tls.keyPath]
@@ -57,13 +57,18 @@ struct WebServe: AsyncParsableCommand {
                 ServiceRuntime.announceLine(
                     "dudao-web listening on \(settings.host):\(channel.localAddress?.port ?? settings.port) (\(scheme))")
             }, logger: logger)
-        // Shut down first (services stop in reverse order): open /events streams end, so the
-        // HTTP server's graceful shutdown does not wait for them.
-        let stopper = TaskService {
-            while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
-            app.stopping.withLockedValue { $0 = true }
-        }
-        try await ServiceRuntime.run([poller, application, stopper], logger: logger)
+        try await ServiceRuntime.run([poller, application, EventStreamsStopper(app: app)], logger: logger)
+    }
+}
+
+/// Listed last, so stopped first: open `/events` streams end, and the HTTP server's graceful
+/// shutdown does not wait for them.
+struct EventStreamsStopper: Service {
+    let app: WebApp
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        app.stopping.withLockedValue { $0 = true }
     }
 }
 

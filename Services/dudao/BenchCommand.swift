@@ -1,13 +1,22 @@
 import ArgumentParser
+import DudaoBench
 import DudaoCore
 import DudaoWire
 import Foundation
 
-/// `dudao bench`: durable acknowledged feeds per second and ack latency against a running
-/// `dudao-ingest`, over real mutual TLS.
+/// `dudao bench`: the benchmarks (the synthetic data and drivers live in DudaoBench, linked
+/// into this CLI and the tests, never into a service).
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench",
+        commandName: "bench", abstract: "Benchmarks: the ingest over the wire (default), the indicator engine in-process.",
+        subcommands: [IngestBench.self, IndicatorsBench.self], defaultSubcommand: IngestBench.self)
+}
+
+/// `dudao bench [ingest]`: durable acknowledged feeds per second and ack latency against a
+/// running `dudao-ingest`, over real mutual TLS.
+struct IngestBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest",
         abstract: "Measure acknowledged feeds/s and ack latency (p50/p99) against a running dudao-ingest.")
 
     @OptionGroup var connection: ConnectionOptions
@@ -114,5 +123,23 @@ struct BenchCommand: AsyncParsableCommand {
             id: id, type: "safety.heartbeat",
             body: ["device_id": .string("bench-\(runID)-dev-\(index)"), "institution_id": .string(institution),
                    "device_kind": "alarm", "at": .string(at), "status": "ok"])
+    }
+}
+
+/// `dudao bench indicators`: a full evaluation and incremental updates of the engine on a
+/// synthetic province (no service needed).
+struct IndicatorsBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "indicators",
+        abstract: "Time a full evaluation and incremental updates on a synthetic province (no service needed).")
+
+    @Option(help: "Institutions in the synthetic province.")
+    var institutions: Int = 50_000
+
+    @Option(help: "Classes per institution.")
+    var classes: Int = 4
+
+    func run() throws {
+        print(EvaluationBenchmark.run(institutions: institutions, classesPerInstitution: classes))
     }
 }

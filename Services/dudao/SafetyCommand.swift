@@ -149,11 +149,7 @@ enum SafetyTable {
     }
 
     /// `2026-11-29 08:00:00` in UTC+8 from an RFC 3339 time; `—` when absent.
-    static func chinaTime(_ text: String?) -> String {
-        guard let text, let stamp = Timestamp(rfc3339: text) else { return "—" }
-        let shifted = Timestamp(millis: stamp.millis + 8 * 3_600_000).description
-        return String(shifted.prefix(10)) + " " + String(shifted.dropFirst(11).prefix(8))
-    }
+    static func chinaTime(_ text: String?) -> String { LocalTime.beijing.format(rfc3339: text, absent: "—") }
 
     static func width(_ text: String) -> Int {
         text.unicodeScalars.reduce(0) { total, scalar in

@@ -4,7 +4,15 @@ import Logging
 import ServiceLifecycle
 import UnixSignals
 
-/// Runs a service's long-lived parts until SIGTERM or SIGINT, then shuts them down in reverse
+/// A configuration mistake found at start (already logged as critical): the command exits 78
+/// (EX_CONFIG) before it binds a port. Libraries throw it; only ``ServiceCommand`` turns it into
+/// an exit status.
+public struct ConfigurationFailure: Error, CustomStringConvertible {
+    public let description: String
+}
+
+/// What every executable's start has in common: the logger, configuration errors, and the
+/// service group that runs until SIGTERM or SIGINT and then shuts the parts down in reverse
 /// order (each `Service` gets its graceful-shutdown signal).
 public enum ServiceRuntime {
     /// A logger writing to standard error at `level` (`DUDAO_LOG_LEVEL` overrides): plain
@@ -23,17 +31,18 @@ public enum ServiceRuntime {
         return logger
     }
 
-    /// Reads a service's configuration (settings, access file, routes, catalog). Anything wrong
-    /// is logged as critical and the process exits with 78 (EX_CONFIG) before binding a port.
-    public static func configuration<T>(logger: Logger, _ read: () throws -> T) -> T {
+    /// Reads part of a service's configuration (settings, access file, routes, catalog). Anything
+    /// wrong is logged as critical and thrown as ``ConfigurationFailure``.
+    public static func configured<T>(logger: Logger, _ read: () throws -> T) throws(ConfigurationFailure) -> T {
         do {
             return try read()
         } catch {
             logger.critical("configuration: \(error)")
-            exit(78)
+            throw ConfigurationFailure(description: "\(error)")
         }
     }
 
+    /// Runs `services` until SIGTERM or SIGINT, then shuts them down last to first.
     public static func run(_ services: [any Service], logger: Logger) async throws {
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
@@ -46,59 +55,5 @@ public enum ServiceRuntime {
     static func logFormat(inFile path: String) -> String? {
         guard let data = FileManager.default.contents(atPath: path), let value = try? JSONParser.parse(Array(data)) else { return nil }
         return value["log_format"]?.stringValue
-    }
-}
-
-/// A `Service` made of a closure that runs until graceful shutdown begins, and one that stops it.
-public struct ClosureService: Service {
-    let body: @Sendable () async throws -> Void
-    let onShutdown: @Sendable () async -> Void
-
-    /// - Parameters:
-    ///   - body: runs the service; it should return once `onShutdown` has been called.
-    ///   - onShutdown: called when graceful shutdown starts.
-    public init(body: @escaping @Sendable () async throws -> Void, onShutdown: @escaping @Sendable () async -> Void) {
-        self.body = body
-        self.onShutdown = onShutdown
-    }
-
-    public func run() async throws {
-        try await withGracefulShutdownHandler {
-            try await body()
-        } onGracefulShutdown: {
-            Task { await onShutdown() }
-        }
-    }
-}
-
-/// Runs `work` every `seconds` until graceful shutdown.
-public struct PeriodicService: Service {
-    let seconds: Int
-    let work: @Sendable () async -> Void
-
-    public init(every seconds: Int, work: @escaping @Sendable () async -> Void) {
-        self.seconds = seconds
-        self.work = work
-    }
-
-    public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do { try await Task.sleep(for: .seconds(seconds)) } catch { return }
-                await work()
-            }
-        }
-    }
-}
-
-/// Runs an async loop (one that returns when its task is cancelled) as a `Service`, cancelled
-/// when graceful shutdown begins.
-public struct TaskService: Service {
-    let body: @Sendable () async -> Void
-
-    public init(_ body: @escaping @Sendable () async -> Void) { self.body = body }
-
-    public func run() async throws {
-        await cancelWhenGracefulShutdown { await body() }
     }
 }

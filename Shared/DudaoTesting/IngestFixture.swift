@@ -51,6 +51,26 @@ public final class IngestFixture: @unchecked Sendable {
         process = try Self.launch(configPath: configPath, root: root, port: port, generation: restarts)
     }
 
+    /// Registers the sample town and kindergarten (which heartbeats and censuses name).
+    public func registerSampleKindergarten() async throws {
+        let client = try await connect()
+        _ = try await client.request(Frames.feed("t", "registry.town", SampleFeeds.town))
+        _ = try await client.request(Frames.feed("k", "registry.institution", SampleFeeds.kindergarten))
+        await client.close()
+    }
+
+    /// SIGTERM the ingest (a graceful stop), wait for it, start it again on the same port and
+    /// database; returns the stopped process's exit status.
+    @discardableResult
+    public func terminateAndRestart() throws -> Int32 {
+        let port = process.port
+        process.stop()
+        let status = process.process.terminationStatus
+        restarts += 1
+        process = try Self.launch(configPath: configPath, root: root, port: port, generation: restarts)
+        return status
+    }
+
     public func connect(as identity: String = "operator") async throws -> WireClient {
         try await WireClient.connect(host: "127.0.0.1", port: port, tls: try pki.clientContext(identity), serverIdentity: "dudao-ingest")
     }

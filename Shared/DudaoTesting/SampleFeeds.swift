@@ -17,6 +17,11 @@ public enum SampleFeeds {
         "ownership": "public",
     ]
 
+    /// An `ok` heartbeat of alarm `device` at the sample kindergarten.
+    public static func heartbeat(device: String, at: String = "2026-11-29T08:00:00Z") -> JSONValue {
+        ["device_id": .string(device), "institution_id": "kg-dongcheng-01", "device_kind": "alarm", "at": .string(at), "status": "ok"]
+    }
+
     public static func census(children: Int64 = 25, asOf: String? = nil) -> JSONValue {
         var body: JSONObject = [
             "institution_id": "kg-dongcheng-01", "year": 2025,

@@ -22,6 +22,11 @@ public final class OpenConnections: Sendable {
     /// The peers connected now.
     public var peers: [PeerIdentity] { channels.withLockedValue { $0.values.map(\.peer) } }
 
+    /// Closes every open connection at once (the end of a shutdown's grace period).
+    func closeAll() {
+        for entry in channels.withLockedValue({ Array($0.values) }) { entry.channel.close(promise: nil) }
+    }
+
     /// Closes every connection whose peer `revocation` refuses; returns the peers cut.
     @discardableResult
     public func closeRevoked(_ revocation: RevocationList) -> [PeerIdentity] {

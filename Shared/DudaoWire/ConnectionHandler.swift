@@ -35,6 +35,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private var headSequence = 0
     private var readHeldBack = false
     private var closing = false
+    /// The server is shutting down: no more reads; close once every frame read is answered.
+    private var quiescing = false
     /// A flush is queued on the event loop: replies completed by one group commit (which
     /// arrive as consecutive tasks) go out in one TLS write instead of one each.
     private var flushQueued = false
@@ -93,6 +95,16 @@ final class ConnectionHandler: ChannelDuplexHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent {
+            quiescing = true
+            if handshakeDone {
+                closeIfDrained(context: context)
+            } else if !closing {
+                closing = true
+                context.close(promise: nil)
+            }
+            return
+        }
         if let tls = event as? TLSUserEvent, case .handshakeCompleted = tls {
             handshakeDone = true
             // The first-frame deadline guards the handshake; an authenticated peer that waits
@@ -188,6 +200,15 @@ final class ConnectionHandler: ChannelDuplexHandler {
         }
         if wrote { queueFlush(context: context) }
         resumeReadingIfPossible(context: context)
+        closeIfDrained(context: context)
+    }
+
+    /// While quiescing: once no frame awaits its reply, flush and close (TLS sends close_notify).
+    private func closeIfDrained(context: ChannelHandlerContext) {
+        guard quiescing, slots.isEmpty, !closing else { return }
+        closing = true
+        context.flush()
+        context.close(promise: nil)
     }
 
     private func queueFlush(context: ChannelHandlerContext) {
@@ -202,7 +223,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     }
 
     private func resumeReadingIfPossible(context: ChannelHandlerContext) {
-        if readHeldBack, slots.count < maxInFlight, context.channel.isWritable, !closing {
+        if readHeldBack, slots.count < maxInFlight, context.channel.isWritable, !closing, !quiescing {
             readHeldBack = false
             context.read()
         }
@@ -211,7 +232,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     // MARK: outbound
 
     func read(context: ChannelHandlerContext) {
-        if slots.count >= maxInFlight || !context.channel.isWritable || closing {
+        if slots.count >= maxInFlight || !context.channel.isWritable || closing || quiescing {
             readHeldBack = true
         } else {
             context.read()

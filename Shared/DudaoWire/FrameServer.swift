@@ -4,6 +4,7 @@ import NIOCore
 import NIOExtras
 import NIOPosix
 import NIOSSL
+import ServiceLifecycle
 
 /// Settings of a listening Dudao port.
 public struct FrameServerConfiguration: Sendable {
@@ -32,17 +33,21 @@ public struct FrameServerConfiguration: Sendable {
     }
 }
 
-/// A listening mutual-TLS port speaking length-prefixed JSON frames.
-public final class FrameServer: Sendable {
+/// A listening mutual-TLS port speaking length-prefixed JSON frames. It is a `Service`: on
+/// graceful shutdown it stops accepting and quiesces its connections (each answers the frames
+/// it has read, then closes), so a client sees every reply it is owed before the close.
+public final class FrameServer: Service, Sendable {
     private let channel: any Channel
+    private let quiescing: ServerQuiescingHelper
     /// The connections open now, by peer (a reload cuts the revoked ones).
     public let connections: OpenConnections
 
     /// The port actually bound (useful when the configuration asked for port 0).
     public var port: Int { channel.localAddress?.port ?? 0 }
 
-    private init(channel: any Channel, connections: OpenConnections) {
+    private init(channel: any Channel, quiescing: ServerQuiescingHelper, connections: OpenConnections) {
         self.channel = channel
+        self.quiescing = quiescing
         self.connections = connections
     }
 
@@ -59,7 +64,13 @@ public final class FrameServer: Sendable {
         let maxInFlight = configuration.maxInFlight
         let timeouts = ConnectionTimeouts(idle: configuration.idleTimeout, frame: configuration.frameTimeout)
         let connections = OpenConnections()
+        let quiescing = ServerQuiescingHelper(group: group)
         let channel = try await ServerBootstrap(group: group)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(quiescing.makeServerChannelHandler(channel: channel))
+                }
+            }
             .serverChannelOption(.backlog, value: 512)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -81,16 +92,32 @@ public final class FrameServer: Sendable {
             .bind(host: configuration.host, port: configuration.port)
             .get()
         logger.info("listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
-        return FrameServer(channel: channel, connections: connections)
+        return FrameServer(channel: channel, quiescing: quiescing, connections: connections)
     }
 
-    /// Stops accepting; open connections are closed with the event loop group.
-    public func close() async {
-        try? await channel.close()
+    /// Serves until graceful shutdown, then ``close(grace:)``.
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            try? await channel.closeFuture.get()
+        } onGracefulShutdown: {
+            // Only starts the quiescing; `run` returns once the listening socket has closed.
+            self.quiescing.initiateShutdown(promise: nil)
+        }
+        await close()
     }
 
-    /// Completes when the listening socket has closed.
-    public func waitUntilClosed() async {
-        try? await channel.closeFuture.get()
+    /// Stops accepting and quiesces every open connection: each answers the frames already
+    /// read, then closes (a log subscription closes at once). Returns once all have closed;
+    /// connections still open after `grace` (a peer that does not read its replies) are cut.
+    public func close(grace: Duration = .seconds(10)) async {
+        let closed = channel.eventLoop.makePromise(of: Void.self)
+        quiescing.initiateShutdown(promise: closed)
+        let connections = self.connections
+        let deadline = Task {
+            try await Task.sleep(for: grace)
+            connections.closeAll()
+        }
+        try? await closed.futureResult.get()
+        deadline.cancel()
     }
 }

@@ -1,3 +1,4 @@
+import DudaoBench
 import DudaoEvaluation
 import Testing
 

@@ -7,9 +7,7 @@ import Testing
 /// Nothing acknowledged is lost, nothing is applied twice: `kill -9` the real ingest mid-stream.
 @Suite(.serialized) struct IngestCrashTests {
     static func heartbeat(_ n: Int) -> JSONValue {
-        Frames.feed(
-            "crash-\(n)", "safety.heartbeat",
-            ["device_id": .string("dev-\(n)"), "institution_id": "kg-dongcheng-01", "device_kind": "alarm", "at": "2026-11-29T08:00:00Z", "status": "ok"])
+        Frames.feed("crash-\(n)", "safety.heartbeat", SampleFeeds.heartbeat(device: "dev-\(n)"))
     }
 
     /// Sends feeds `range` pipelined (window 128) and returns the ids acknowledged `accepted`
@@ -55,10 +53,7 @@ import Testing
     @Test func killNineMidStreamLosesNothingAndDuplicatesNothing() async throws {
         let ingest = try IngestFixture()
         defer { ingest.stop() }
-        let setup = try await ingest.connect()
-        _ = try await setup.request(Frames.feed("t", "registry.town", SampleFeeds.town))
-        _ = try await setup.request(Frames.feed("k", "registry.institution", SampleFeeds.kindergarten))
-        await setup.close()
+        try await ingest.registerSampleKindergarten()
 
         let total = 8000
         let acked = NIOLockedValueBox(Set<String>())

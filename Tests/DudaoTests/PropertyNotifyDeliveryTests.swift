@@ -109,7 +109,7 @@ import Testing
                 pool: pool, writer: writer, engine: engine, channels: channels, clock: clock,
                 concurrency: PropertyNotifyDeliveryTests.concurrency, doorbell: doorbell, logger: logger)
             let dispatcher = self.dispatcher
-            running = dispatching ? Task { await dispatcher.run() } : nil
+            running = dispatching ? Task { await dispatcher.dispatch() } : nil
         }
 
         /// Like `kill -9` for what is durable: the writer stops at once (outcomes of deliveries
@@ -319,9 +319,15 @@ import Testing
         for (index, request) in requests.enumerated() {
             let delivery = request.header("X-Dudao-Delivery") ?? "?"
             if answered2xx.contains(delivery) {
+                // Every request of this delivery (status, attempt number, mark) and what the file
+                // holds at the end: tells a double send of one attempt from an outcome misjudged.
+                let trail = requests.enumerated().filter { $0.element.header("X-Dudao-Delivery") == delivery }.map {
+                    "#\($0.offset) \($0.element.status) attempt \($0.element.header("X-Dudao-Attempt") ?? "?")"
+                        + ($0.element.header("X-Dudao-Redelivery") == "1" ? " marked" : "")
+                }
                 #expect(
                     request.header("X-Dudao-Redelivery") == "1",
-                    "\(delivery) was answered 2xx before and sent again (request \(index)) without the mark; \(history)")
+                    "\(delivery) was answered 2xx before and sent again (request \(index)) without the mark; \(history); requests: \(trail); at the end: \(final[delivery].map { "\($0.status), \($0.attempts) attempts" } ?? "-")")
             }
             if (200..<300).contains(request.status) { answered2xx.insert(delivery) }
         }

@@ -1,4 +1,5 @@
-import DudaoConsumer
+import DudaoLinks
+import DudaoBench
 import DudaoCore
 import DudaoTesting
 import Testing
@@ -246,18 +247,5 @@ import Testing
         guard case .success(let result) = SafetyQueries.outbox(engine: engine, limit: 1000) else { return [] }
         return (result["frames"]?.arrayValue ?? []).map { ($0["id"]?.stringValue ?? "", $0["type"]?.stringValue ?? "", $0["body"] ?? .null) }
             .filter { !devicesOnly || $0.type.hasPrefix("safety.device_") }
-    }
-}
-
-/// A small deterministic generator for simulations.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,4 +1,5 @@
 import DudaoCore
+import DudaoEvaluation
 import DudaoFeeds
 
 /// The synthetic records of ``EvaluationBenchmark``: valid feed bodies (SPEC section 3) with

@@ -1,4 +1,3 @@
-import DudaoService
 import Hummingbird
 import Logging
 import NIOCore

@@ -1,16 +1,18 @@
 import DudaoCore
+import DudaoStorage
 import DudaoWire
 import GRDB
 import Logging
 import NIOCore
 import NIOPosix
 import NIOSSL
+import ServiceLifecycle
 
 /// Delivers the outbox to another service over the wire, in order, pipelined, retrying with
-/// exponential backoff while the receiver is down. A frame leaves the outbox only once the
+/// ``ReconnectBackoff`` while the receiver is down. A frame leaves the outbox only once the
 /// receiver answered `ack` (accepted or duplicate); a `nack` is logged and dropped (retrying
 /// a refused frame would block everything behind it forever).
-public final class OutboxSender: Sendable {
+public final class OutboxSender: Service, Sendable {
     private let pool: DatabasePool
     private let host: String
     private let port: Int
@@ -36,24 +38,27 @@ public final class OutboxSender: Sendable {
         pool.add(transactionObserver: observer)
     }
 
-    /// Runs until the task is cancelled.
-    public func run() async {
-        var backoff = 0.1
+    /// Delivers until graceful shutdown (or cancellation).
+    public func run() async throws {
+        await cancelWhenGracefulShutdown { await self.deliverWithRetries() }
+    }
+
+    private func deliverWithRetries() async {
+        var backoff = ReconnectBackoff()
         while !Task.isCancelled {
             var client: WireClient?
             do {
                 let connected = try await WireClient.connect(host: host, port: port, tls: tls.client, serverIdentity: serverIdentity)
                 client = connected
-                backoff = 0.1
+                backoff.reset()
                 try await deliver(over: connected)
             } catch {
                 if let client { await client.close() }
                 if Task.isCancelled { return }
                 logger.warning(
                     "outbox delivery failed; retrying",
-                    metadata: ["to": "\(host):\(port)", "error": "\(error)", "in": "\(backoff)s"])
-                try? await Task.sleep(for: .seconds(backoff * Double.random(in: 0.8...1.2)))
-                backoff = min(backoff * 2, 10)
+                    metadata: ["to": "\(host):\(port)", "error": "\(error)", "in": "\(backoff.seconds)s"])
+                await backoff.wait()
             }
         }
     }

@@ -4,6 +4,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOSSL
+import ServiceLifecycle
 
 /// Follows the ingest log for a downstream service.
 ///
@@ -11,8 +12,8 @@ import NIOSSL
 /// batches, and after each batch tells the ingest what was committed and grants credit for as
 /// many more. `apply` must store the batch's effects and the position in one transaction:
 /// then a record is applied exactly once, whatever is redelivered after a crash. A lost
-/// connection is retried with exponential backoff (0.1 s doubling to 10 s, with jitter).
-public final class LogConsumer: Sendable {
+/// connection is retried with ``ReconnectBackoff``. It is a `Service`: graceful shutdown stops it.
+public final class LogConsumer: Service, Sendable {
     public typealias Apply = @Sendable ([LogRecord]) async throws -> Void
 
     private let host: String
@@ -55,9 +56,13 @@ public final class LogConsumer: Sendable {
         self.apply = apply
     }
 
-    /// Runs until the task is cancelled.
-    public func run() async {
-        var backoff = 0.1
+    /// Follows the log until graceful shutdown (or cancellation).
+    public func run() async throws {
+        await cancelWhenGracefulShutdown { await self.followWithRetries() }
+    }
+
+    private func followWithRetries() async {
+        var backoff = ReconnectBackoff()
         while !Task.isCancelled {
             var client: WireClient?
             do {
@@ -65,7 +70,7 @@ public final class LogConsumer: Sendable {
                 let connected = try await WireClient.connect(host: host, port: port, tls: tls.client, serverIdentity: serverIdentity)
                 client = connected
                 try await follow(connected, from: from) {
-                    backoff = 0.1
+                    backoff.reset()
                     following.withLockedValue { $0 = true }
                 }
             } catch {
@@ -74,9 +79,8 @@ public final class LogConsumer: Sendable {
                 if Task.isCancelled { return }
                 logger.warning(
                     "log subscription lost; retrying",
-                    metadata: ["ingest": "\(host):\(port)", "error": "\(error)", "in": "\(backoff)s"])
-                try? await Task.sleep(for: .seconds(backoff * Double.random(in: 0.8...1.2)))
-                backoff = min(backoff * 2, 10)
+                    metadata: ["ingest": "\(host):\(port)", "error": "\(error)", "in": "\(backoff.seconds)s"])
+                await backoff.wait()
             }
         }
     }

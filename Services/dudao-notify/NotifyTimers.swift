@@ -1,0 +1,36 @@
+import Logging
+import ServiceLifecycle
+
+/// Every `tick_seconds`: the alerting state machine's timers (group wait and interval, repeat,
+/// escalation, silence expiry) in one write, and about every ten minutes the housekeeping
+/// (old alerts and deliveries). Stopped by graceful shutdown.
+struct NotifyTimers: Service {
+    let writer: NotifyWriter
+    let engine: AlertEngine
+    let tickSeconds: Double
+    let logger: Logger
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            var ticks = 0
+            let housekeepingEvery = max(1, Int(600 / tickSeconds))
+            while !Task.isCancelled {
+                do { try await Task.sleep(for: .milliseconds(Int64(tickSeconds * 1000))) } catch { return }
+                ticks += 1
+                await tick(housekeeping: ticks % housekeepingEvery == 1)
+            }
+        }
+    }
+
+    private func tick(housekeeping: Bool) async {
+        do {
+            _ = try await writer.perform { [engine] db, now, effects in
+                try engine.tick(db: db, now: now, effects: &effects)
+                if housekeeping { try engine.compact(db: db, now: now) }
+                return nil
+            }
+        } catch {
+            logger.error("timers failed", metadata: ["error": "\(error)"])
+        }
+    }
+}
