@@ -19,8 +19,9 @@ import Testing
         defer { ingest.stop() }
         try await ingest.registerSampleKindergarten()
 
-        // One connection keeps 2 000 feeds in flight; SIGTERM arrives after 200 replies.
-        let total = 20_000
+        // One connection keeps 1 000 feeds in flight; SIGTERM arrives after 100 replies. (Small:
+        // other suites run beside this one and time their services.)
+        let total = 4_000
         let client = try await ingest.connect()
         var answered: [String] = []
         var endedWith = "close"
@@ -28,7 +29,7 @@ import Testing
         var next = 0
         do {
             while true {
-                while next < total, next - answered.count < 2_000 {
+                while next < total, next - answered.count < 1_000 {
                     try await client.send(Self.heartbeat(next), flush: false)
                     next += 1
                 }
@@ -36,7 +37,7 @@ import Testing
                 guard let reply = try await client.receive() else { break }
                 #expect(reply["kind"] == "ack", "\(JSONWriter.string(reply))")
                 answered.append(reply["id"]?.stringValue ?? "?")
-                if answered.count == 200 { kill(pid, SIGTERM) }
+                if answered.count == 100 { kill(pid, SIGTERM) }
             }
         } catch {
             endedWith = "\(error)"
@@ -46,7 +47,7 @@ import Testing
         let status = try ingest.terminateAndRestart()
         #expect(status == 0, "dudao-ingest exited \(status) after SIGTERM")
         #expect(ContinuousClock.now - stoppedAt < .seconds(10))
-        #expect(answered.count >= 200 && answered.count < total, "answered \(answered.count) (ended with \(endedWith))")
+        #expect(answered.count >= 100 && answered.count < total, "answered \(answered.count) (ended with \(endedWith))")
         // Replies came in order for a prefix of what was sent.
         #expect(answered == (0..<answered.count).map { "term-\($0)" })
 
