@@ -41,7 +41,7 @@ final class GroupCommitter: Service, Sendable {
                 metrics.count(types: batch.lazy.map(\.request.feed.type.rawValue), outcomes: outcomes)
             },
             refuse: { pending in
-                pending.promise.succeed(.rejected(WireError(.overloaded, "the service is shutting down; retry later")))
+                pending.promise.succeed(.rejected(WireError(.overloaded, "the service is shutting down; retry later", zh: "服务正在停止，请稍后重试")))
             })
     }
 
@@ -91,7 +91,7 @@ final class GroupCommitter: Service, Sendable {
             return outcomes
         } catch {
             logger.error("commit failed; the batch is answered internal", metadata: ["error": "\(error)", "size": "\(batch.count)"])
-            let failed = CommitOutcome.rejected(WireError(.internal, "storing the feed failed; retry later"))
+            let failed = CommitOutcome.rejected(WireError(.internal, "storing the feed failed; retry later", zh: "数据保存失败，请稍后重试"))
             for pending in batch { pending.promise.succeed(failed) }
             return batch.map { _ in failed }
         }

@@ -120,7 +120,10 @@ final class SQLiteIngestStore: IngestStore {
                             let message =
                                 "identity \"\(request.sender)\" may send feeds only for \(towns.sorted().joined(separator: ", ")); "
                                 + (town.map { "this record belongs to \($0)" } ?? "this record belongs to no town")
-                            outcomes.append(.rejected(WireError(.forbidden, message)))
+                            let zh =
+                                "身份 \"\(request.sender)\" 只能发送 \(towns.sorted().joined(separator: "、")) 的数据；"
+                                + (town.map { "此记录属于 \($0)" } ?? "此记录不属于任何镇街")
+                            outcomes.append(.rejected(WireError(.forbidden, message, zh: zh)))
                             continue
                         }
                     }

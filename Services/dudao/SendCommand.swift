@@ -20,10 +20,26 @@ struct SendCommand: AsyncParsableCommand {
     @Flag(help: "Print only rejected lines and the summary.")
     var quiet = false
 
+    @Option(help: "Language of rejection messages: zh or en (default: zh when LC_ALL, LC_MESSAGES or LANG is a Chinese locale).")
+    var lang: String?
+
     @Argument(help: "Files to send, in order (.jsonl/.json: JSON Lines; .csv: CSV).")
     var files: [String]
 
+    func validate() throws {
+        if let lang, !["zh", "en"].contains(lang) { throw ValidationError("--lang must be zh or en") }
+    }
+
+    /// Whether messages are printed in Chinese: `--lang`, else the first of LC_ALL, LC_MESSAGES,
+    /// LANG that is set (`zh_CN.UTF-8` → yes).
+    static func chinese(lang: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
+        if let lang { return lang == "zh" }
+        let locale = ["LC_ALL", "LC_MESSAGES", "LANG"].lazy.compactMap { environment[$0] }.first { !$0.isEmpty }
+        return locale?.lowercased().hasPrefix("zh") ?? false
+    }
+
     func run() async throws {
+        let chinese = Self.chinese(lang: lang)
         let client = try await connection.connect()
         var totals: [String: Int] = [:]
         var rejected = 0
@@ -46,7 +62,7 @@ struct SendCommand: AsyncParsableCommand {
                 client.flush()
                 for line in chunk {
                     guard let reply = try await client.receive() else { throw WireClientError.closed }
-                    let outcome = Self.describe(reply)
+                    let outcome = Self.describe(reply, chinese: chinese)
                     totals[outcome.status, default: 0] += 1
                     if outcome.status == "rejected" { rejected += 1 }
                     if !quiet || outcome.status == "rejected" {
@@ -65,13 +81,13 @@ struct SendCommand: AsyncParsableCommand {
     }
 
     /// A reply as `(status, detail)`: `accepted`, `duplicate`, `stale`, or `rejected` with
-    /// `code path message`.
-    static func describe(_ reply: JSONValue) -> (status: String, detail: String) {
+    /// `code path message` (`message_zh` when `chinese`).
+    static func describe(_ reply: JSONValue, chinese: Bool = false) -> (status: String, detail: String) {
         switch reply["kind"]?.stringValue {
         case "ack": return (reply["status"]?.stringValue ?? "?", "")
         case "nack", "error":
             let error = WireError(json: reply["error"]) ?? WireError(.internal, "unreadable error")
-            return ("rejected", "\(error.code.rawValue)\t\(error.path ?? "-")\t\(error.message)")
+            return ("rejected", "\(error.code.rawValue)\t\(error.path ?? "-")\t\(chinese ? error.messageZh : error.message)")
         default: return ("?", JSONWriter.string(reply))
         }
     }

@@ -20,6 +20,7 @@ public enum FeedValidator {
                 WireError(
                     .unknownType,
                     "\"\(FieldReader.clip(type, to: 64))\" is not a feed type; send one of \(known)",
+                    zh: "\"\(FieldReader.clip(type, to: 64))\" 不是数据类型；应为以下之一：\(FeedType.allCases.map(\.rawValue).joined(separator: "、"))",
                     path: "type"))
         }
         return validate(feedType, body: body)

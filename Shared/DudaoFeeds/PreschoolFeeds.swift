@@ -45,9 +45,9 @@ struct ClassIDs {
 
     mutating func insert(_ classID: String, of row: FieldReader) throws(WireError) {
         if let first = seen[classID] {
-            throw row.invalid("class_id") {
-                "\($0) repeats class \"\(classID)\", already used at \(first); each class_id must be unique in one census"
-            }
+            throw row.invalid(
+                "class_id", { "\($0) repeats class \"\(classID)\", already used at \(first); each class_id must be unique in one census" },
+                zh: { "\($0) 重复了班级 \"\(classID)\"（已在 \(first) 使用）；同一份普查中 class_id 不得重复" })
         }
         seen[classID] = row.path
     }

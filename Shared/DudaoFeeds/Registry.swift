@@ -62,13 +62,14 @@ public struct Registry: Sendable {
             case .town(let id, let path):
                 if towns[id] == nil {
                     return WireError(
-                        .unknownReference, "town \"\(id)\" is not registered; send registry.town first", path: path)
+                        .unknownReference, "town \"\(id)\" is not registered; send registry.town first",
+                        zh: "字段 \(path)：镇街 \"\(id)\" 未登记；请先发送 registry.town", path: path)
                 }
             case .institution(let id, let path, let levels):
                 guard let institution = institutions[id] else {
                     return WireError(
                         .unknownReference, "institution \"\(id)\" is not registered; send registry.institution first",
-                        path: path)
+                        zh: "字段 \(path)：机构 \"\(id)\" 未登记；请先发送 registry.institution", path: path)
                 }
                 if let levels, !levels.contains(institution.level) {
                     let allowed = InstitutionLevel.allCases.filter(levels.contains).map(\.rawValue)
@@ -77,6 +78,8 @@ public struct Registry: Sendable {
                         .invalidField,
                         "institution \"\(id)\" is registered with level \(institution.level.rawValue), "
                             + "but this feed is only for \(expected)",
+                        zh: "字段 \(path)：机构 \"\(id)\" 登记的 level 为 \(institution.level.rawValue)，而此类数据只适用于 level "
+                            + allowed.joined(separator: "、"),
                         path: path)
                 }
             }

@@ -28,10 +28,13 @@ extension FeedValidator {
         let level = try reader.choice("level", InstitutionLevel.self)
         _ = try reader.choice("ownership", Ownership.self)
         if try reader.optionalBool("town_central") == true, level != .kindergarten {
-            throw reader.invalid("town_central") {
-                "\($0) can be true only for a kindergarten (the town's public central kindergarten), "
-                    + "but level is \(level.rawValue); leave it out or set it to false"
-            }
+            throw reader.invalid(
+                "town_central",
+                {
+                    "\($0) can be true only for a kindergarten (the town's public central kindergarten), "
+                        + "but level is \(level.rawValue); leave it out or set it to false"
+                },
+                zh: { "字段 \($0) 只有幼儿园（镇中心公办园）可以为 true，而 level 为 \(level.rawValue)；请删去或设为 false" })
         }
         let asOf = try reader.optionalTimestamp("as_of")
         return ValidatedFeed(

@@ -17,7 +17,7 @@ extension FeedValidator {
     static func safetyInventory(_ body: JSONObject) throws(WireError) -> ValidatedFeed {
         let reader = try bodyReader(body, .safetyInventory, fields: safetyInventoryFields)
         let institutionID = try reader.identifier("institution_id")
-        _ = try reader.identifiers("alarm_devices", of: "device")
+        _ = try reader.identifiers("alarm_devices", of: ("device", "设备"))
         _ = try reader.bool("cctv_police_linked")
         let cameras = try reader.count("cameras")
         let linked = try reader.count("cameras_linked")

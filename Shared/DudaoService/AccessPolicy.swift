@@ -98,10 +98,10 @@ public struct AccessPolicy: Sendable {
     /// `nil` when `identity` may send feeds of `type`, else the `forbidden` error.
     public func checkFeed(identity: String, type: String) -> WireError? {
         guard let grant = grants[identity] else {
-            return WireError(.forbidden, "identity \"\(identity)\" is not in the access file")
+            return WireError(.forbidden, "identity \"\(identity)\" is not in the access file", zh: "身份 \"\(identity)\" 不在访问控制文件中")
         }
         guard grant.feeds.contains(where: { Self.matches($0, type) }) else {
-            return WireError(.forbidden, "identity \"\(identity)\" may not send \(type) feeds", path: "type")
+            return WireError(.forbidden, "identity \"\(identity)\" may not send \(type) feeds", zh: "字段 type：身份 \"\(identity)\" 无权发送 \(type) 数据", path: "type")
         }
         return nil
     }
@@ -109,7 +109,7 @@ public struct AccessPolicy: Sendable {
     /// `nil` when `identity` may send events of `type` (to `dudao-notify`), else the `forbidden` error.
     public func checkEvent(identity: String, type: String) -> WireError? {
         guard let grant = grants[identity], grant.events.contains(where: { Self.matches($0, type) }) else {
-            return WireError(.forbidden, "identity \"\(identity)\" may not send \(type) events", path: "type")
+            return WireError(.forbidden, "identity \"\(identity)\" may not send \(type) events", zh: "字段 type：身份 \"\(identity)\" 无权发送 \(type) 事件", path: "type")
         }
         return nil
     }
@@ -117,7 +117,7 @@ public struct AccessPolicy: Sendable {
     /// `nil` when `identity` may ask `type` queries, else the `forbidden` error.
     public func checkQuery(identity: String, type: String) -> WireError? {
         guard let grant = grants[identity], grant.queries.contains(where: { Self.matches($0, type) }) else {
-            return WireError(.forbidden, "identity \"\(identity)\" may not ask \(type) queries", path: "type")
+            return WireError(.forbidden, "identity \"\(identity)\" may not ask \(type) queries", zh: "字段 type：身份 \"\(identity)\" 无权查询 \(type)", path: "type")
         }
         return nil
     }

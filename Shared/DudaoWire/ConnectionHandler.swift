@@ -82,7 +82,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
                 return
             }
             let seconds = timeouts.frame.nanoseconds / 1_000_000_000
-            let error = WireError(.invalidFrame, "no complete frame within \(seconds) s (frame_timeout); closing")
+            let error = WireError(.invalidFrame, "no complete frame within \(seconds) s (frame_timeout); closing", zh: "\(seconds) 秒内未收到完整的帧（frame_timeout），连接将关闭")
             slots.append(.ready(ByteBuffer(json: Reply.error(error)), closeAfter: true))
             flushReady()
             return
@@ -149,7 +149,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
                         handler.complete(sequence: sequence, reply: reply.map { ByteBuffer(json: $0) })
                     case .failure(let error):
                         handler.logger.error("session failed", metadata: ["id": "\(id)", "error": "\(error)"])
-                        let reply = Reply.nack(id: id, error: WireError(.internal, "the service failed to handle this frame; retry later"))
+                        let reply = Reply.nack(id: id, error: WireError(.internal, "the service failed to handle this frame; retry later", zh: "服务处理此帧失败，请稍后重试"))
                         handler.complete(sequence: sequence, reply: ByteBuffer(json: reply))
                     }
                 }

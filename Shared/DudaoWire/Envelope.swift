@@ -48,7 +48,7 @@ public struct Envelope: Sendable {
                 try JSONParser.parse(raw.bindMemory(to: UInt8.self))
             }
         } catch {
-            return .failure(Rejection(id: nil, error: WireError(.malformedJSON, "the frame is not valid JSON: \(error)")))
+            return .failure(Rejection(id: nil, error: WireError(.malformedJSON, "the frame is not valid JSON: \(error)", zh: "帧不是合法的 JSON：\(error)")))
         }
         return parse(value)
     }
@@ -57,59 +57,63 @@ public struct Envelope: Sendable {
     public static func parse(_ value: JSONValue) -> Result<Envelope, Rejection> {
         guard case .object(let object) = value else {
             return .failure(
-                Rejection(id: nil, error: WireError(.invalidEnvelope, "the frame must be a JSON object, not \(value.typeName)")))
+                Rejection(id: nil, error: WireError(.invalidEnvelope, "the frame must be a JSON object, not \(value.typeName)", zh: "帧必须是 JSON 对象，而不是 \(value.typeName)")))
         }
         let rawID = object["id"]?.stringValue
         let id = rawID.flatMap { isValidID($0) ? $0 : nil }
-        func reject(_ code: WireErrorCode, _ message: String, _ path: String?) -> Result<Envelope, Rejection> {
-            .failure(Rejection(id: id, error: WireError(code, message, path: path)))
+        func reject(_ code: WireErrorCode, _ message: String, _ zh: String, _ path: String?) -> Result<Envelope, Rejection> {
+            .failure(Rejection(id: id, error: WireError(code, message, zh: zh, path: path)))
         }
-        guard let v = object["v"] else { return reject(.invalidEnvelope, "the envelope needs \"v\": 1", "v") }
+        guard let v = object["v"] else { return reject(.invalidEnvelope, "the envelope needs \"v\": 1", "信封缺少 \"v\": 1", "v") }
         guard v.intValue == 1, case .int = v else {
-            return reject(.unsupportedVersion, "protocol version \(JSONWriter.string(v)) is not supported; send \"v\": 1", "v")
+            return reject(
+                .unsupportedVersion, "protocol version \(JSONWriter.string(v)) is not supported; send \"v\": 1",
+                "字段 v：不支持协议版本 \(JSONWriter.string(v))；请发送 \"v\": 1", "v")
         }
         guard id != nil else {
             let message =
                 rawID == nil
                 ? "the envelope needs an \"id\": 1-128 characters of [A-Za-z0-9._:-]"
                 : "\"id\" must be 1-128 characters of [A-Za-z0-9._:-]"
-            return reject(.invalidEnvelope, message, "id")
+            return reject(.invalidEnvelope, message, "字段 id：应为 1 到 128 个字符（A-Z、a-z、0-9、'.'、'_'、':'、'-'）", "id")
         }
         guard let kindText = object["kind"]?.stringValue, !kindText.isEmpty else {
-            return reject(.invalidEnvelope, "the envelope needs a \"kind\" string (feed, query, ...)", "kind")
+            return reject(.invalidEnvelope, "the envelope needs a \"kind\" string (feed, query, ...)", "信封缺少 \"kind\" 字符串（feed、query 等）", "kind")
         }
         for member in object where !knownMembers.contains(member.key) {
-            return reject(.invalidEnvelope, "unknown envelope member \"\(member.key)\"", member.key)
+            return reject(.invalidEnvelope, "unknown envelope member \"\(member.key)\"", "信封中有未知字段 \"\(member.key)\"", member.key)
         }
         guard let kind = Frame.Kind(rawValue: kindText) else {
             let kinds = Frame.Kind.allCases.map(\.rawValue).joined(separator: ", ")
-            return reject(.invalidEnvelope, "kind \"\(kindText)\" is not a frame kind (\(kinds))", "kind")
+            return reject(.invalidEnvelope, "kind \"\(kindText)\" is not a frame kind (\(kinds))", "字段 kind：\"\(kindText)\" 不是帧类型（\(kinds)）", "kind")
         }
         var envelope = Envelope(kind: kind, id: id!)
         if let type = object["type"] {
             guard let text = type.stringValue, !text.isEmpty else {
-                return reject(.invalidEnvelope, "\"type\" must be a non-empty string", "type")
+                return reject(.invalidEnvelope, "\"type\" must be a non-empty string", "字段 type 应为非空字符串", "type")
             }
             envelope.type = text
         }
         if let sentAt = object["sent_at"], sentAt != .null {
             guard let text = sentAt.stringValue, let stamp = Timestamp(rfc3339: text) else {
-                return reject(.invalidEnvelope, "\"sent_at\" must be an RFC 3339 timestamp like 2025-09-30T10:00:00+08:00", "sent_at")
+                return reject(
+                    .invalidEnvelope, "\"sent_at\" must be an RFC 3339 timestamp like 2025-09-30T10:00:00+08:00",
+                    "字段 sent_at 应为 RFC 3339 时间，如 2025-09-30T10:00:00+08:00", "sent_at")
             }
             envelope.sentAt = stamp
         }
         if let body = object["body"] {
             guard case .object(let bodyObject) = body else {
-                return reject(.invalidEnvelope, "\"body\" must be a JSON object, not \(body.typeName)", "body")
+                return reject(.invalidEnvelope, "\"body\" must be a JSON object, not \(body.typeName)", "字段 body 应为 JSON 对象，而不是 \(body.typeName)", "body")
             }
             envelope.body = bodyObject
         }
         if kind == .feed || kind == .query {
             guard envelope.type != nil else {
-                return reject(.invalidEnvelope, "a \(kind.rawValue) needs a \"type\"", "type")
+                return reject(.invalidEnvelope, "a \(kind.rawValue) needs a \"type\"", "\(kind.rawValue) 帧缺少字段 type", "type")
             }
             guard envelope.body != nil else {
-                return reject(.invalidEnvelope, "a \(kind.rawValue) needs a \"body\" object", "body")
+                return reject(.invalidEnvelope, "a \(kind.rawValue) needs a \"body\" object", "\(kind.rawValue) 帧缺少 body 对象", "body")
             }
         }
         return .success(envelope)

@@ -37,7 +37,7 @@ public struct FrameDecoder: ByteToMessageDecoder {
             broken = true
             buffer.moveReaderIndex(to: buffer.writerIndex)
             context.fireChannelRead(
-                Self.wrapInboundOut(.broken(WireError(.invalidFrame, "a frame length of 0 is not allowed"))))
+                Self.wrapInboundOut(.broken(WireError(.invalidFrame, "a frame length of 0 is not allowed", zh: "帧长度不能为 0"))))
             return .continue
         }
         if Int(length) > maxFrameBytes {
@@ -48,7 +48,8 @@ public struct FrameDecoder: ByteToMessageDecoder {
                     .broken(
                         WireError(
                             .frameTooLarge,
-                            "the frame announces \(length) bytes; the limit is \(maxFrameBytes) bytes (max_frame_bytes)"))))
+                            "the frame announces \(length) bytes; the limit is \(maxFrameBytes) bytes (max_frame_bytes)",
+                            zh: "帧声明长度为 \(length) 字节，超过上限 \(maxFrameBytes) 字节（max_frame_bytes）"))))
             return .continue
         }
         guard buffer.readableBytes >= 4 + Int(length) else { return .needMoreData }

@@ -15,7 +15,7 @@ import Testing
             error
                 == WireError(
                     .unknownReference, "town \"dongcheng\" is not registered; send registry.town first",
-                    path: "body.town_id"))
+                    zh: "字段 body.town_id：镇街 \"dongcheng\" 未登记；请先发送 registry.town", path: "body.town_id"))
         #expect(registry.check(try feed(.financeYear).references) == nil)
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import DudaoCore
 import DudaoFeeds
 import Testing
@@ -143,6 +144,20 @@ struct RejectedCase: Sendable, CustomTestStringConvertible {
         #expect(error.code == rejected.code)
         #expect(error.path == rejected.path)
         #expect(error.message.hasPrefix(rejected.path + " "), "message: \(error.message)")
+        // The Chinese sentence names the same field and is worded in Chinese, not the code's fallback.
+        #expect(Self.names(error.messageZh, path: rejected.path), "message_zh: \(error.messageZh)")
+        #expect(!error.messageZh.contains(error.message), "message_zh only repeats the English: \(error.messageZh)")
+    }
+
+    /// Whether `text` names `path` as a whole (not the start of a longer path).
+    static func names(_ text: String, path: String) -> Bool {
+        var rest = Substring(text)
+        while let range = rest.range(of: path) {
+            let next = rest[range.upperBound...].first
+            if next.map({ !($0.isLetter && $0.isASCII) && !$0.isNumber && !"._[]".contains($0) }) ?? true { return true }
+            rest = rest[range.upperBound...]
+        }
+        return false
     }
 
     @Test func everyFeedTypeHasARejection() {

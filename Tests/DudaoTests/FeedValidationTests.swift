@@ -196,9 +196,17 @@ struct AcceptedCase: Sendable, CustomTestStringConvertible {
 
     @Test func wrongTypeSaysWhatIsExpected() throws {
         let error = try FeedSamples.reject(.populationCohort, try FeedSamples.body(.populationCohort, [.set("year", 1999)]))
-        #expect(error == WireError(.invalidField, "body.year must be an integer from 2000 to 2100, got 1999", path: "body.year"))
+        #expect(
+            error
+                == WireError(
+                    .invalidField, "body.year must be an integer from 2000 to 2100, got 1999", zh: "字段 body.year 应为 2000 到 2100 之间的整数，实际为 1999",
+                    path: "body.year"))
         let text = try FeedSamples.reject(.populationCohort, try FeedSamples.body(.populationCohort, [.set("age_3", "410")]))
-        #expect(text == WireError(.invalidField, "body.age_3 must be an integer >= 0, got \"410\"", path: "body.age_3"))
+        #expect(
+            text
+                == WireError(
+                    .invalidField, "body.age_3 must be an integer >= 0, got \"410\"", zh: "字段 body.age_3 应为大于等于 0 的整数，实际为 \"410\"",
+                    path: "body.age_3"))
     }
 
     @Test func missingFieldIsNamed() throws {

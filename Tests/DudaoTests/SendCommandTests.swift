@@ -1,4 +1,6 @@
+import DudaoCore
 import DudaoTesting
+import DudaoWire
 import Foundation
 import Testing
 
@@ -36,6 +38,31 @@ import Testing
 
         let again = try runTool("dudao", ["send", "--type", "registry.town"] + common + [ingest.root.file("towns.jsonl")])
         #expect(again.output.contains("summary: 3 lines: 0 accepted, 2 duplicate, 0 stale, 1 rejected"))
+    }
+
+    /// Every nack carries `message_zh` beside `message`, both naming the field; `dudao send`
+    /// prints the Chinese one in a Chinese locale, the English one with `--lang en`.
+    @Test func rejectionsAreInChineseInAChineseLocale() async throws {
+        let ingest = try IngestFixture()
+        defer { ingest.stop() }
+        let client = try await ingest.connect()
+        let nack = try await client.request(Frames.feed("t1", "registry.town", ["town_id": "x", "name": "X", "kind": "village"]))
+        #expect(nack["error"]?["message"]?.stringValue?.hasPrefix("body.kind must be one of \"town\", \"street\"") == true)
+        #expect(nack["error"]?["message_zh"] == "字段 body.kind 应为以下之一：\"town\"、\"street\"，实际为 \"village\"")
+        let unknown = try await client.request(
+            Frames.feed("c1", "population.cohort", ["town_id": "atlantis", "year": 2025, "age_3": 1, "age_4": 1, "age_5": 1]))
+        #expect(unknown["error"]?["message_zh"] == "字段 body.town_id：镇街 \"atlantis\" 未登记；请先发送 registry.town")
+        let missing = try await client.request(Frames.feed("c2", "population.cohort", ["town_id": "x", "year": 2025]))
+        #expect(missing["error"]?["message_zh"] == "缺少字段 body.age_3，应为大于等于 0 的整数")
+        await client.close()
+
+        try ingest.root.write("towns.jsonl", #"{"town_id":"bad","name":"X","kind":"village"}"#)
+        let common = ["--port", String(ingest.port), "--certs", ingest.pki.directory, "--identity", "operator", "--type", "registry.town"]
+        let zh = try runTool("dudao", ["send"] + common + [ingest.root.file("towns.jsonl")], environment: ["LC_ALL": "zh_CN.UTF-8"])
+        #expect(zh.output.contains("invalid_field\tbody.kind\t字段 body.kind 应为以下之一"), "\(zh.output)")
+        let en = try runTool(
+            "dudao", ["send", "--lang", "en"] + common + [ingest.root.file("towns.jsonl")], environment: ["LC_ALL": "zh_CN.UTF-8"])
+        #expect(en.output.contains("invalid_field\tbody.kind\tbody.kind must be one of"), "\(en.output)")
     }
 
     @Test func missingCertificatesAreNamed() throws {

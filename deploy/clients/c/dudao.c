@@ -435,19 +435,20 @@ static int json_object(const char *s, size_t n, const jfield *fields)
 }
 
 struct reply {
-    char *kind, *id, *status, *code, *message, *path;
+    char *kind, *id, *status, *code, *message, *message_zh, *path;
 };
 
 static void reply_free(struct reply *r)
 {
-    free(r->kind), free(r->id), free(r->status), free(r->code), free(r->message), free(r->path);
+    free(r->kind), free(r->id), free(r->status), free(r->code), free(r->message), free(r->message_zh), free(r->path);
     memset(r, 0, sizeof *r);
 }
 
-/* Reads kind, id, status and error.{code,message,path}; free with reply_free even on failure. */
+/* Reads kind, id, status and error.{code,message,message_zh,path}; free with reply_free even on failure. */
 static int parse_reply(const char *s, size_t n, struct reply *r)
 {
-    const jfield error[] = {{"code", &r->code, NULL}, {"message", &r->message, NULL}, {"path", &r->path, NULL},
+    const jfield error[] = {{"code", &r->code, NULL}, {"message", &r->message, NULL},
+                            {"message_zh", &r->message_zh, NULL}, {"path", &r->path, NULL},
                             {NULL, NULL, NULL}};
     const jfield top[] = {{"kind", &r->kind, NULL}, {"id", &r->id, NULL}, {"status", &r->status, NULL},
                           {"error", NULL, error}, {NULL, NULL, NULL}};
@@ -772,6 +773,7 @@ static int handle_reply(dudao_client *c, const char *s, size_t n)
         out.status = DUDAO_NACK;
         out.code = r.code ? r.code : "unknown";
         out.message = r.message ? r.message : "";
+        out.message_zh = r.message_zh ? r.message_zh : "";
         out.path = r.path;
     }
     out.id = f->id ? f->id : r.id;

@@ -53,6 +53,7 @@ typedef struct {
     dudao_status status;
     const char *code;    /* nack only: error.code, e.g. "invalid_field"; else NULL */
     const char *message; /* nack only: error.message, a sentence for a person; else NULL */
+    const char *message_zh; /* nack only: error.message_zh, the same in Chinese ("" if absent); else NULL */
     const char *path;    /* nack only, may be NULL: e.g. "body.classes[0].children" */
     void *user;          /* the pointer given to dudao_send with this feed */
     unsigned sends;      /* connections this feed was written to (1 unless re-sent) */

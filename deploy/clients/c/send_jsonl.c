@@ -38,8 +38,8 @@ static void on_outcome(const dudao_outcome *o, void *ctx)
     case DUDAO_STALE: r->stale++; break;
     case DUDAO_NACK:
         r->rejected++;
-        printf("%s:%lu\t%s\trejected\t%s\t%s\t%s\n", r->file, line, id, o->code, o->path ? o->path : "-",
-               o->message);
+        printf("%s:%lu\t%s\trejected\t%s\t%s\t%s\t%s\n", r->file, line, id, o->code, o->path ? o->path : "-",
+               o->message, o->message_zh);
         return;
     }
     if (!r->quiet)

@@ -249,7 +249,7 @@ def parse_outcomes(stdout):
         cols = line.split("\t")
         o = {"line": int(cols[0].rsplit(":", 1)[1]), "id": cols[1], "status": cols[2]}
         if cols[2] == "rejected":
-            o.update(code=cols[3], path=cols[4], message=cols[5])
+            o.update(code=cols[3], path=cols[4], message=cols[5], message_zh=cols[6] if len(cols) > 6 else "")
         out.append(o)
     return out
 
@@ -366,6 +366,8 @@ def check_refusals(h, run_id):
         r.check(label, ok, f"got {o}")
     msg = got.get(1, {}).get("message", "")
     r.check("the nack's message is a sentence a person can act on", "200" in msg and "500" in msg, repr(msg))
+    zh = got.get(1, {}).get("message_zh", "")
+    r.check("the nack carries message_zh, naming the same field", "字段" in zh and got.get(1, {}).get("path", "?") in zh, repr(zh))
     r.check("exit status 1 on a rejection; all on one connection (a nack does not close it); the 1 MiB+ line never sent",
             rc == 1 and stat(err, "connections") == 1 and stat(err, "frames") == len(lines) - 1,
             f"exit {rc}; connections {stat(err, 'connections')}, frames sent {stat(err, 'frames')}")

@@ -339,6 +339,9 @@ class Suite:
         self.r.check("2. body.classes[0].children = 500 -> nack invalid_field at body.classes[0].children",
                      first.status == "nack" and first.code == "invalid_field" and first.path == "body.classes[0].children",
                      f"{first.code} {first.path}: {first.message}")
+        self.r.check("2. the nack carries message_zh beside message, naming the same field",
+                     bool(first.message_zh) and "字段" in first.message_zh and "body.classes[0].children" in first.message_zh,
+                     f"{first.message_zh!r}")
         with self.client(identity=LIMITED) as c:
             got = c.send([make_envelope("registry.town", {"town_id": "pyc-town-2", "name": "乙镇", "kind": "town"},
                                         prefix="pyc-2"), hb(7)])

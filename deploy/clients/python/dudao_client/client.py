@@ -75,8 +75,9 @@ class Outcome:
     """What happened to one feed.
 
     ``status`` is ``accepted``, ``duplicate``, ``stale`` (the three acks) or ``nack``; a nack
-    carries ``code`` (e.g. ``invalid_field``), ``message`` (a sentence for a person) and, when the
-    server names the offending field, ``path`` (e.g. ``body.classes[0].children``).
+    carries ``code`` (e.g. ``invalid_field``), ``message`` (a sentence for a person), ``message_zh``
+    (the same sentence in Chinese) and, when the server names the offending field, ``path`` (e.g.
+    ``body.classes[0].children``).
     """
 
     index: int
@@ -91,6 +92,8 @@ class Outcome:
     """How many times the frame was sent (more than 1 after a reconnect or an ``overloaded``)."""
     local: bool = False
     """True when the client refused the feed itself and never sent it (e.g. a frame too large)."""
+    message_zh: Optional[str] = None
+    """A nack's ``message`` in Chinese (``error.message_zh``), also naming the field."""
 
     @property
     def ok(self) -> bool:
@@ -491,7 +494,7 @@ class Client:
                     self._say(f"{item.id}: server overloaded ({error.get('message')}); re-sending after a pause")
                     return None
             return Outcome(item.index, item.id, item.type, "nack", code, error.get("message"), error.get("path"),
-                           item.attempts)
+                           item.attempts, message_zh=error.get("message_zh"))
         raise ProtocolError(f"unexpected reply of kind {kind!r} to feed {item.id!r}")
 
     # -- queries ------------------------------------------------------------------------------
