@@ -1,4 +1,5 @@
 import DudaoCore
+import DudaoFeeds
 import DudaoTesting
 import DudaoWire
 import Foundation
@@ -63,6 +64,25 @@ import Testing
         let en = try runTool(
             "dudao", ["send", "--lang", "en"] + common + [ingest.root.file("towns.jsonl")], environment: ["LC_ALL": "zh_CN.UTF-8"])
         #expect(en.output.contains("invalid_field\tbody.kind\tbody.kind must be one of"), "\(en.output)")
+    }
+
+    /// deploy/sample/examples holds every feed type, safety.alarm included, as JSON Lines and as
+    /// CSV; each file, sent in order through the real CLI to a real ingest, is accepted whole.
+    @Test(arguments: ["jsonl", "csv"]) func everyFeedTypeHasAnExampleThatIsAccepted(format: String) throws {
+        let folder = EvaluationFixture.repoRoot + "/deploy/sample/examples"
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix("." + format) }.sorted()
+        let types = files.map { name in String(name.dropFirst(3).dropLast(format.count + 1)) }
+        #expect(Set(types) == Set(FeedType.allCases.map(\.rawValue)), "\(types)")
+        let ingest = try IngestFixture()
+        defer { ingest.stop() }
+        let common = ["--port", String(ingest.port), "--certs", ingest.pki.directory, "--identity", "operator"]
+        for (file, type) in zip(files, types) {
+            let typed = format == "csv" ? ["--type", type] : []
+            let sent = try runTool("dudao", ["send", "--lang", "en"] + typed + common + [folder + "/" + file])
+            #expect(sent.status == 0, "\(file): \(sent.output)\(sent.error)")
+            #expect(sent.output.contains(" 0 rejected"), "\(file): \(sent.output)")
+            #expect(!sent.output.contains(" 0 accepted,"), "\(file): \(sent.output)")
+        }
     }
 
     @Test func missingCertificatesAreNamed() throws {
