@@ -30,60 +30,46 @@ enum FeedFile {
         "name", "kind", "level", "ownership", "status", "due", "as_of", "at", "note", "device_kind",
     ]
 
-    static func read(path: String, type: String?) throws -> [Result<FeedLine, FeedLineProblem>] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw FeedFileError(message: "cannot read \(path)")
+    /// Opens `path` for reading record by record (`encoding` nil: detected from the first chunk).
+    static func open(path: String, type: String?, encoding: FileEncoding?) throws -> FeedFileStream {
+        let csv = path.lowercased().hasSuffix(".csv")
+        if csv, type == nil { throw FeedFileError(message: "\(path): a CSV file needs --type (e.g. --type preschool.census)") }
+        return try FeedFileStream(path: path, type: type, csv: csv, encoding: encoding)
+    }
+
+    /// One JSON Lines line (`number` counts physical lines from 1); nil for a blank or `#` line.
+    static func jsonLine(_ rawLine: Substring, number: Int, base: String, type: String?) -> Result<FeedLine, FeedLineProblem>? {
+        let line = rawLine.trimmingCharacters(in: .whitespacesAndNewlines)
+        if line.isEmpty || line.hasPrefix("#") { return nil }
+        guard let value = try? JSONParser.parse(line), let object = value.objectValue else {
+            return .failure(FeedLineProblem(line: number, message: "not a JSON object"))
         }
-        let text = String(decoding: data, as: UTF8.self)
-        let base = stableBase(path)
-        if path.lowercased().hasSuffix(".csv") {
-            guard let type else { throw FeedFileError(message: "\(path): a CSV file needs --type (e.g. --type preschool.census)") }
-            return readCSV(text, base: base, type: type)
+        if object["v"] != nil || object["body"] != nil {
+            return .success(FeedLine(line: number, frame: value, id: object["id"]?.stringValue))
+        } else if let type {
+            let id = stableID(base: base, line: number, content: line)
+            return .success(FeedLine(line: number, frame: envelope(id: id, type: type, body: object), id: id))
+        } else {
+            return .failure(FeedLineProblem(line: number, message: "a bare body needs --type"))
         }
-        var results: [Result<FeedLine, FeedLineProblem>] = []
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = rawLine.trimmingCharacters(in: .whitespacesAndNewlines)
-            if line.isEmpty || line.hasPrefix("#") { continue }
-            let number = index + 1
-            guard let value = try? JSONParser.parse(line), let object = value.objectValue else {
-                results.append(.failure(FeedLineProblem(line: number, message: "not a JSON object")))
-                continue
-            }
-            if object["v"] != nil || object["body"] != nil {
-                results.append(.success(FeedLine(line: number, frame: value, id: object["id"]?.stringValue)))
-            } else if let type {
-                let id = stableID(base: base, line: number, content: line)
-                results.append(.success(FeedLine(line: number, frame: envelope(id: id, type: type, body: object), id: id)))
-            } else {
-                results.append(.failure(FeedLineProblem(line: number, message: "a bare body needs --type")))
-            }
+    }
+
+    /// One CSV record (`number` counts records from 1, the header being 1); nil for an empty one.
+    static func csvRecord(_ row: [String], header: [String], number: Int, base: String, type: String) -> Result<FeedLine, FeedLineProblem>? {
+        if row.count == 1, row[0].isEmpty { return nil }
+        guard row.count == header.count else {
+            return .failure(FeedLineProblem(line: number, message: "has \(row.count) cells, the header has \(header.count)"))
         }
-        return results
+        var body = JSONObject()
+        for (name, cell) in zip(header, row) where !cell.isEmpty {
+            body[name] = cellValue(name: name, cell: cell)
+        }
+        let id = stableID(base: base, line: number, content: row.joined(separator: ","))
+        return .success(FeedLine(line: number, frame: envelope(id: id, type: type, body: body), id: id))
     }
 
     static func envelope(id: String, type: String, body: JSONObject) -> JSONValue {
         Frame.feed(id: id, type: type, body: .object(body))
-    }
-
-    static func readCSV(_ text: String, base: String, type: String) -> [Result<FeedLine, FeedLineProblem>] {
-        let rows = CSV.parse(text)
-        guard let header = rows.first else { return [] }
-        var results: [Result<FeedLine, FeedLineProblem>] = []
-        for (offset, row) in rows.dropFirst().enumerated() {
-            let number = offset + 2
-            if row.count == 1, row[0].isEmpty { continue }
-            guard row.count == header.count else {
-                results.append(.failure(FeedLineProblem(line: number, message: "has \(row.count) cells, the header has \(header.count)")))
-                continue
-            }
-            var body = JSONObject()
-            for (name, cell) in zip(header, row) where !cell.isEmpty {
-                body[name] = cellValue(name: name, cell: cell)
-            }
-            let id = stableID(base: base, line: number, content: row.joined(separator: ","))
-            results.append(.success(FeedLine(line: number, frame: envelope(id: id, type: type, body: body), id: id)))
-        }
-        return results
     }
 
     static func cellValue(name: String, cell: String) -> JSONValue {
@@ -119,30 +105,28 @@ struct FeedFileError: Error, CustomStringConvertible {
     var description: String { message }
 }
 
-/// RFC 4180 CSV: quoted cells may hold commas, quotes (doubled) and newlines.
-enum CSV {
-    static func parse(_ text: String) -> [[String]] {
+/// RFC 4180 CSV, read incrementally: quoted cells may hold commas, quotes (doubled) and
+/// newlines, and a record may span any number of chunks.
+struct CSVRows {
+    private var row: [String] = []
+    private var cell = ""
+    private var quoted = false
+    /// A quote seen inside a quoted cell: the next scalar decides (another quote, or the end).
+    private var quoteInQuoted = false
+
+    /// The records completed by `text`.
+    mutating func feed(_ text: String) -> [[String]] {
         var rows: [[String]] = []
-        var row: [String] = []
-        var cell = ""
-        var quoted = false
-        var iterator = Array(text.unicodeScalars).makeIterator()
-        var pending: Unicode.Scalar? = nil
-        func next() -> Unicode.Scalar? {
-            if let p = pending { pending = nil; return p }
-            return iterator.next()
-        }
-        while let c = next() {
-            if quoted {
+        for c in text.unicodeScalars {
+            if quoteInQuoted {
+                quoteInQuoted = false
                 if c == "\"" {
-                    if let following = next() {
-                        if following == "\"" { cell.unicodeScalars.append("\"") } else { quoted = false; pending = following }
-                    } else {
-                        quoted = false
-                    }
-                } else {
-                    cell.unicodeScalars.append(c)
+                    cell.unicodeScalars.append("\"")
+                    continue
                 }
+                quoted = false
+            } else if quoted {
+                if c == "\"" { quoteInQuoted = true } else { cell.unicodeScalars.append(c) }
                 continue
             }
             switch c {
@@ -157,10 +141,13 @@ enum CSV {
             default: cell.unicodeScalars.append(c)
             }
         }
-        if !cell.isEmpty || !row.isEmpty {
-            row.append(cell)
-            rows.append(row)
-        }
         return rows
+    }
+
+    /// The last record when the text did not end with a newline.
+    mutating func finish() -> [String]? {
+        defer { row = []; cell = ""; quoted = false; quoteInQuoted = false }
+        guard !cell.isEmpty || !row.isEmpty else { return nil }
+        return row + [cell]
     }
 }
