@@ -84,7 +84,7 @@ final class IngestSession: FrameSession {
     private func handleFeed(_ envelope: Envelope) -> EventLoopFuture<JSONValue?> {
         let type = envelope.type!
         guard FeedType(rawValue: type) != nil else {
-            return nack(envelope.id, WireError(.unknownType, "\"\(type)\" is not a feed type; see SPEC.md section 3 (deploy/docs/SPEC.md)", zh: "字段 type：\"\(type)\" 不是数据类型；见 SPEC.md 第 3 节（deploy/docs/SPEC.md）", path: "type"))
+            return nack(envelope.id, WireError(.unknownType, "\"\(type)\" is not a feed type; see SPEC section 3", zh: "字段 type：\"\(type)\" 不是数据类型；见 SPEC.md 第 3 节（deploy/docs/SPEC.md）", path: "type"))
         }
         if let error = policy.checkFeed(identity: peer.name, type: type) {
             context.metrics.refused.increment([type, error.code.rawValue])

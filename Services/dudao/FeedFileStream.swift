@@ -75,11 +75,13 @@ final class FeedFileStream {
 
     private func takeLines(_ text: String, last: Bool) {
         partialLine += text
-        var lines = partialLine.split(separator: "\n", omittingEmptySubsequences: false)
-        partialLine = last ? "" : String(lines.removeLast())
+        // Split on the scalar: as Characters, "\r\n" is one and would never match "\n".
+        var lines = partialLine.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false)
+        partialLine = last ? "" : String(String.UnicodeScalarView(lines.removeLast()))
         for line in lines {
             lineNumber += 1
-            if let outcome = FeedFile.jsonLine(line, number: lineNumber, base: base, type: type) { ready.append(outcome) }
+            let text = Substring(String(String.UnicodeScalarView(line)))
+            if let outcome = FeedFile.jsonLine(text, number: lineNumber, base: base, type: type) { ready.append(outcome) }
         }
     }
 

@@ -61,60 +61,80 @@ struct SendCommand: AsyncParsableCommand {
         for path in files {
             let stream = try FeedFile.open(path: path, type: type, encoding: encoding)
             var state = SendState(file: path)
+            let identity = SendState.identity(of: path)
+            // This file's counts, for the lines up to `doneLine` (what a resume adds back).
+            var fileTotals: [String: Int] = [:]
             var skipUpTo = 0
             if resume, let saved = state.load() {
-                guard saved.size == stream.size else {
-                    throw ValidationError("\(path) changed since the interrupted run (\(saved.size) bytes then, \(stream.size) now); send it without --resume")
+                guard saved.identity == identity else {
+                    throw ValidationError("\(path) changed since the interrupted run (size or modification time); send it without --resume")
                 }
                 skipUpTo = saved.doneLine
-                for (status, count) in saved.totals { totals[status, default: 0] += count }
-                rejected += saved.totals["rejected", default: 0]
+                fileTotals = saved.totals
                 FileHandle.standardError.write(Data("\(path): resuming after line \(skipUpTo)\n".utf8))
             }
-            var fileTotals: [String: Int] = [:]
             var meter = ProgressMeter(path: path, size: stream.size, enabled: showProgress)
             var doneLine = skipUpTo
-            var chunk: [FeedLine] = []
+            // A "retry later" refusal (overloaded, internal): the resume point stays before it.
+            var retryFrom: Int?
+            var chunk: [Result<FeedLine, FeedLineProblem>] = []
+            func saved() -> SendState.Saved { SendState.Saved(identity: identity, doneLine: doneLine, totals: fileTotals) }
+            func answered(_ line: Int, status: String, retryable: Bool = false) {
+                fileTotals[status, default: 0] += 1
+                if status == "rejected" { rejected += 1 }
+                if retryable, retryFrom == nil { retryFrom = line }
+                if retryFrom == nil { doneLine = line }
+            }
             do {
                 while true {
                     chunk.removeAll(keepingCapacity: true)
-                    while chunk.count < max(window, 1), let entry = try stream.next() {
+                    var frames = 0
+                    while frames < max(window, 1), let entry = try stream.next() {
                         switch entry {
-                        case .success(let line):
-                            if line.line > skipUpTo { chunk.append(line) }
-                        case .failure(let problem) where problem.line > skipUpTo:
-                            print("\(path):\(problem.line)\t-\trejected\tinvalid_line\t\(problem.message)")
-                            rejected += 1
-                            fileTotals["rejected", default: 0] += 1
-                        case .failure: break
+                        case .success(let line) where line.line > skipUpTo:
+                            chunk.append(entry)
+                            frames += 1
+                        case .failure(let problem) where problem.line > skipUpTo: chunk.append(entry)
+                        default: break
                         }
                     }
                     if chunk.isEmpty { break }
-                    for line in chunk { try await client.send(line.frame, flush: false) }
+                    for case .success(let line) in chunk { try await client.send(line.frame, flush: false) }
                     client.flush()
-                    for line in chunk {
-                        guard let reply = try await client.receive() else { throw WireClientError.closed }
-                        let outcome = Self.describe(reply, chinese: chinese)
-                        fileTotals[outcome.status, default: 0] += 1
-                        if outcome.status == "rejected" { rejected += 1 }
-                        if !quiet || outcome.status == "rejected" {
-                            print("\(path):\(line.line)\t\(line.id ?? "-")\t\(outcome.status)\(outcome.detail.isEmpty ? "" : "\t" + outcome.detail)")
+                    for entry in chunk {
+                        switch entry {
+                        case .failure(let problem):
+                            print("\(path):\(problem.line)\t-\trejected\tinvalid_line\t\(problem.message)")
+                            answered(problem.line, status: "rejected")
+                        case .success(let line):
+                            guard let reply = try await client.receive() else { throw WireClientError.closed }
+                            let outcome = Self.describe(reply, chinese: chinese)
+                            let code = reply["error"]?["code"]?.stringValue
+                            answered(line.line, status: outcome.status, retryable: code == "overloaded" || code == "internal")
+                            if !quiet || outcome.status == "rejected" {
+                                print("\(path):\(line.line)\t\(line.id ?? "-")\t\(outcome.status)\(outcome.detail.isEmpty ? "" : "\t" + outcome.detail)")
+                            }
+                            if reply["kind"]?.stringValue == "error" { throw WireClientError.closed }
                         }
-                        if reply["kind"]?.stringValue == "error" { throw WireClientError.closed }
-                        doneLine = line.line
                     }
-                    state.save(SendState.Saved(size: stream.size, doneLine: doneLine, totals: merged(totals, fileTotals)), every: .seconds(1))
+                    if retryFrom == nil { state.save(saved(), every: .seconds(1)) }
                     meter.update(bytes: stream.bytesRead, lines: doneLine)
                 }
             } catch {
                 meter.finish()
-                state.save(SendState.Saved(size: stream.size, doneLine: doneLine, totals: merged(totals, fileTotals)), every: nil)
+                state.save(saved(), every: nil)
                 FileHandle.standardError.write(
                     Data("\(path): interrupted after line \(doneLine) (\(error)); every line up to it was answered. Run the same command with --resume to go on from there.\n".utf8))
                 throw error
             }
             meter.finish()
-            state.remove()
+            if let retryFrom {
+                state.save(saved(), every: nil)
+                FileHandle.standardError.write(
+                    Data("\(path): line \(retryFrom) and others were refused with \"retry later\"; run the same command with --resume to send again from line \(retryFrom)\n".utf8))
+            } else {
+                state.remove()
+            }
             for (status, count) in fileTotals { totals[status, default: 0] += count }
         }
         await client.close()
@@ -123,8 +143,6 @@ struct SendCommand: AsyncParsableCommand {
         print("summary: \(totals.values.reduce(0, +)) lines: \(summary)")
         if rejected > 0 { throw ExitCode(1) }
     }
-
-    private func merged(_ a: [String: Int], _ b: [String: Int]) -> [String: Int] { a.merging(b, uniquingKeysWith: +) }
 
     /// A reply as `(status, detail)`: `accepted`, `duplicate`, `stale`, or `rejected` with
     /// `code path message` (`message_zh` when `chinese`).

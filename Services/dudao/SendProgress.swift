@@ -6,9 +6,19 @@ import Foundation
 /// every line up to `done_line` (all of them were answered) and adds the counts so far.
 struct SendState {
     struct Saved {
-        var size: Int64
+        /// `<size>:<modification time in ms>` of the file when it was sent.
+        var identity: String
         var doneLine: Int
+        /// This file's counts for its lines up to `doneLine`.
         var totals: [String: Int]
+    }
+
+    /// What tells the same file from an edited one: its size and modification time.
+    static func identity(of path: String) -> String {
+        let attributes = (try? FileManager.default.attributesOfItem(atPath: path)) ?? [:]
+        let size = (attributes[.size] as? NSNumber)?.int64Value ?? -1
+        let modified = (attributes[.modificationDate] as? Date).map { Int64($0.timeIntervalSince1970 * 1000) } ?? -1
+        return "\(size):\(modified)"
     }
 
     let path: String
@@ -18,11 +28,11 @@ struct SendState {
 
     func load() -> Saved? {
         guard let data = FileManager.default.contents(atPath: path), let value = try? JSONParser.parse(Array(data)),
-            let size = value["size"]?.intValue, let done = value["done_line"]?.intValue
+            let identity = value["file"]?.stringValue, let done = value["done_line"]?.intValue
         else { return nil }
         var totals: [String: Int] = [:]
         for (status, count) in value["totals"]?.objectValue ?? [:] { totals[status] = Int(count.intValue ?? 0) }
-        return Saved(size: size, doneLine: Int(done), totals: totals)
+        return Saved(identity: identity, doneLine: Int(done), totals: totals)
     }
 
     /// Writes `saved` (atomically), unless `every` has not passed since the last write.
@@ -31,7 +41,7 @@ struct SendState {
         lastSave = .now
         var totals = JSONObject()
         for (status, count) in saved.totals.sorted(by: { $0.key < $1.key }) { totals[status] = .int(Int64(count)) }
-        let value: JSONValue = ["size": .int(saved.size), "done_line": .int(Int64(saved.doneLine)), "totals": .object(totals)]
+        let value: JSONValue = ["file": .string(saved.identity), "done_line": .int(Int64(saved.doneLine)), "totals": .object(totals)]
         try? Data(JSONWriter.bytes(value)).write(to: URL(fileURLWithPath: path), options: .atomic)
     }
 

@@ -52,6 +52,7 @@ final class TextStreamDecoder {
     let encoding: FileEncoding
     private var carry: [UInt8] = []
     private var first = true
+    private var stripMark = true
     private var converter: iconv_t?
 
     init(_ encoding: FileEncoding) throws {
@@ -92,9 +93,17 @@ final class TextStreamDecoder {
                 }
                 carry = Array(bytes[end...])
             }
+            guard UTF8Prefix.isValid(Array(bytes[..<end])) else {
+                throw TextDecodingError(description: "not valid UTF-8 in this part of the file (is it GB18030? pass --encoding gb18030)")
+            }
             return String(decoding: bytes[..<end], as: UTF8.self)
         case .gb18030:
-            return try convert(bytes, last: last)
+            var text = try convert(bytes, last: last)
+            if stripMark {
+                stripMark = false
+                if text.unicodeScalars.first == "\u{FEFF}" { text.unicodeScalars.removeFirst() }  // GB18030's BOM, 84 31 95 33
+            }
+            return text
         }
     }
 

@@ -209,6 +209,11 @@ final class ConnectionHandler: ChannelDuplexHandler {
         closing = true
         context.flush()
         context.close(promise: nil)
+        // Read again so that the peer's TLS close_notify is seen (frames are dropped now).
+        if readHeldBack {
+            readHeldBack = false
+            context.read()
+        }
     }
 
     private func queueFlush(context: ChannelHandlerContext) {
@@ -232,6 +237,10 @@ final class ConnectionHandler: ChannelDuplexHandler {
     // MARK: outbound
 
     func read(context: ChannelHandlerContext) {
+        if closing && quiescing {
+            context.read()  // only the peer's close_notify matters now
+            return
+        }
         if slots.count >= maxInFlight || !context.channel.isWritable || closing || quiescing {
             readHeldBack = true
         } else {

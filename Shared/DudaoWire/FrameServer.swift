@@ -97,9 +97,9 @@ public final class FrameServer: Service, Sendable {
 
     /// Serves until graceful shutdown, then ``close(grace:)``.
     public func run() async throws {
-        await withGracefulShutdownHandler {
+        await withTaskCancellationOrGracefulShutdownHandler {
             try? await channel.closeFuture.get()
-        } onGracefulShutdown: {
+        } onCancelOrGracefulShutdown: {
             // Only starts the quiescing; `run` returns once the listening socket has closed.
             self.quiescing.initiateShutdown(promise: nil)
         }

@@ -77,6 +77,29 @@ import Testing
         #expect(forced.error.contains("not valid GB18030"), "\(forced.output)\(forced.error)")
     }
 
+    /// Windows line ends (CRLF) in JSON Lines, and a GB18030 file whose first 64 KiB are ASCII:
+    /// detected as UTF-8 from its start, it stops at the first Chinese byte and names the cure.
+    @Test func crlfLinesAndALateChineseByte() async throws {
+        let ingest = try IngestFixture()
+        defer { ingest.stop() }
+        let common = ["--port", String(ingest.port), "--certs", ingest.pki.directory, "--identity", "operator", "--lang", "en"]
+        let crlf = #"{"town_id":"dongcheng","name":"东成镇","kind":"town"}"# + "\r\n" + #"{"town_id":"encheng","name":"恩城街道","kind":"street"}"# + "\r\n"
+        try crlf.write(toFile: ingest.root.file("towns-crlf.jsonl"), atomically: true, encoding: .utf8)
+        let sent = try runTool("dudao", ["send", "--type", "registry.town"] + common + [ingest.root.file("towns-crlf.jsonl")])
+        #expect(sent.output.contains("summary: 2 lines: 2 accepted"), "\(sent.output)\(sent.error)")
+
+        var late = Array("town_id,name,kind\n".utf8)
+        for n in 0..<3000 { late += Array("t\(n),Town \(n) with a long ASCII name,town\n".utf8) }
+        late += Array("late,".utf8) + Self.gbName + Array(",town\n".utf8)
+        try Data(late).write(to: URL(fileURLWithPath: ingest.root.file("late.csv")))
+        let auto = try runTool("dudao", ["send", "--type", "registry.town", "--quiet"] + common + [ingest.root.file("late.csv")])
+        #expect(auto.status != 0)
+        #expect(auto.error.contains("not valid UTF-8") && auto.error.contains("--encoding gb18030"), "\(auto.error)")
+        let told = try runTool("dudao", ["send", "--type", "registry.town", "--quiet", "--encoding", "gb18030"] + common + [ingest.root.file("late.csv")])
+        // The bad byte sits in the first 1 MiB chunk: nothing was sent by the refused run.
+        #expect(told.output.contains("summary: 3001 lines: 3001 accepted, 0 duplicate"), "\(told.output)\(told.error)")
+    }
+
     @Test func anInterruptedSendGoesOnWithResume() async throws {
         let ingest = try IngestFixture()
         defer { ingest.stop() }
