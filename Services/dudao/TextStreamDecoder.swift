@@ -93,10 +93,11 @@ final class TextStreamDecoder {
                 }
                 carry = Array(bytes[end...])
             }
-            guard UTF8Prefix.isValid(Array(bytes[..<end])) else {
+            // One pass validates and decodes (no copy of the chunk, no second scan).
+            guard let text = String(validating: bytes[..<end], as: UTF8.self) else {
                 throw TextDecodingError(description: "not valid UTF-8 in this part of the file (is it GB18030? pass --encoding gb18030)")
             }
-            return String(decoding: bytes[..<end], as: UTF8.self)
+            return text
         case .gb18030:
             var text = try convert(bytes, last: last)
             if stripMark {
