@@ -26,7 +26,7 @@ Python 3 standard library only.
 
 Exits 1 on any failure; the last line is `test_c_client: N passed, M failed`.
 """
-import argparse, json, os, re, shutil, socket, ssl, struct, subprocess, sys, tempfile, threading, time
+import argparse, json, os, re, shutil, socket, signal, ssl, struct, subprocess, sys, tempfile, threading, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
@@ -96,6 +96,19 @@ class Ingest:
     def kill9(self):
         self.proc.kill()  # SIGKILL
         self.proc.wait()
+
+    def freeze_then_kill9(self, progress):
+        """SIGSTOP, wait until the client's answers stop coming (its window is then in flight,
+        unanswered), then SIGKILL. A plain kill -9 can land when the ingest has answered all it
+        read and a slow client (valgrind) has not sent more, leaving nothing to re-send."""
+        self.proc.send_signal(signal.SIGSTOP)
+        last, still_since, deadline = progress(), time.time(), time.time() + 20
+        while time.time() - still_since < 0.5 and time.time() < deadline:
+            time.sleep(0.05)
+            now = progress()
+            if now != last:
+                last, still_since = now, time.time()
+        self.kill9()
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
@@ -396,8 +409,8 @@ def check_kill9(h, run_id):
     deadline = time.time() + 600
     while len(lines) < n // 4 and proc.poll() is None and time.time() < deadline:
         time.sleep(0.01)
+    h.ingest.freeze_then_kill9(lambda: len(lines))
     at_kill = len(lines)
-    h.ingest.kill9()
     killed_at = time.time()
     time.sleep(0.5)
     h.ingest.start()

@@ -119,6 +119,20 @@ class Ingest:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait()
 
+    def freeze_then_kill9(self, progress: Callable[[], int]) -> None:
+        """SIGSTOP, wait until the client's answers stop coming (its window is then in flight,
+        unanswered), then SIGKILL. A plain kill -9 can land when the ingest has answered all it
+        read and the client has not sent more, leaving nothing to re-send."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGSTOP)
+        last, still_since, deadline = progress(), time.time(), time.time() + 20
+        while time.time() - still_since < 0.5 and time.time() < deadline:
+            time.sleep(0.05)
+            now = progress()
+            if now != last:
+                last, still_since = now, time.time()
+        self.kill9()
+
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
@@ -401,8 +415,8 @@ class Suite:
         kill_at = max(1, n // 4)
         while len(outcomes) < kill_at and worker.is_alive() and time.time() - t0 < 120:
             time.sleep(0.002)
+        self.ingest.freeze_then_kill9(lambda: len(outcomes))
         at_kill = len(outcomes)
-        self.ingest.kill9()
         killed = time.time()
         time.sleep(1.0)
         self.ingest.start()
