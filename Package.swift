@@ -37,6 +37,9 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        // .xlsx in and out (dudao send, dudao template, report and safety exports).
+        .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
+        .package(url: "https://github.com/CoreOffice/XMLCoder.git", from: "0.18.2"),
         // Already in the graph through hummingbird (which asks for no traits): JSON adds the file snapshot.
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0", traits: ["JSON"]),
     ],
@@ -61,6 +64,14 @@ let package = Package(
             path: "Shared/DudaoWire", swiftSettings: strict),
         .target(name: "DudaoFeeds", dependencies: ["DudaoCore"], path: "Shared/DudaoFeeds", swiftSettings: strict),
         .target(name: "DudaoReport", dependencies: ["DudaoCore"], path: "Shared/DudaoReport", swiftSettings: strict),
+        // Excel workbooks (.xlsx): written row by row, read sheet by sheet (CLI and tests only).
+        .target(
+            name: "DudaoSheets",
+            dependencies: [
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                .product(name: "XMLCoder", package: "XMLCoder"),
+            ],
+            path: "Shared/DudaoSheets", swiftSettings: strict),
         .target(
             name: "DudaoEvaluation", dependencies: ["DudaoCore", "DudaoFeeds"], path: "Shared/DudaoEvaluation",
             // The built-in catalog is deploy/catalog/enping-2023-2025.json itself (a symbolic link), compiled in.
@@ -187,7 +198,7 @@ let package = Package(
         .executableTarget(
             name: "dudao",
             dependencies: [
-                "DudaoCore", "DudaoWire", "DudaoFeeds", "DudaoCerts", "DudaoReport", "DudaoBench",
+                "DudaoCore", "DudaoWire", "DudaoFeeds", "DudaoCerts", "DudaoReport", "DudaoBench", "DudaoSheets",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -226,7 +237,7 @@ let package = Package(
             path: "Shared/DudaoTesting", swiftSettings: strict),
         .testTarget(
             name: "DudaoTests",
-            dependencies: ["DudaoCore", "DudaoWire", "DudaoFeeds", "DudaoEvaluation", "DudaoLinks", "DudaoCerts", "DudaoService", "DudaoReport", "DudaoTesting", "DudaoBench", "dudao-ingest", "dudao-safety", "dudao-indicators", "dudao", "dudao-notify", "dudao-web",
+            dependencies: ["DudaoCore", "DudaoWire", "DudaoFeeds", "DudaoEvaluation", "DudaoLinks", "DudaoCerts", "DudaoService", "DudaoReport", "DudaoTesting", "DudaoBench", "DudaoSheets", "dudao-ingest", "dudao-safety", "dudao-indicators", "dudao", "dudao-notify", "dudao-web",
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOSSL", package: "swift-nio-ssl"),
                            .product(name: "NIOPosix", package: "swift-nio"),

@@ -4,15 +4,32 @@ import Foundation
 
 /// One line of a feed file, ready to send.
 struct FeedLine {
+    /// The line (JSON Lines), record (CSV) or row counted across the workbook (xlsx).
     var line: Int
     var frame: JSONValue
     var id: String?
+    /// Where a person finds it when `line` is not enough: `sheet!row` in a workbook.
+    var label: String? = nil
+
+    var place: String { label ?? String(line) }
 }
 
 /// A line that could not be turned into a frame.
 struct FeedLineProblem: Error {
     var line: Int
     var message: String
+    var label: String? = nil
+
+    var place: String { label ?? String(line) }
+}
+
+/// A feed file read record by record.
+protocol FeedRecords: AnyObject {
+    /// The size in bytes of what is read (for the progress line).
+    var size: Int64 { get }
+    var bytesRead: Int64 { get }
+    /// The next record's outcome (a frame to send, or why it cannot be sent); nil at the end.
+    func next() throws -> Result<FeedLine, FeedLineProblem>?
 }
 
 /// Reads JSON Lines and CSV feed files (SPEC section 3, "The CLI sends files too").
@@ -31,7 +48,14 @@ enum FeedFile {
     ]
 
     /// Opens `path` for reading record by record (`encoding` nil: detected from the first chunk).
-    static func open(path: String, type: String?, encoding: FileEncoding?) throws -> FeedFileStream {
+    static func open(path: String, type: String?, encoding: FileEncoding?) throws -> any FeedRecords {
+        if path.lowercased().hasSuffix(".xlsx") {
+            let workbook = try WorkbookFeedStream(path: path)
+            for name in workbook.skippedSheets {
+                FileHandle.standardError.write(Data("\(path): sheet \"\(name)\" is not a feed type; skipped\n".utf8))
+            }
+            return workbook
+        }
         let csv = path.lowercased().hasSuffix(".csv")
         if csv, type == nil { throw FeedFileError(message: "\(path): a CSV file needs --type (e.g. --type preschool.census)") }
         return try FeedFileStream(path: path, type: type, csv: csv, encoding: encoding)

@@ -5,7 +5,7 @@ import Foundation
 /// split into JSON Lines lines or CSV records. Memory stays at a chunk plus one record, so a
 /// 1 GB census export is read like a small one. Line numbers and ids are those ``FeedFile``
 /// always gave (a re-send of the same file is `duplicate`).
-final class FeedFileStream {
+final class FeedFileStream: FeedRecords {
     let path: String
     let encoding: FileEncoding
     /// The file's size in bytes (for the progress line).

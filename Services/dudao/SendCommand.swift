@@ -7,7 +7,7 @@ import Foundation
 struct SendCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "send",
-        abstract: "Send JSON Lines or CSV feed files (UTF-8 or GB18030, streamed); print each line's outcome and a summary. Safe to re-run (stable ids); --resume goes on after an interruption.")
+        abstract: "Send JSON Lines, CSV (UTF-8 or GB18030, streamed) or Excel (.xlsx, a sheet per feed type) feed files; print each line's outcome and a summary. Safe to re-run (stable ids); --resume goes on after an interruption.")
 
     @OptionGroup var connection: ConnectionOptions
 
@@ -32,7 +32,7 @@ struct SendCommand: AsyncParsableCommand {
     @Option(help: "Language of rejection messages: zh or en (default: zh when LC_ALL, LC_MESSAGES or LANG is a Chinese locale).")
     var lang: String?
 
-    @Argument(help: "Files to send, in order (.jsonl/.json: JSON Lines; .csv: CSV).")
+    @Argument(help: "Files to send, in order (.jsonl/.json: JSON Lines; .csv: CSV; .xlsx: a workbook, one sheet per feed type, as `dudao template` writes).")
     var files: [String]
 
     func validate() throws {
@@ -104,7 +104,7 @@ struct SendCommand: AsyncParsableCommand {
                     for entry in chunk {
                         switch entry {
                         case .failure(let problem):
-                            print("\(path):\(problem.line)\t-\trejected\tinvalid_line\t\(problem.message)")
+                            print("\(path):\(problem.place)\t-\trejected\tinvalid_line\t\(problem.message)")
                             answered(problem.line, status: "rejected")
                         case .success(let line):
                             guard let reply = try await client.receive() else { throw WireClientError.closed }
@@ -112,7 +112,7 @@ struct SendCommand: AsyncParsableCommand {
                             let code = reply["error"]?["code"]?.stringValue
                             answered(line.line, status: outcome.status, retryable: code == "overloaded" || code == "internal")
                             if !quiet || outcome.status == "rejected" {
-                                print("\(path):\(line.line)\t\(line.id ?? "-")\t\(outcome.status)\(outcome.detail.isEmpty ? "" : "\t" + outcome.detail)")
+                                print("\(path):\(line.place)\t\(line.id ?? "-")\t\(outcome.status)\(outcome.detail.isEmpty ? "" : "\t" + outcome.detail)")
                             }
                             if reply["kind"]?.stringValue == "error" { throw WireClientError.closed }
                         }

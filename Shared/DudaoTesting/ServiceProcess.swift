@@ -97,8 +97,13 @@ public struct ServiceProcessError: Error, CustomStringConvertible {
 
 /// Runs a CLI command to completion and returns its exit status and standard output.
 public func runTool(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String, error: String) {
+    try runProgram("\(ServiceProcess.binDirectory)/\(executable)", arguments, environment: environment)
+}
+
+/// Runs any program to its end; its exit status, standard output and standard error.
+public func runProgram(_ path: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String, error: String) {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: "\(ServiceProcess.binDirectory)/\(executable)")
+    process.executableURL = URL(fileURLWithPath: path)
     process.arguments = arguments
     var env = ProcessInfo.processInfo.environment
     env["SWIFT_BACKTRACE"] = "enable=no"
