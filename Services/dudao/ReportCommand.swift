@@ -9,7 +9,7 @@ import Foundation
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Build the monthly progress report (html, md or csv) from dudao-indicators.")
+        abstract: "Build the monthly progress report (html, md, csv or xlsx) from dudao-indicators.")
 
     @OptionGroup var connection: ConnectionOptions
 
@@ -19,7 +19,7 @@ struct ReportCommand: AsyncParsableCommand {
     @Option(help: "The month of the report (1-12); what changed is measured against the previous month's snapshot.")
     var month: Int
 
-    @Option(help: "html, md or csv.")
+    @Option(help: "html, md, csv or xlsx (xlsx needs --out).")
     var format: String = "html"
 
     @Option(help: "Write to this file instead of standard output.")
@@ -27,7 +27,8 @@ struct ReportCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (1...12).contains(month) else { throw ValidationError("--month must be from 1 to 12") }
-        guard ["html", "md", "csv"].contains(format) else { throw ValidationError("--format must be html, md or csv") }
+        guard ["html", "md", "csv", "xlsx"].contains(format) else { throw ValidationError("--format must be html, md, csv or xlsx") }
+        if format == "xlsx", out == nil { throw ValidationError("--format xlsx needs --out FILE.xlsx") }
     }
 
     func run() async throws {
@@ -43,6 +44,11 @@ struct ReportCommand: AsyncParsableCommand {
         }
         let report = try await ProgressReport.fetch(year: year, month: month, take: true, ask: ask)
         await client.close()
+        if format == "xlsx", let out {
+            try ReportWorkbook.write(report, to: out)
+            print("wrote \(out)")
+            return
+        }
         let text: String
         switch format {
         case "md": text = report.markdown()

@@ -21,14 +21,32 @@ struct SafetyCommand: AsyncParsableCommand {
     @Option(help: "Seconds between refreshes with --watch.")
     var interval: Double = 5
 
-    @Option(help: "Most devices and alarms listed.")
-    var limit: Int = 20
+    @Option(help: "Most devices and alarms listed (default 20 on screen, 100000 with --xlsx).")
+    var limit: Int?
+
+    @Option(help: "Write the lists to this Excel workbook (镇街合规, 设备, 未关闭报警) instead of printing them.")
+    var xlsx: String?
 
     func run() async throws {
         var options = connection
         // The shared default is the ingest's port; this command talks to dudao-safety.
         if options.port == 7401 { options.port = 7403 }
         guard interval > 0 else { throw ValidationError("--interval must be above 0") }
+        if let xlsx {
+            guard !watch else { throw ValidationError("--xlsx writes one workbook; leave out --watch") }
+            let client = try await options.connect(service: "dudao-safety")
+            let lists: SafetyLists
+            do {
+                lists = try await fetch(client, limit: limit ?? 100_000)
+            } catch {
+                await client.close()
+                throw error
+            }
+            await client.close()
+            try SafetyWorkbook.write(lists, scope: scope, to: xlsx)
+            print("wrote \(xlsx)")
+            return
+        }
         if !watch {
             let client = try await options.connect(service: "dudao-safety")
             let text: String
@@ -68,7 +86,14 @@ struct SafetyCommand: AsyncParsableCommand {
         return result
     }
 
-    func render(_ client: WireClient, options: ConnectionOptions) async throws -> String {
+    /// The three answers a view is made of.
+    struct SafetyLists {
+        var overview: JSONValue
+        var devices: JSONValue
+        var alarms: JSONValue
+    }
+
+    func fetch(_ client: WireClient, limit: Int) async throws -> SafetyLists {
         var scoped: JSONObject = [:]
         if let scope { scoped["scope"] = .string(scope) }
         let overview = try await query(client, "safety.overview", [:])
@@ -76,6 +101,13 @@ struct SafetyCommand: AsyncParsableCommand {
         devicesQuery["limit"] = .int(Int64(limit))
         let devices = try await query(client, "safety.devices", devicesQuery)
         let alarms = try await query(client, "safety.alarms", scoped)
+        return SafetyLists(overview: overview, devices: devices, alarms: alarms)
+    }
+
+    func render(_ client: WireClient, options: ConnectionOptions) async throws -> String {
+        let limit = self.limit ?? 20
+        let lists = try await fetch(client, limit: limit)
+        let overview = lists.overview, devices = lists.devices, alarms = lists.alarms
 
         var out = "dudao-safety \(options.host):\(options.port)  \(SafetyTable.chinaTime(overview["as_of"]?.stringValue))（北京时间）\n\n"
         let header = ["镇街", "幼儿园", "未报送", "一键报警", "视频联网", "封闭管理", "专职保安", "报警在线"]

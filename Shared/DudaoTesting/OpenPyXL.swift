@@ -24,3 +24,21 @@ public enum OpenPyXL {
         init(_ description: String) { self.description = description }
     }
 }
+
+extension OpenPyXL {
+    /// Every sheet of a workbook as openpyxl reads it: sheet title → rows of cells, each cell
+    /// `str(value)` (`""` for an empty one).
+    public static func sheets(of path: String, repoRoot: String) throws -> [String: [[String]]] {
+        let script = """
+            import json, sys, openpyxl
+            wb = openpyxl.load_workbook(sys.argv[1])
+            print(json.dumps({ws.title: [["" if v is None else str(v) for v in row] for row in ws.iter_rows(values_only=True)]
+                              for ws in wb.worksheets}, ensure_ascii=False))
+            """
+        let result = try runProgram(try python(repoRoot: repoRoot), ["-c", script, path])
+        guard result.status == 0 else { throw SetupFailure("openpyxl could not read \(path): \(result.error)") }
+        let decoded = try JSONSerialization.jsonObject(with: Data(result.output.utf8))
+        guard let sheets = decoded as? [String: [[String]]] else { throw SetupFailure("unexpected openpyxl output: \(result.output)") }
+        return sheets
+    }
+}

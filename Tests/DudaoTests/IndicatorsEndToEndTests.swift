@@ -142,5 +142,25 @@ import Testing
              system.ingest.pki.directory])
         #expect(html.output.contains("<svg"))
         #expect(html.output.contains("较上月变化"))
+
+        // The same report as a workbook, read back by openpyxl.
+        let workbook = system.ingest.root.file("report.xlsx")
+        let xlsx = try runTool(
+            "dudao",
+            ["report", "--year", "2025", "--month", "8", "--format", "xlsx", "--out", workbook, "--port", String(system.indicators.port),
+             "--certs", system.ingest.pki.directory])
+        #expect(xlsx.status == 0, "\(xlsx.error)")
+        let sheets = try OpenPyXL.sheets(of: workbook, repoRoot: EvaluationFixture.repoRoot)
+        #expect(Set(sheets.keys) == ["全市指标", "分镇街", "较上月变化"])
+        #expect(sheets["全市指标"]?.first == ReportWorkbookHeader.city)
+        let gross = sheets["全市指标"]?.first { $0.count > 2 && $0[1] == "preschool.gross_enrollment_rate" }
+        #expect(gross?[0] == "学前三年毛入园率")
+        #expect(gross.flatMap { Double($0[2]) }.map { ($0 * 10).rounded() / 10 } == 101.7, "\(String(describing: gross))")
+        #expect(gross?[5] == "临界")
+        #expect(sheets["分镇街"]?.contains { $0.first == "东成镇" } == true)
+    }
+
+    enum ReportWorkbookHeader {
+        static let city = ["指标", "指标代码", "数值", "单位", "目标", "状态", "条款"]
     }
 }

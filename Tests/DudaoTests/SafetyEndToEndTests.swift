@@ -205,6 +205,18 @@ import Testing
         let encheng = result.output.split(separator: "\n").first { $0.hasPrefix("恩城街道") }.map(String.init) ?? ""
         #expect(encheng.contains("0.0%"), "\(result.output)")
 
+        // The same lists as a workbook, read back by openpyxl.
+        let workbook = fixture.root.file("safety.xlsx")
+        let exported = try runTool(
+            "dudao", ["safety", "--xlsx", workbook, "--port", String(fixture.port), "--certs", fixture.pki.directory, "--identity", "operator"])
+        #expect(exported.status == 0, "\(exported.error)")
+        let sheets = try OpenPyXL.sheets(of: workbook, repoRoot: EvaluationFixture.repoRoot)
+        let enchengRow = sheets["镇街合规"]?.first { $0.first == "恩城街道" }
+        #expect(enchengRow?[5] == "0.0" || enchengRow?[5] == "0", "\(String(describing: sheets["镇街合规"]))")
+        #expect(sheets["镇街合规"]?.last?.first == "全市")
+        #expect(sheets["设备"]?.contains { $0.count > 1 && $0[0] == "故障" && $0[1] == "alarm-3" } == true, "\(String(describing: sheets["设备"]))")
+        #expect(sheets["未关闭报警"]?.first == ["报警时间", "镇街", "机构", "设备编号", "备注"])
+
         // A graceful restart (SIGTERM) keeps each device's latest heartbeat, which is written lazily.
         let later = Timestamp(millis: Timestamp.now().millis + 1)
         let again = try await fixture.ingest.connect(as: "police-video-platform")
