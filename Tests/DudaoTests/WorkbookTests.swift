@@ -1,5 +1,6 @@
 import DudaoCore
 import DudaoFeeds
+import DudaoSheets
 import DudaoTesting
 import Foundation
 import GRDB
@@ -67,6 +68,22 @@ import Testing
         let again = try runTool(
             "dudao", ["send", "--port", String(ingest.port), "--certs", ingest.pki.directory, "--identity", "operator", path])
         #expect(again.output.contains("summary: 15 lines: 0 accepted, 15 duplicate"), "\(again.output)")
+
+        // deploy/sample/examples/every-type.xlsx is this template (`dudao template --out` it again after a change).
+        let sample = try Self.contents(EvaluationFixture.repoRoot + "/deploy/sample/examples/every-type.xlsx")
+        let fresh = try Self.contents(path)
+        #expect(sample.map(\.name) == fresh.map(\.name))
+        #expect(sample.map(\.rows) == fresh.map(\.rows), "every-type.xlsx differs from `dudao template`; regenerate it")
+    }
+
+    /// Each sheet's name and rows, read by DudaoSheets.
+    static func contents(_ path: String) throws -> [(name: String, rows: [[SheetCell]])] {
+        let reader = try XlsxReader(path: path)
+        return try reader.sheets.map { sheet in
+            var rows: [[SheetCell]] = []
+            try reader.rows(of: sheet) { rows.append($0.cells) }
+            return (sheet.name, rows)
+        }
     }
 
     static let fillScript = #"""

@@ -5,7 +5,9 @@
 
 Each `<type>.jsonl` holds full envelopes with stable ids (a re-send is `duplicate`); each
 `<type>.csv` holds the same bodies, one row each, a header of body field names (send it with
-`dudao send --type <type>`). Arrays and objects sit in one cell as JSON. The order of TYPES
+`dudao send --type <type>`). Arrays and objects sit in one cell as JSON. `every-type.xlsx` is
+not written here: it is `dudao template --out deploy/sample/examples/every-type.xlsx` (WorkbookTests
+checks that it still is). The order of TYPES
 satisfies the references (towns, then institutions, then the rest).
 """
 import csv
