@@ -8,6 +8,10 @@ need=()
 dpkg -s libsqlite3-dev >/dev/null 2>&1 || need+=(libsqlite3-dev)
 # The tests read certificates back with the openssl command (an independent parser).
 command -v openssl >/dev/null || need+=(openssl)
+# The workbook and schema tests check against openpyxl and jsonschema from PyPI, in a venv
+# (deploy/pypi-venv.sh).
+command -v python3 >/dev/null || need+=(python3)
+python3 -c "import ensurepip, venv" 2>/dev/null || need+=(python3-venv)
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}"
   SUDO=""

@@ -6,6 +6,8 @@ extension FeedValidator {
         "institution_id", "year", "students", "migrant_students", "classes", "as_of",
     ]
     static let compulsoryClassFields = ["class_id", "grade", "students"]
+    /// Grades of compulsory education.
+    static let grades: ClosedRange<Int64> = 1...9
     static let compulsoryRetentionFields = ["year", "grade9_students", "cohort_entrants", "as_of"]
     static let specialPopulationFields = [
         "year", "disabled_school_age", "enrolled", "home_delivered", "disabled_preschool_age_certified", "as_of",
@@ -25,7 +27,7 @@ extension FeedValidator {
         var classIDs = ClassIDs()
         for row in classes {
             try classIDs.insert(try row.identifier("class_id"), of: row)
-            _ = try row.integer("grade", in: 1...9)
+            _ = try row.integer("grade", in: grades)
             _ = try row.integer("students", in: 0...maxClassSize)
         }
         let asOf = try reader.optionalTimestamp("as_of")

@@ -29,6 +29,10 @@ public struct FeedColumn: Sendable {
     public var optional: Bool
     /// What the template's example row holds.
     public var example: String
+    /// The allowed range of an integer; nil: any integer >= 0.
+    public var range: ClosedRange<Int64>?
+    /// The longest text, in characters.
+    public var maxLength: Int?
 
     /// `班级幼儿数（classes.children）`: the header `dudao template` writes; the reader also
     /// takes the Chinese name alone or the field alone.
@@ -65,6 +69,8 @@ enum FeedSheetLabels {
         var kind: ColumnKind
         var example: String
         var optional = false
+        var range: ClosedRange<Int64>? = nil
+        var maxLength: Int? = nil
     }
 
     static let asOf = Label(zh: "数据截至时间", kind: .timestamp, example: "2025-09-30T00:00:00+08:00", optional: true)
@@ -96,29 +102,35 @@ enum FeedSheetLabels {
                 for name in inner {
                     let path = field + "." + name
                     let label = labels[path] ?? Label(zh: path, kind: .text, example: "")
-                    columns.append(FeedColumn(field: path, zh: label.zh, kind: label.kind, optional: label.optional, example: label.example))
+                    columns.append(label.column(path))
                 }
             } else {
                 let label = labels[field] ?? (field == "as_of" ? asOf : Label(zh: field, kind: .text, example: ""))
-                columns.append(FeedColumn(field: field, zh: label.zh, kind: label.kind, optional: label.optional, example: label.example))
+                columns.append(label.column(field))
             }
         }
         return FeedSheet(type: type, titleZh: titles[type] ?? type.rawValue, columns: columns, rowsField: rowsField, key: key)
     }
 
     static func count(_ zh: String, _ example: String) -> Label { Label(zh: zh, kind: .integer, example: example) }
+    static func classSize(_ zh: String, _ example: String) -> Label {
+        Label(zh: zh, kind: .integer, example: example, range: 0...FeedValidator.maxClassSize)
+    }
+    static func name(_ zh: String, _ example: String) -> Label {
+        Label(zh: zh, kind: .text, example: example, maxLength: FeedValidator.maxNameLength)
+    }
     static func money(_ zh: String, _ example: String) -> Label { Label(zh: zh, kind: .number, example: example) }
-    static let year = Label(zh: "年度", kind: .integer, example: "2025")
+    static let year = Label(zh: "年度", kind: .integer, example: "2025", range: FeedValidator.years)
 
     static let labels: [FeedType: [String: Label]] = [
         .registryTown: [
             "town_id": Label(zh: "镇街代码", kind: .identifier, example: "dongcheng"),
-            "name": Label(zh: "镇街名称", kind: .text, example: "东成镇"),
+            "name": name("镇街名称", "东成镇"),
             "kind": Label(zh: "类型", kind: .choice(FeedValidator.townKinds), example: "town"),
         ],
         .registryInstitution: [
             "institution_id": Label(zh: "机构代码", kind: .identifier, example: "kg-dongcheng-01"),
-            "name": Label(zh: "机构名称", kind: .text, example: "东成镇中心幼儿园"),
+            "name": name("机构名称", "东成镇中心幼儿园"),
             "town_id": Label(zh: "所属镇街代码", kind: .identifier, example: "dongcheng"),
             "level": Label(zh: "学段", kind: .choice(InstitutionLevel.allCases.map(\.rawValue)), example: "kindergarten"),
             "ownership": Label(zh: "办学性质", kind: .choice(Ownership.allCases.map(\.rawValue)), example: "public"),
@@ -132,7 +144,7 @@ enum FeedSheetLabels {
             "institution_id": Label(zh: "幼儿园代码", kind: .identifier, example: "kg-dongcheng-01"), "year": year,
             "classes.class_id": Label(zh: "班级编号", kind: .identifier, example: "s1"),
             "classes.level": Label(zh: "班级类型", kind: .choice(FeedValidator.preschoolClassLevels), example: "small"),
-            "classes.children": count("班级幼儿数", "25"), "classes.teachers": count("班级教师数", "2"),
+            "classes.children": classSize("班级幼儿数", "25"), "classes.teachers": count("班级教师数", "2"),
             "classes.caregivers": count("班级保育员数", "1"),
             "full_time_teachers": count("专任教师数", "4"), "caregivers": count("保育员数", "2"), "staff_total": count("教职工总数", "8"),
             "certified_teachers": count("持证专任教师数", "4"), "disabled_children_certified": count("持证残疾幼儿数", "1"),
@@ -141,7 +153,8 @@ enum FeedSheetLabels {
             "institution_id": Label(zh: "学校代码", kind: .identifier, example: "ps-dongcheng-01"), "year": year,
             "students": count("在校生数", "600"), "migrant_students": count("随迁子女数", "80"),
             "classes.class_id": Label(zh: "班级编号", kind: .identifier, example: "1a"),
-            "classes.grade": count("年级", "1"), "classes.students": count("班级学生数", "45"),
+            "classes.grade": Label(zh: "年级", kind: .integer, example: "1", range: FeedValidator.grades),
+            "classes.students": classSize("班级学生数", "45"),
         ],
         .compulsoryRetention: [
             "year": year, "grade9_students": count("九年级在校生数", "4800"), "cohort_entrants": count("该届入学人数", "5000"),
@@ -164,7 +177,7 @@ enum FeedSheetLabels {
         ],
         .projectProgress: [
             "project_id": Label(zh: "项目编号", kind: .identifier, example: "p-kg-01"),
-            "name": Label(zh: "项目名称", kind: .text, example: "东成镇中心幼儿园扩建"),
+            "name": name("项目名称", "东成镇中心幼儿园扩建"),
             "kind": Label(zh: "类型", kind: .choice(FeedValidator.projectKinds), example: "kindergarten"),
             "seats_planned": count("计划学位数", "360"), "seats_delivered": count("已交付学位数", "360"),
             "investment_planned_wan": money("计划投资（万元）", "1200"), "invested_wan": money("已完成投资（万元）", "1180.5"),
@@ -190,9 +203,15 @@ enum FeedSheetLabels {
             "device_id": Label(zh: "设备编号", kind: .identifier, example: "alarm-dc01-1"),
             "institution_id": Label(zh: "机构代码", kind: .identifier, example: "kg-dongcheng-01"),
             "at": Label(zh: "报警时间", kind: .timestamp, example: "2026-11-29T08:01:00+08:00"),
-            "note": Label(zh: "备注", kind: .text, example: "演练：一键报警测试", optional: true),
+            "note": Label(zh: "备注", kind: .text, example: "演练：一键报警测试", optional: true, maxLength: FeedValidator.maxNoteLength),
         ],
     ]
+}
+
+extension FeedSheetLabels.Label {
+    func column(_ field: String) -> FeedColumn {
+        FeedColumn(field: field, zh: zh, kind: kind, optional: optional, example: example, range: range, maxLength: maxLength)
+    }
 }
 
 extension FeedValidator {

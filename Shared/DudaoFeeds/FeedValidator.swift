@@ -8,6 +8,9 @@ import DudaoCore
 /// and institutions are worked out. Whether the references resolve is for the ``Registry`` to
 /// say, in commit order.
 public enum FeedValidator {
+    /// Years a feed may report.
+    static let years: ClosedRange<Int64> = 2000...2100
+
     /// Validates `body` as a feed of wire type `type`.
     ///
     /// Unknown `type` → `unknown_type` at path `type`. Field errors → `invalid_field` with a

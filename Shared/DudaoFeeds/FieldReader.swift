@@ -104,7 +104,7 @@ struct FieldReader {
     }
 
     /// `year`: an integer from 2000 to 2100.
-    func year() throws(WireError) -> Int64 { try integer("year", in: 2000...2100) }
+    func year() throws(WireError) -> Int64 { try integer("year", in: FeedValidator.years) }
 
     /// Money: a decimal number >= 0 (integer or not).
     func money(_ name: String) throws(WireError) -> Double {

@@ -150,7 +150,7 @@ import Testing
             ["report", "--year", "2025", "--month", "8", "--format", "xlsx", "--out", workbook, "--port", String(system.indicators.port),
              "--certs", system.ingest.pki.directory])
         #expect(xlsx.status == 0, "\(xlsx.error)")
-        let sheets = try OpenPyXL.sheets(of: workbook, repoRoot: EvaluationFixture.repoRoot)
+        let sheets = try PyPI.openpyxlSheets(of: workbook, repoRoot: EvaluationFixture.repoRoot)
         #expect(Set(sheets.keys) == ["全市指标", "分镇街", "较上月变化"])
         #expect(sheets["全市指标"]?.first == ReportWorkbookHeader.city)
         let gross = sheets["全市指标"]?.first { $0.count > 2 && $0[1] == "preschool.gross_enrollment_rate" }

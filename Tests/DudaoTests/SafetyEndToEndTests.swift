@@ -210,7 +210,7 @@ import Testing
         let exported = try runTool(
             "dudao", ["safety", "--xlsx", workbook, "--port", String(fixture.port), "--certs", fixture.pki.directory, "--identity", "operator"])
         #expect(exported.status == 0, "\(exported.error)")
-        let sheets = try OpenPyXL.sheets(of: workbook, repoRoot: EvaluationFixture.repoRoot)
+        let sheets = try PyPI.openpyxlSheets(of: workbook, repoRoot: EvaluationFixture.repoRoot)
         let enchengRow = sheets["镇街合规"]?.first { $0.first == "恩城街道" }
         #expect(enchengRow?[5] == "0.0" || enchengRow?[5] == "0", "\(String(describing: sheets["镇街合规"]))")
         #expect(sheets["镇街合规"]?.last?.first == "全市")

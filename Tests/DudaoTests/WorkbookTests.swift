@@ -10,7 +10,7 @@ import Testing
 /// writer, from PyPI) → `dudao send` → the values stored by the real ingest and evaluated by
 /// the real dudao-indicators.
 @Suite(.serialized) struct WorkbookTests {
-    static let python = Result { try OpenPyXL.python(repoRoot: EvaluationFixture.repoRoot) }
+    static let python = Result { try PyPI.python(repoRoot: EvaluationFixture.repoRoot) }
 
     /// The bodies the ingest stored, by type, in log order.
     static func stored(_ ingest: IngestFixture) throws -> [String: [JSONObject]] {

@@ -7,7 +7,8 @@
 DUDAO_SEND_C, default build/dudao-send-c next to this file, built with make if missing).
 Python 3 standard library only.
 
-  1. every feed type of SPEC section 3 is accepted (a town and institutions registered first),
+  1. every feed type of SPEC section 3 is accepted (a town and institutions registered first; every
+    frame first checked against deploy/docs/schemas with jsonschema, which must be importable),
      a heartbeat older than the stored one is stale, the same file sent again is all duplicate,
      and the ingest log holds each accepted id exactly once;
   2. bad feeds are refused with the right code and path (invalid_field at
@@ -318,6 +319,10 @@ def check_every_type(h, run_id):
     print("1. every feed type of SPEC section 3 is accepted")
     frames, old = every_type_frames(run_id)
     path = h.write("every-type.jsonl", frames + [old])
+    schema = subprocess.run([sys.executable, f"{ROOT}/deploy/docs/schemas/validate.py", path], capture_output=True, text=True)
+    r.check("every frame valid against the JSON Schemas (deploy/docs/schemas, jsonschema draft 2020-12)",
+            schema.returncode == 0 and f"summary: {len(frames) + 1} valid, 0 invalid" in schema.stdout,
+            (schema.stdout + schema.stderr).strip()[-300:])
     rc, by_id, ordered, out, err = h.send("every feed type", path)
     types = sorted({f["type"] for f in frames})
     bad = [f"{f['id']}: {by_id.get(f['id'], {}).get('status')}" for f in frames if by_id.get(f["id"], {}).get("status") != "accepted"]

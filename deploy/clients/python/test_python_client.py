@@ -8,7 +8,8 @@
 Makes certificates with `dudao certs init`, an access file and an ingest configuration in a
 temporary folder, starts dudao-ingest on a free port and checks:
 
- 1. every feed type of SPEC section 3 is accepted (a town and institutions registered first);
+ 1. every feed type of SPEC section 3 is accepted (a town and institutions registered first; every
+    feed first checked against deploy/docs/schemas with jsonschema, which must be importable);
     re-sent, each is `duplicate`; an older version of a key is `stale`;
  2. bad feeds are refused with a nack carrying the right code and path, in order, while the
     feeds around them are accepted; a frame above the server's limit gets the server's
@@ -23,7 +24,8 @@ temporary folder, starts dudao-ingest on a free port and checks:
  5. the package installs with pip into a fresh venv, and its `dudao-send-py` command (and
     `python -m dudao_client`) sends a file, exit 0, and exits 1 on a nack.
 
-Exits 1 when any check fails. Standard library only.
+Exits 1 when any check fails. The client is standard library only; the schema check needs
+jsonschema (CI runs this with the python of deploy/pypi-venv.sh).
 """
 from __future__ import annotations
 
@@ -295,6 +297,14 @@ class Suite:
                               "note": "测试报警"}),
         ]
         feeds = [make_envelope(t, b, prefix="pyc-1") for t, b in bodies]
+        every = os.path.join(self.work, "every-type.jsonl")
+        with open(every, "w", encoding="utf-8") as f:
+            f.writelines(json.dumps(feed, ensure_ascii=False) + "\n" for feed in feeds)
+        schema = subprocess.run([sys.executable, os.path.join(ROOT, "deploy/docs/schemas/validate.py"), every],
+                                capture_output=True, text=True)
+        self.r.check("1. every feed valid against the JSON Schemas (deploy/docs/schemas, jsonschema draft 2020-12)",
+                     schema.returncode == 0 and f"summary: {len(feeds)} valid, 0 invalid" in schema.stdout,
+                     (schema.stdout + schema.stderr).strip()[-300:])
         with self.client() as c:
             got = c.send(feeds, window=32)
             types = sorted({t for t, _ in bodies})

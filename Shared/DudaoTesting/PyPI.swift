@@ -1,22 +1,15 @@
 import Foundation
 
-/// openpyxl from PyPI, in a virtual environment under `.build/` made on first use: the
-/// independent xlsx reader and writer the workbook tests check `dudao` against.
-public enum OpenPyXL {
-    /// The virtual environment's python, with openpyxl importable.
+/// Independent checkers from PyPI, in a virtual environment under `.build/` made on first use:
+/// openpyxl (the xlsx reader and writer the workbook tests check `dudao` against) and
+/// jsonschema with rfc3339-validator (the draft 2020-12 validator the schemas are checked
+/// with). CI runs the client kit's tests with the same python.
+public enum PyPI {
+    /// The virtual environment's python (deploy/pypi-venv.sh makes it on first use).
     public static func python(repoRoot: String) throws -> String {
-        let venv = repoRoot + "/.build/openpyxl-venv"
-        let python = venv + "/bin/python"
-        if FileManager.default.fileExists(atPath: python),
-            (try? runProgram(python, ["-c", "import openpyxl"]))?.status == 0
-        {
-            return python
-        }
-        let made = try runProgram("/usr/bin/env", ["python3", "-m", "venv", venv])
-        guard made.status == 0 else { throw SetupFailure("python3 -m venv \(venv) failed: \(made.error)") }
-        let pip = try runProgram(python, ["-m", "pip", "install", "--quiet", "openpyxl"])
-        guard pip.status == 0 else { throw SetupFailure("pip install openpyxl failed (PyPI reachable?): \(pip.error)") }
-        return python
+        let made = try runProgram(repoRoot + "/deploy/pypi-venv.sh", [])
+        guard made.status == 0 else { throw SetupFailure("deploy/pypi-venv.sh failed (PyPI reachable?): \(made.error)") }
+        return made.output.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     public struct SetupFailure: Error, CustomStringConvertible {
@@ -25,10 +18,10 @@ public enum OpenPyXL {
     }
 }
 
-extension OpenPyXL {
+extension PyPI {
     /// Every sheet of a workbook as openpyxl reads it: sheet title → rows of cells, each cell
     /// `str(value)` (`""` for an empty one).
-    public static func sheets(of path: String, repoRoot: String) throws -> [String: [[String]]] {
+    public static func openpyxlSheets(of path: String, repoRoot: String) throws -> [String: [[String]]] {
         let script = """
             import json, sys, openpyxl
             wb = openpyxl.load_workbook(sys.argv[1])
