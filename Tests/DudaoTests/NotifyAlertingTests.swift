@@ -84,9 +84,10 @@ import Testing
     @Test func anUnacknowledgedCriticalAlertEscalatesToTheLeadingGroup() async throws {
         let receiver = try await NotifyHTTPReceiver.start()
         let notify = try NotifyFixture(
-            // 4 s: the acknowledgement of a2 below must come first even on a loaded CI machine
-            // (at 1.5 s, send + list + ack once took longer there and a2 escalated too).
-            routes: NotifyFixture.routes(receiver: receiver.url, escalateAfter: 4, groupBy: ["alert_key"]))
+            // 10 s: the acknowledgement of a2 below must come first even on a loaded CI machine
+            // (at 1.5 s and then at 4 s, send + list + ack once took longer there and a2
+            // escalated too).
+            routes: NotifyFixture.routes(receiver: receiver.url, escalateAfter: 10, groupBy: ["alert_key"]))
         defer { notify.stop() }
         func alarm(_ device: String) -> JSONValue {
             NotifyFixture.event(
@@ -100,7 +101,7 @@ import Testing
         let ack = try await notify.query("alerts.ack", ["alert_id": .string(a2), "by": "公安值班 王警官"])
         #expect(ack["body"]?["alert"]?["acked_by"] == "公安值班 王警官")
         #expect(await receiver.wait { $0.count >= 6 })
-        #expect(await receiver.wait(seconds: 10) { requests in requests.contains { $0.path == "/leading_group" } })
+        #expect(await receiver.wait(seconds: 20) { requests in requests.contains { $0.path == "/leading_group" } })
         try await Task.sleep(for: .milliseconds(1600))
         let escalations = Self.payloads(receiver, "/leading_group")
         #expect(escalations.count == 1, "escalated: \(escalations.map { $0["device_id"]?.stringValue ?? "-" })")
