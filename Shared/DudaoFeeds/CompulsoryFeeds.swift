@@ -23,7 +23,7 @@ extension FeedValidator {
         let migrants = try reader.count("migrant_students")
         try reader.requireNotAbove("migrant_students", migrants, "students", students)
         let classes = try reader.objects(
-            "classes", allowed: compulsoryClassFields, subject: "a compulsory.census class")
+            "classes", allowed: compulsoryClassFields, subject: Expected(en: "a compulsory.census class", zh: "义务教育学校普查（compulsory.census）班级"))
         var classIDs = ClassIDs()
         for row in classes {
             try classIDs.insert(try row.identifier("class_id"), of: row)

@@ -59,7 +59,8 @@ public enum FeedValidator {
 
     /// A reader for the top-level body of `type`, refusing members outside `fields`.
     static func bodyReader(_ body: JSONObject, _ type: FeedType, fields: [String]) throws(WireError) -> FieldReader {
-        try FieldReader(body, path: "body", allowed: fields, subject: type.rawValue)
+        try FieldReader(
+            body, path: "body", allowed: fields, subject: Expected(en: type.rawValue, zh: "\(FeedSheet.of(type).titleZh)（\(type.rawValue)）"))
     }
 
     /// The `"<first>|<second>"` key.

@@ -13,8 +13,9 @@ struct FieldReader {
     let path: String
 
     /// Checks that `object` has no member outside `allowed`, in document order.
-    /// - Parameter subject: what the object is, for the message ("preschool.census").
-    init(_ object: JSONObject, path: String, allowed: [String], subject: @autoclosure () -> String)
+    /// - Parameter subject: what the object is, for the message, in English and in Chinese
+    ///   ("preschool.census", "幼儿园普查（preschool.census）").
+    init(_ object: JSONObject, path: String, allowed: [String], subject: @autoclosure () -> Expected)
         throws(WireError)
     {
         self.object = object
@@ -24,8 +25,8 @@ struct FieldReader {
             let what = subject()
             throw WireError(
                 .invalidField,
-                "\(fieldPath) is not a field of \(what); allowed: \(allowed.joined(separator: ", "))",
-                zh: "\(fieldPath) 不是 \(what) 的字段；允许的字段：\(allowed.joined(separator: "、"))",
+                "\(fieldPath) is not a field of \(what.en); allowed: \(allowed.joined(separator: ", "))",
+                zh: "\(fieldPath) 不是\(what.zh)的字段；允许的字段：\(allowed.joined(separator: "、"))",
                 path: fieldPath)
         }
     }
@@ -52,7 +53,7 @@ struct FieldReader {
     static func wrong(at path: String, _ expected: Expected, got value: JSONValue) -> WireError {
         WireError(
             .invalidField, "\(path) must be \(expected.en), got \(describe(value))",
-            zh: "字段 \(path) 应为\(expected.zh)，实际为\(describeZh(value))", path: path)
+            zh: "字段 \(path) 应为\(expected.zh)，实际为\(describe(value, zh: true))", path: path)
     }
 
     /// An `invalid_field` error at member `name` with a message the caller words, in English
@@ -216,7 +217,7 @@ struct FieldReader {
 
     /// An array of objects, each checked against `allowed`; one reader per element, with the
     /// element's path (`body.classes[2]`).
-    func objects(_ name: String, allowed: [String], subject: String) throws(WireError) -> [FieldReader] {
+    func objects(_ name: String, allowed: [String], subject: Expected) throws(WireError) -> [FieldReader] {
         let items = try array(name, of: Expected.objects(allowed))
         var readers: [FieldReader] = []
         readers.reserveCapacity(items.count)
@@ -234,7 +235,7 @@ struct FieldReader {
     func object(_ name: String, allowed: [String]) throws(WireError) -> FieldReader {
         let value = try required(name, Expected.object(allowed))
         guard case .object(let member) = value else { throw wrong(name, Expected.object(allowed), got: value) }
-        return try FieldReader(member, path: path(name), allowed: allowed, subject: path(name))
+        return try FieldReader(member, path: path(name), allowed: allowed, subject: Expected(en: path(name), zh: " " + path(name) + " "))
     }
 
     /// An array of ids with no repeats; `what` names one (`device`, `设备`).
@@ -293,47 +294,28 @@ struct FieldReader {
     }
 
     /// A JSON value as a message shows it: numbers and booleans as written, strings quoted and
-    /// clipped, containers by kind.
-    static func describe(_ value: JSONValue) -> String {
+    /// clipped, containers by kind. In Chinese (`zh`) a value follows "实际为" after a space, and
+    /// the kinds are named in Chinese.
+    static func describe(_ value: JSONValue, zh: Bool = false) -> String {
+        let space = zh ? " " : ""
         switch value {
-        case .null: "null"
-        case .bool(let flag): flag ? "true" : "false"
-        case .int(let number): String(number)
-        case .double(let number): "\(number)"
+        case .null: return space + "null"
+        case .bool(let flag): return space + (flag ? "true" : "false")
+        case .int(let number): return space + String(number)
+        case .double(let number): return space + "\(number)"
         case .string(let text):
-            if text.isEmpty {
-                "an empty string"
-            } else if text.utf8.count > 40, text.count > 40 {
-                "\"\(clip(text, to: 40))\" (\(text.count) characters)"
-            } else {
-                "\"\(text)\""
+            if text.isEmpty { return zh ? "空字符串" : "an empty string" }
+            if text.utf8.count > 40, text.count > 40 {
+                return zh ? " \"\(clip(text, to: 40))\"（\(text.count) 个字符）" : "\"\(clip(text, to: 40))\" (\(text.count) characters)"
             }
-        case .array(let items): items.isEmpty ? "an empty array" : "an array"
-        case .object: "an object"
+            return space + "\"\(text)\""
+        case .array(let items):
+            if items.isEmpty { return zh ? "空数组" : "an empty array" }
+            return zh ? "数组" : "an array"
+        case .object: return zh ? "对象" : "an object"
         }
     }
 
-    /// ``describe(_:)`` in Chinese.
-    static func describeZh(_ value: JSONValue) -> String {
-        switch value {
-        case .null: " null"
-        case .bool(let flag): flag ? " true" : " false"
-        case .int(let number): " " + String(number)
-        case .double(let number): " \(number)"
-        case .string(let text):
-            if text.isEmpty {
-                "空字符串"
-            } else if text.utf8.count > 40, text.count > 40 {
-                " \"\(clip(text, to: 40))\"（\(text.count) 个字符）"
-            } else {
-                " \"\(text)\""
-            }
-        case .array(let items): items.isEmpty ? "空数组" : "数组"
-        case .object: "对象"
-        }
-    }
-
-    /// `text`, cut to `limit` characters with "…" when longer.
     static func clip(_ text: String, to limit: Int) -> String {
         if text.utf8.count <= limit { return text }
         guard text.count > limit else { return text }

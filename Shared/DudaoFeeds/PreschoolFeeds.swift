@@ -16,7 +16,7 @@ extension FeedValidator {
         let reader = try bodyReader(body, .preschoolCensus, fields: preschoolCensusFields)
         let institutionID = try reader.identifier("institution_id")
         let year = try reader.year()
-        let classes = try reader.objects("classes", allowed: preschoolClassFields, subject: "a preschool.census class")
+        let classes = try reader.objects("classes", allowed: preschoolClassFields, subject: Expected(en: "a preschool.census class", zh: "幼儿园普查（preschool.census）班级"))
         var classIDs = ClassIDs()
         for row in classes {
             try classIDs.insert(try row.identifier("class_id"), of: row)
