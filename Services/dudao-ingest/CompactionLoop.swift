@@ -1,4 +1,5 @@
 import DudaoCore
+import DudaoService
 import Logging
 import ServiceLifecycle
 
@@ -11,12 +12,7 @@ struct CompactionLoop: Service {
     let logger: Logger
 
     func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do { try await Task.sleep(for: .seconds(intervalSeconds)) } catch { return }
-                compactOnce()
-            }
-        }
+        await repeatEvery(.seconds(intervalSeconds)) { _ in compactOnce() }
     }
 
     private func compactOnce() {

@@ -1,3 +1,4 @@
+import DudaoService
 import Logging
 import ServiceLifecycle
 
@@ -11,14 +12,9 @@ struct NotifyTimers: Service {
     let logger: Logger
 
     func run() async throws {
-        await cancelWhenGracefulShutdown {
-            var ticks = 0
-            let housekeepingEvery = max(1, Int(600 / tickSeconds))
-            while !Task.isCancelled {
-                do { try await Task.sleep(for: .milliseconds(Int64(tickSeconds * 1000))) } catch { return }
-                ticks += 1
-                await tick(housekeeping: ticks % housekeepingEvery == 1)
-            }
+        let housekeepingEvery = max(1, Int(600 / tickSeconds))
+        await repeatEvery(.milliseconds(Int64(tickSeconds * 1000))) { ticks in
+            await tick(housekeeping: ticks % housekeepingEvery == 1)
         }
     }
 

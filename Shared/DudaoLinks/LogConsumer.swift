@@ -62,25 +62,13 @@ public final class LogConsumer: Service, Sendable {
     }
 
     private func followWithRetries() async {
-        var backoff = ReconnectBackoff()
-        while !Task.isCancelled {
-            var client: WireClient?
-            do {
-                let from = try await position() + 1
-                let connected = try await WireClient.connect(host: host, port: port, tls: tls.client, serverIdentity: serverIdentity)
-                client = connected
-                try await follow(connected, from: from) {
-                    backoff.reset()
-                    following.withLockedValue { $0 = true }
-                }
-            } catch {
-                following.withLockedValue { $0 = false }
-                if let client { await client.close() }
-                if Task.isCancelled { return }
-                logger.warning(
-                    "log subscription lost; retrying",
-                    metadata: ["ingest": "\(host):\(port)", "error": "\(error)", "in": "\(backoff.seconds)s"])
-                await backoff.wait()
+        let link = ReconnectingLink(
+            host: host, port: port, tls: tls, serverIdentity: serverIdentity, logger: logger,
+            failure: "log subscription lost; retrying", peerKey: "ingest")
+        await link.run(lost: { following.withLockedValue { $0 = false } }) { client, working in
+            try await follow(client, from: try await position() + 1) {
+                working()
+                following.withLockedValue { $0 = true }
             }
         }
     }

@@ -44,22 +44,12 @@ public final class OutboxSender: Service, Sendable {
     }
 
     private func deliverWithRetries() async {
-        var backoff = ReconnectBackoff()
-        while !Task.isCancelled {
-            var client: WireClient?
-            do {
-                let connected = try await WireClient.connect(host: host, port: port, tls: tls.client, serverIdentity: serverIdentity)
-                client = connected
-                backoff.reset()
-                try await deliver(over: connected)
-            } catch {
-                if let client { await client.close() }
-                if Task.isCancelled { return }
-                logger.warning(
-                    "outbox delivery failed; retrying",
-                    metadata: ["to": "\(host):\(port)", "error": "\(error)", "in": "\(backoff.seconds)s"])
-                await backoff.wait()
-            }
+        let link = ReconnectingLink(
+            host: host, port: port, tls: tls, serverIdentity: serverIdentity, logger: logger,
+            failure: "outbox delivery failed; retrying", peerKey: "to")
+        await link.run { client, working in
+            working()
+            try await deliver(over: client)
         }
     }
 
