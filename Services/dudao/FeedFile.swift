@@ -1,4 +1,6 @@
 import DudaoCore
+import DudaoFeeds
+import DudaoSheets
 import DudaoWire
 import Foundation
 
@@ -35,18 +37,15 @@ protocol FeedRecords: AnyObject {
 /// Reads JSON Lines and CSV feed files (SPEC section 3, "The CLI sends files too").
 ///
 /// - JSON Lines: one envelope per line, or one bare body per line with `--type`.
-/// - CSV: a header of body field names, one record per row, `--type` required. A cell holding
-///   JSON (`[...]`, `{...}`, a number, `true`/`false`) is read as JSON, except in identifier
-///   and text fields (`*_id`, `name`, `kind`, `level`, ...), which stay strings. Empty cells
-///   are left out.
+/// - CSV: a header of body field names, one record per row, `--type` required. A cell is read
+///   by its column's kind as the validator declares it (``FeedSheet``, as for .xlsx): numbers,
+///   booleans (also 是/否), dates, choice values (also in Chinese); identifiers and text stay
+///   strings; arrays and objects (`classes`, `studios`, `alarm_devices`) are JSON in the cell.
+///   Empty cells are left out.
 ///
 /// Bodies get a stable id made of the file name, the line number and a hash of the line, so
 /// sending the same file again is answered `duplicate` instead of storing twice.
 enum FeedFile {
-    static let textFields: Set<String> = [
-        "name", "kind", "level", "ownership", "status", "due", "as_of", "at", "note", "device_kind",
-    ]
-
     /// Opens `path` for reading record by record (`encoding` nil: detected from the first chunk).
     static func open(path: String, type: String?, encoding: FileEncoding?) throws -> any FeedRecords {
         if path.lowercased().hasSuffix(".xlsx") {
@@ -85,8 +84,9 @@ enum FeedFile {
             return .failure(FeedLineProblem(line: number, message: "has \(row.count) cells, the header has \(header.count)"))
         }
         var body = JSONObject()
+        let kinds = FeedType(rawValue: type).flatMap { columnKinds[$0] } ?? [:]
         for (name, cell) in zip(header, row) where !cell.isEmpty {
-            body[name] = cellValue(name: name, cell: cell)
+            body[name] = cellValue(cell, kind: kinds[name])
         }
         let id = stableID(base: base, line: number, content: row.joined(separator: ","))
         return .success(FeedLine(line: number, frame: envelope(id: id, type: type, body: body), id: id))
@@ -96,10 +96,27 @@ enum FeedFile {
         Frame.feed(id: id, type: type, body: .object(body))
     }
 
-    static func cellValue(name: String, cell: String) -> JSONValue {
-        if name.hasSuffix("_id") || textFields.contains(name) { return .string(cell) }
-        if let parsed = try? JSONParser.parse(cell) { return parsed }
-        return .string(cell)
+    /// The kind of each top-level column of each type (nested ones are JSON in their cell).
+    static let columnKinds: [FeedType: [String: ColumnKind]] = Dictionary(
+        uniqueKeysWithValues: FeedType.allCases.map { type in
+            var kinds: [String: ColumnKind] = [:]
+            for column in FeedSheet.of(type).columns where !column.field.contains(".") { kinds[column.field] = column.kind }
+            return (type, kinds)
+        })
+
+    /// A CSV cell as a body value: by `kind`; JSON for a container or a column the type does not
+    /// have (the ingest then names it); a string when nothing fits (the ingest says what it expects).
+    static func cellValue(_ cell: String, kind: ColumnKind?) -> JSONValue {
+        switch kind {
+        case .identifier?, .text?, .choice?:
+            return SheetCellValue.value(.text(cell), kind: kind!) ?? .string(cell)
+        case let kind?:
+            let trimmed = cell.trimmingCharacters(in: .whitespaces)
+            if trimmed.hasPrefix("["), let parsed = try? JSONParser.parse(trimmed) { return parsed }
+            return SheetCellValue.value(.text(cell), kind: kind) ?? .string(cell)
+        case nil:
+            return (try? JSONParser.parse(cell)) ?? .string(cell)
+        }
     }
 
     /// The file's name reduced to id characters.

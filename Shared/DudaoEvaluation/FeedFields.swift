@@ -60,93 +60,35 @@ enum FeedFields {
 
     static let free = FieldKind.text(choices: nil)
 
-    /// The schema of `type`.
-    static func schema(_ type: FeedType) -> FeedSchema {
-        switch type {
-        case .registryTown:
-            FeedSchema(
-                fields: ["town_id": free, "name": free, "kind": .text(choices: ["town", "street"]), "as_of": free],
-                yearly: false, binding: .town)
-        case .registryInstitution:
-            FeedSchema(
-                fields: [
-                    "institution_id": free, "name": free, "town_id": free, "level": .text(choices: levels),
-                    "ownership": .text(choices: ownerships), "town_central": .bool, "as_of": free,
-                ], yearly: false, binding: .institution)
-        case .populationCohort:
-            FeedSchema(
-                fields: [
-                    "town_id": free, "year": .number, "age_3": .number, "age_4": .number, "age_5": .number,
-                    "as_of": free,
-                ], yearly: true, binding: .town)
-        case .preschoolCensus:
-            FeedSchema(
-                fields: [
-                    "institution_id": free, "year": .number,
-                    "classes": .objects([
-                        "class_id": free, "level": .text(choices: ["small", "middle", "large", "mixed"]),
-                        "children": .number, "teachers": .number, "caregivers": .number,
-                    ]),
-                    "full_time_teachers": .number, "caregivers": .number, "staff_total": .number,
-                    "certified_teachers": .number, "disabled_children_certified": .number, "as_of": free,
-                ], yearly: true, binding: .institution)
-        case .compulsoryCensus:
-            FeedSchema(
-                fields: [
-                    "institution_id": free, "year": .number, "students": .number, "migrant_students": .number,
-                    "classes": .objects(["class_id": free, "grade": .number, "students": .number]), "as_of": free,
-                ], yearly: true, binding: .institution)
-        case .compulsoryRetention:
-            FeedSchema(
-                fields: ["year": .number, "grade9_students": .number, "cohort_entrants": .number, "as_of": free],
-                yearly: true, binding: .city)
-        case .specialPopulation:
-            FeedSchema(
-                fields: [
-                    "year": .number, "disabled_school_age": .number, "enrolled": .number, "home_delivered": .number,
-                    "disabled_preschool_age_certified": .number, "as_of": free,
-                ], yearly: true, binding: .city)
-        case .financeYear:
-            FeedSchema(
-                fields: [
-                    "year": .number, "preschool_fiscal_wan": .number, "education_fiscal_wan": .number,
-                    "public_kg_per_pupil_yuan": .number, "inclusive_private_subsidy_yuan": .number, "as_of": free,
-                ], yearly: true, binding: .city)
-        case .surveyRecognition:
-            FeedSchema(
-                fields: ["year": .number, "respondents": .number, "satisfied": .number, "as_of": free],
-                yearly: true, binding: .city)
-        case .talentYear:
-            FeedSchema(
-                fields: [
-                    "year": .number, "county_famous_teachers": .number, "city_excellent_teachers": .number,
-                    "studios": .object(["provincial": .number, "city": .number, "county": .number]), "as_of": free,
-                ], yearly: true, binding: .city)
-        case .projectProgress:
-            FeedSchema(
-                fields: [
-                    "project_id": free, "name": free, "kind": .text(choices: ["kindergarten", "primary", "junior"]),
-                    "seats_planned": .number, "seats_delivered": .number, "investment_planned_wan": .number,
-                    "invested_wan": .number, "due": free, "status": .text(choices: ["planned", "building", "done"]),
-                    "as_of": free,
-                ], yearly: false, binding: .city)
-        case .safetyInventory:
-            FeedSchema(
-                fields: [
-                    "institution_id": free, "alarm_devices": .identifiers, "cctv_police_linked": .bool,
-                    "cameras": .number, "cameras_linked": .number, "closed_management": .bool,
-                    "guards_required": .number, "guards_full_time": .number, "as_of": free,
-                ], yearly: false, binding: .institution)
-        case .safetyHeartbeat:
-            FeedSchema(
-                fields: [
-                    "device_id": free, "institution_id": free, "device_kind": .text(choices: ["alarm", "cctv_link"]),
-                    "at": free, "status": .text(choices: ["ok", "fault"]),
-                ], yearly: false, binding: .institution)
-        case .safetyAlarm:
-            FeedSchema(
-                fields: ["device_id": free, "institution_id": free, "at": free, "note": free],
-                yearly: false, binding: .institution)
+    /// The schema of `type`: its fields as the validator declares them (``FeedSheet``, whose
+    /// names, order and choices come from the validator's own lists), read as formulas see them.
+    static func schema(_ type: FeedType) -> FeedSchema { schemas[type.ordinal] }
+
+    private static let schemas: [FeedSchema] = FeedType.allCases.sorted { $0.ordinal < $1.ordinal }.map(derive)
+
+    static func derive(_ type: FeedType) -> FeedSchema {
+        let sheet = FeedSheet.of(type)
+        var fields: [String: FieldKind] = [:]
+        var nested: [String: [String: FieldKind]] = [:]
+        for column in sheet.columns {
+            let parts = column.field.split(separator: ".", maxSplits: 1).map(String.init)
+            if parts.count == 2 {
+                nested[parts[0], default: [:]][parts[1]] = kind(column.kind)
+            } else {
+                fields[column.field] = kind(column.kind)
+            }
+        }
+        for (name, inner) in nested { fields[name] = name == sheet.rowsField ? .objects(inner) : .object(inner) }
+        return FeedSchema(fields: fields, yearly: fields["year"] != nil, binding: binding(type))
+    }
+
+    static func kind(_ kind: ColumnKind) -> FieldKind {
+        switch kind {
+        case .integer, .number: .number
+        case .identifier, .text, .date, .timestamp: free
+        case .choice(let values): .text(choices: values)
+        case .bool: .bool
+        case .identifiers: .identifiers
         }
     }
 

@@ -2,6 +2,7 @@ import DudaoCore
 import DudaoFeeds
 import DudaoSheets
 import DudaoTesting
+import DudaoWire
 import Foundation
 import GRDB
 import Testing
@@ -190,6 +191,30 @@ import Testing
         #expect(city["projects.public_kg_seats"]?["value"] == 120)
         let town = try await system.evaluate(year: 2025, scope: "town:t-b")
         #expect(town["preschool.children_per_teacher"]?["numerator"] == 30)
+    }
+
+    /// CSV cells are read by the same column kinds: Chinese choices and 是/否 in a CSV too; and a
+    /// field that is not one is named in Chinese by the type's Chinese title.
+    @Test func csvCellsAreReadByTheSameColumnKinds() async throws {
+        let ingest = try IngestFixture()
+        defer { ingest.stop() }
+        try ingest.root.write("towns.csv", "town_id,name,kind\nt-a,甲镇,镇\nt-b,乙街道,街道\n")
+        try ingest.root.write(
+            "kg.csv", "institution_id,name,town_id,level,ownership,town_central\nkg-a,甲镇中心幼儿园,t-a,幼儿园,公办,是\n")
+        let common = ["--port", String(ingest.port), "--certs", ingest.pki.directory, "--identity", "operator"]
+        let towns = try runTool("dudao", ["send", "--type", "registry.town"] + common + [ingest.root.file("towns.csv")])
+        #expect(towns.status == 0, "\(towns.output)")
+        let kg = try runTool("dudao", ["send", "--type", "registry.institution"] + common + [ingest.root.file("kg.csv")])
+        #expect(kg.status == 0, "\(kg.output)")
+        let stored = try Self.stored(ingest)
+        #expect(stored["registry.town"]?.map { $0["kind"] } == ["town", "street"])
+        #expect(stored["registry.institution"]?.first?["town_central"] == true)
+        #expect(stored["registry.institution"]?.first?["ownership"] == "public")
+
+        let client = try await ingest.connect()
+        let nack = try await client.request(Frames.feed("s1", "survey.recognition", ["year": 2025, "respondents": 10, "satisfied": 9, "colour": 1]))
+        await client.close()
+        #expect(nack["error"]?["message_zh"]?.stringValue?.hasPrefix("body.colour 不是群众满意度调查（survey.recognition）的字段") == true, "\(nack)")
     }
 
     /// A header that is no column stops the file before anything is sent, naming the cell and
