@@ -62,9 +62,12 @@ public final class NotifyFixture: @unchecked Sendable {
     }
 
     /// `kill -9` the service and start it again on the same port and database.
-    public func killAndRestart() throws {
+    /// `kill -9`, then `whileDown` (e.g. releasing a held receiver), then a restart on the same
+    /// port and database.
+    public func killAndRestart(whileDown: () -> Void = {}) throws {
         let port = process.port
         process.kill9()
+        whileDown()
         restarts += 1
         process = try Self.launch(configPath: configPath, root: root, port: port, generation: restarts, environment: environment)
     }

@@ -32,6 +32,9 @@ public final class NotifyHTTPReceiver: Sendable {
         var delayMillis: Int64 = 0
         var responseBody: String?
         var stallAfterHead = false
+        /// Past this many requests, answers are held until ``release()``.
+        var holdAfter: Int?
+        var held: [@Sendable () -> Void] = []
         var requests: [Request] = []
     }
 
@@ -94,6 +97,29 @@ public final class NotifyHTTPReceiver: Sendable {
     /// Answers after `millis` (to hold deliveries in flight).
     public func delay(millis: Int64) { state.withLockedValue { $0.delayMillis = millis } }
 
+    /// Records every request but holds the answer of each one past the first `count` until
+    /// ``release()``: the sender then has requests in flight, whatever the machine's speed.
+    public func hold(after count: Int) { state.withLockedValue { $0.holdAfter = count } }
+
+    /// Answers the held requests (those whose sender still listens) and holds no more.
+    public func release() {
+        let held = state.withLockedValue { state in
+            state.holdAfter = nil
+            defer { state.held = [] }
+            return state.held
+        }
+        for answer in held { answer() }
+    }
+
+    /// Keeps `answer` for ``release()``; false when holding has ended (answer now).
+    fileprivate func park(_ answer: @escaping @Sendable () -> Void) -> Bool {
+        state.withLockedValue { state in
+            guard state.holdAfter != nil else { return false }
+            state.held.append(answer)
+            return true
+        }
+    }
+
     public var requests: [Request] { state.withLockedValue { $0.requests } }
 
     /// The requests answered 2xx.
@@ -112,7 +138,7 @@ public final class NotifyHTTPReceiver: Sendable {
 
     /// Decides the status of a request and records it.
     fileprivate func answer(method: String, path: String, headers: [(String, String)], body: [UInt8]) -> (
-        status: Int, delay: Int64, body: String?, stall: Bool
+        status: Int, delay: Int64, body: String?, stall: Bool, hold: Bool
     ) {
         state.withLockedValue { state in
             var status = 200
@@ -124,7 +150,8 @@ public final class NotifyHTTPReceiver: Sendable {
             }
             state.requests.append(
                 Request(method: method, path: path, headers: headers, body: body, status: status, receivedAt: Date()))
-            return (status, state.delayMillis, state.responseBody, state.stallAfterHead)
+            let hold = state.holdAfter.map { state.requests.count > $0 } ?? false
+            return (status, state.delayMillis, state.responseBody, state.stallAfterHead, hold)
         }
     }
 }
@@ -149,7 +176,7 @@ private final class ReceiverHandler: ChannelInboundHandler {
         case .end:
             guard let head, let receiver = receiver() else { return }
             let headers = head.headers.map { ($0.name, $0.value) }
-            let (status, delay, custom, stall) = receiver.answer(method: "\(head.method)", path: head.uri, headers: headers, body: body)
+            let (status, delay, custom, stall, hold) = receiver.answer(method: "\(head.method)", path: head.uri, headers: headers, body: body)
             let reply = custom ?? (status < 300 ? "{\"ok\":true}" : "{\"ok\":false}")
             var responseHead = HTTPResponseHead(version: head.version, status: HTTPResponseStatus(statusCode: status))
             responseHead.headers.add(name: "Content-Type", value: "application/json")
@@ -166,7 +193,10 @@ private final class ReceiverHandler: ChannelInboundHandler {
                 context.write(handler.wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: reply)))), promise: nil)
                 context.writeAndFlush(handler.wrapOutboundOut(.end(nil)), promise: nil)
             }
-            if delay > 0 {
+            let eventLoop = context.eventLoop
+            if hold, receiver.park({ eventLoop.execute { respond() } }) {
+                // Answered by release().
+            } else if delay > 0 {
                 context.eventLoop.scheduleTask(in: .milliseconds(delay)) { respond() }
             } else {
                 respond()

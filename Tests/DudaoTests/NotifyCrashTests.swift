@@ -10,9 +10,11 @@ import Testing
 @Suite(.serialized) struct NotifyCrashTests {
     @Test func killNineWhileDeliveringABacklog() async throws {
         let receiver = try await NotifyHTTPReceiver.start()
-        // 400 POSTs of 200 ms each, 16 at a time: ~5 s of backlog, so the kill (after a third)
-        // lands mid-way even when a loaded machine is slow to deliver it.
+        // 400 POSTs of 200 ms each, 16 at a time; past a third the receiver holds its answers
+        // until notify is dead, so the kill lands mid-way with deliveries in flight, however
+        // slow or fast the machine (a loaded CI once saw all 400 delivered before the kill).
         receiver.delay(millis: 200)
+        receiver.hold(after: 400 / 3)
         // A long webhook timeout: a POST answered 2xx after notify gave up is retried by design
         // (seen with the CPU oversubscribed), which is not what this test is about.
         let notify = try NotifyFixture(routes: NotifyFixture.routes(receiver: receiver.url, groupBy: ["alert_key"], webhookTimeout: 30))
@@ -29,7 +31,7 @@ import Testing
         // One delivery per alert (education only). Kill once a good part has arrived.
         #expect(await receiver.wait(seconds: 30) { $0.count >= total / 3 })
         let deliveredBeforeKill = Set(receiver.delivered.compactMap { $0.header("X-Dudao-Delivery") })
-        try notify.killAndRestart()
+        try notify.killAndRestart(whileDown: { receiver.release() })
         #expect(deliveredBeforeKill.count < total, "the kill came too late to test anything")
 
         let status = try await notify.waitForStatus(seconds: 60) { $0["deliveries_pending"] == 0 }
