@@ -30,15 +30,28 @@ actor IndicatorsModel {
         let ordered = loaded.records.sorted { Self.applyOrder($0.0) < Self.applyOrder($1.0) }
         var names = PlaceNames()
         var years: Set<Int> = []
-        for (type, key, body, receivedAt) in ordered {
-            engine.load(type: type, key: key, body: body, receivedAt: receivedAt)
-            names.note(type: type, body: body)
-            if let year = body["year"]?.intValue { years.insert(Int(year)) }
+        for (type, _, body, receivedAt) in ordered {
+            guard let feed = Self.decode(type, body, logger: logger) else { continue }
+            engine.load(feed, receivedAt: receivedAt)
+            names.note(feed.feed)
+            if let year = feed.feed.year { years.insert(Int(year)) }
         }
         self.names = names
         self.dataYears = years
         statuses = loaded.statuses
         logger.info("state loaded", metadata: ["records": "\(loaded.records.count)", "statuses": "\(loaded.statuses.count)"])
+    }
+
+    /// A record's body decoded by the ingest's validator; one this build refuses (stored by an
+    /// older, laxer build) is logged and skipped.
+    static func decode(_ type: FeedType, _ body: JSONObject, logger: Logger) -> ValidatedFeed? {
+        switch FeedValidator.validate(type, body: body) {
+        case .success(let feed):
+            return feed
+        case .failure(let error):
+            logger.warning("skipping a record that does not validate", metadata: ["type": "\(type.rawValue)", "error": "\(error.message)"])
+            return nil
+        }
     }
 
     static func applyOrder(_ type: FeedType) -> Int {
@@ -69,9 +82,10 @@ actor IndicatorsModel {
         guard let last = batch.last else { return }
         var affected = Set<AffectedKey>()
         for record in batch {
-            affected.formUnion(engine.apply(type: record.type, key: record.key, body: record.body, receivedAt: record.receivedAt))
-            names.note(type: record.type, body: record.body)
-            if let year = record.body["year"]?.intValue { dataYears.insert(Int(year)) }
+            guard let feed = Self.decode(record.type, record.body, logger: logger) else { continue }
+            affected.formUnion(engine.apply(feed, receivedAt: record.receivedAt))
+            names.note(feed.feed)
+            if let year = feed.feed.year { dataYears.insert(Int(year)) }
         }
         let now = Timestamp.now()
         var changed: [(StatusKey, IndicatorsStore.StoredStatus, IndicatorResult)] = []
@@ -145,14 +159,10 @@ struct PlaceNames: Sendable {
     var towns: [String: String] = [:]
     var institutions: [String: (name: String, town: String)] = [:]
 
-    mutating func note(type: FeedType, body: JSONObject) {
-        switch type {
-        case .registryTown:
-            if let id = body["town_id"]?.stringValue { towns[id] = body["name"]?.stringValue ?? id }
-        case .registryInstitution:
-            if let id = body["institution_id"]?.stringValue {
-                institutions[id] = (body["name"]?.stringValue ?? id, body["town_id"]?.stringValue ?? "")
-            }
+    mutating func note(_ feed: Feed) {
+        switch feed {
+        case .registryTown(let town): towns[town.townID] = town.name
+        case .registryInstitution(let institution): institutions[institution.institutionID] = (institution.name, institution.townID)
         default: break
         }
     }

@@ -1,3 +1,4 @@
+import DudaoFeeds
 /// The live state of a device, as the liveness rules see it.
 enum DeviceState: UInt8, Sendable {
     /// Last heartbeat `ok` and not older than `offline_after`.
@@ -29,22 +30,11 @@ enum DeviceState: UInt8, Sendable {
     }
 }
 
-/// `device_kind` of a heartbeat.
-enum DeviceKind: UInt8, Sendable {
-    case alarm = 0
-    case cctvLink = 1
+extension DeviceKind {
+    /// The code the `device` table stores (`kind` column).
+    var storeCode: UInt8 { self == .alarm ? 0 : 1 }
 
-    init?(wire: String) {
-        switch wire {
-        case "alarm": self = .alarm
-        case "cctv_link": self = .cctvLink
-        default: return nil
-        }
-    }
-
-    var wire: String { self == .alarm ? "alarm" : "cctv_link" }
-
-    var nameZh: String { self == .alarm ? "一键报警设备" : "视频联网设备" }
+    init(storeCode: UInt8) { self = storeCode == 1 ? .cctvLink : .alarm }
 }
 
 /// What the device's unresolved firing event (if any) reports. Offline outranks fault: a faulty

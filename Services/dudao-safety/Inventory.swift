@@ -1,4 +1,5 @@
 import DudaoCore
+import DudaoFeeds
 
 /// One institution's `safety.inventory` (SPEC section 3), as the rates need it.
 struct Inventory: Sendable, Equatable {
@@ -13,18 +14,15 @@ struct Inventory: Sendable, Equatable {
     /// `as_of` (or the time the ingest received it), ms.
     var asOf: Int64
 
-    /// Reads a body the ingest has validated; `nil` if it is not an inventory.
-    init?(body: JSONObject, asOf: Timestamp) {
-        guard let devices = body["alarm_devices"]?.arrayValue, let linked = body["cctv_police_linked"]?.boolValue,
-            let closed = body["closed_management"]?.boolValue
-        else { return nil }
-        alarmDevices = devices.compactMap(\.stringValue)
-        cctvPoliceLinked = linked
-        cameras = body["cameras"]?.intValue ?? 0
-        camerasLinked = body["cameras_linked"]?.intValue ?? 0
-        closedManagement = closed
-        guardsRequired = body["guards_required"]?.intValue ?? 0
-        guardsFullTime = body["guards_full_time"]?.intValue ?? 0
+    /// The rates' view of a decoded inventory; `asOf` is its `as_of` or the time of receipt.
+    init(_ inventory: SafetyInventory, asOf: Timestamp) {
+        alarmDevices = inventory.alarmDevices
+        cctvPoliceLinked = inventory.cctvPoliceLinked
+        cameras = inventory.cameras
+        camerasLinked = inventory.camerasLinked
+        closedManagement = inventory.closedManagement
+        guardsRequired = inventory.guardsRequired
+        guardsFullTime = inventory.guardsFullTime
         self.asOf = asOf.millis
     }
 

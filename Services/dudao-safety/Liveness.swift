@@ -1,3 +1,4 @@
+import DudaoFeeds
 /// The timing of the liveness rules.
 struct LivenessSettings: Sendable, Equatable {
     /// Silence after which a device is offline (INDICATORS.md: 180 s, three missed 60 s keepalives).

@@ -228,34 +228,42 @@ final class SafetyEngine: Sendable {
     // MARK: records
 
     private func apply(_ record: LogRecord, to state: inout SafetyState, db: Database, touched: inout [Int32], now: Int64) throws {
-        let body = record.body
-        switch record.type {
+        guard SafetyEngine.followed.contains(record.type) else { return }
+        let feed: Feed
+        do throws(WireError) {
+            feed = try record.decode()
+        } catch {
+            logger.warning(
+                "skipping a record that does not validate", metadata: ["seq": "\(record.seq)", "error": "\(error.message)"])
+            return
+        }
+        switch feed {
         case .registryTown, .registryInstitution:
-            guard case .success(let feed) = FeedValidator.validate(record.type, body: body) else {
-                logger.warning("skipping a registry record that does not validate", metadata: ["seq": "\(record.seq)"])
-                return
-            }
             state.registry.apply(feed)
-            try SafetyStore.saveRegistry(db, type: record.type, key: feed.key, body: body)
-        case .safetyInventory:
-            guard let id = body["institution_id"]?.stringValue, let inventory = Inventory(body: body, asOf: record.asOf) else { return }
+            try SafetyStore.saveRegistry(db, type: record.type, key: feed.key, body: record.body)
+        case .safetyInventory(let decoded):
+            let id = decoded.institutionID
+            let inventory = Inventory(decoded, asOf: record.asOf)
             let previous = state.inventories[id]
             if let previous, previous.asOf > inventory.asOf { return }
             state.inventories[id] = inventory
-            try SafetyStore.saveInventory(db, institutionID: id, asOf: inventory.asOf, body: body)
+            try SafetyStore.saveInventory(db, institutionID: id, asOf: inventory.asOf, body: record.body)
             if let previous {
                 let removed = Set(previous.alarmDevices).subtracting(inventory.alarmDevices)
                 try retire(removed, institution: id, state: &state, db: db, touched: &touched, at: record.receivedAt.millis, now: now)
             }
             relist(inventory.alarmDevices, institution: id, state: &state, touched: &touched, at: record.receivedAt.millis)
-        case .safetyHeartbeat:
-            try applyHeartbeat(record, to: &state, db: db, touched: &touched, now: now)
-        case .safetyAlarm:
-            try applyAlarm(record, to: &state, db: db, now: now)
+        case .safetyHeartbeat(let heartbeat):
+            try apply(heartbeat, record, to: &state, db: db, touched: &touched, now: now)
+        case .safetyAlarm(let alarm):
+            try apply(alarm, record, to: &state, db: db, now: now)
         default:
             return
         }
     }
+
+    /// The feed types this service follows (the others are not decoded).
+    static let followed: Set<FeedType> = [.registryTown, .registryInstitution, .safetyInventory, .safetyHeartbeat, .safetyAlarm]
 
     /// Retires the alarm devices an institution's newer inventory no longer lists (those that
     /// belong to it: a device since heard from at another institution is not touched).
@@ -299,13 +307,15 @@ final class SafetyEngine: Sendable {
         }
     }
 
-    private func applyHeartbeat(_ record: LogRecord, to state: inout SafetyState, db: Database, touched: inout [Int32], now: Int64) throws {
-        let body = record.body
-        guard let deviceID = body["device_id"]?.stringValue, let institutionID = body["institution_id"]?.stringValue,
-            let kind = body["device_kind"]?.stringValue.flatMap(DeviceKind.init(wire:)), let status = body["status"]?.stringValue
-        else { return }
+    private func apply(
+        _ heartbeat: Heartbeat, _ record: LogRecord, to state: inout SafetyState, db: Database, touched: inout [Int32], now: Int64
+    ) throws {
+        let deviceID = heartbeat.deviceID
+        let institutionID = heartbeat.institutionID
+        let kind = heartbeat.deviceKind
+        let ok = heartbeat.status == .ok
         let institution = state.institutions.intern(institutionID)
-        let at = record.asOf.millis
+        let at = heartbeat.at.millis
         let receivedAt = record.receivedAt.millis
         let transition: DeviceTransition?
         let index: Int32
@@ -313,7 +323,7 @@ final class SafetyEngine: Sendable {
             index = known
             let before = state.devices.records[Int(index)]
             transition = Liveness.heartbeat(
-                &state.devices.records[Int(index)], ok: status == "ok", at: at, receivedAt: receivedAt, settings: settings.liveness)
+                &state.devices.records[Int(index)], ok: ok, at: at, receivedAt: receivedAt, settings: settings.liveness)
             if at >= before.lastAt {
                 state.devices.records[Int(index)].institution = institution
                 state.devices.records[Int(index)].kind = kind
@@ -321,7 +331,7 @@ final class SafetyEngine: Sendable {
             if state.devices.records[Int(index)].differsDurably(from: before) { touched.append(index) }
         } else {
             let (fresh, first) = Liveness.firstHeartbeat(
-                institution: institution, kind: kind, ok: status == "ok", at: at, receivedAt: receivedAt)
+                institution: institution, kind: kind, ok: ok, at: at, receivedAt: receivedAt)
             index = state.devices.append(id: deviceID, record: fresh)
             transition = first
         }
@@ -335,13 +345,12 @@ final class SafetyEngine: Sendable {
         }
     }
 
-    private func applyAlarm(_ record: LogRecord, to state: inout SafetyState, db: Database, now: Int64) throws {
-        let body = record.body
-        guard let deviceID = body["device_id"]?.stringValue, let institutionID = body["institution_id"]?.stringValue else { return }
-        let at = record.asOf.millis
+    private func apply(_ pressed: Alarm, _ record: LogRecord, to state: inout SafetyState, db: Database, now: Int64) throws {
+        let institutionID = pressed.institutionID
+        let at = pressed.at.millis
         let alarm = AlarmRecord(
-            id: AlarmRecord.eventID(device: deviceID, at: at), deviceID: deviceID, institutionID: institutionID, at: at,
-            receivedAt: record.receivedAt.millis, note: body["note"]?.stringValue)
+            id: AlarmRecord.eventID(device: pressed.deviceID, at: at), deviceID: pressed.deviceID, institutionID: institutionID,
+            at: at, receivedAt: record.receivedAt.millis, note: pressed.note)
         let age = now - alarm.receivedAt
         let tooOld = age > settings.alarmMaxAgeMillis
         let closedAt: Int64? = tooOld || age >= settings.alarmOpenMillis ? now : nil

@@ -1,3 +1,4 @@
+import DudaoFeeds
 import DudaoCore
 
 /// The `AlertEvent`s `dudao-safety` sends to `dudao-notify` (AlertEvent.swift is the contract).
@@ -22,7 +23,7 @@ enum SafetyEvents {
     ) -> AlertEvent {
         let who = "\(place.townName) \(place.institutionName) 的\(record.kind.nameZh) \(deviceID)"
         var details: JSONObject = [
-            "device_kind": .string(record.kind.wire), "state": .string(record.state.wire),
+            "device_kind": .string(record.kind.rawValue), "state": .string(record.state.wire),
             "institution_name": .string(place.institutionName), "town_name": .string(place.townName),
             "last_seen": .string(Timestamp(millis: record.lastSeen).description),
             "last_heartbeat_at": .string(Timestamp(millis: record.lastAt).description),

@@ -101,7 +101,7 @@ enum SafetyQueries {
             var body = ratesBody(scope: .town(town.id), figures: figures[.town(town.id)]!, now: now)
             body["town_id"] = .string(town.id)
             body["name"] = .string(town.name)
-            body["kind"] = .string(town.kind)
+            body["kind"] = .string(town.kind.rawValue)
             return .object(body)
         }
         return ["as_of": .string(now.description), "city": .object(ratesBody(scope: .city, figures: figures[.city]!, now: now)), "towns": .array(rows)]
@@ -161,7 +161,7 @@ enum SafetyQueries {
                 let place = state.place(ofInstitution: record.institution)
                 let id = state.devices.ids[i]
                 var row: JSONObject = [
-                    "device_id": .string(id), "kind": .string(record.kind.wire), "state": .string(record.state.wire),
+                    "device_id": .string(id), "kind": .string(record.kind.rawValue), "state": .string(record.state.wire),
                     "institution_id": .string(place.institutionID), "institution_name": .string(place.institutionName),
                     "town_id": place.townID.map { .string($0) } ?? .null, "town_name": .string(place.townName),
                     "last_seen": .string(Timestamp(millis: record.lastSeen).description),

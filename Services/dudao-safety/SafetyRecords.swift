@@ -8,9 +8,9 @@ enum SafetyRecords {
     /// A record of `type` with `body`; the key and `as_of` are worked out as the ingest does
     /// (`as_of` defaults to `receivedAt`).
     static func record(seq: Int64, _ type: FeedType, _ body: JSONObject, receivedAt: Timestamp) -> LogRecord {
-        let validated = try? FeedValidator.validate(type, body: body).get()
+        let feed = try? FeedValidator.decode(type, body)
         var record = LogRecord(
-            seq: seq, type: type, key: validated?.key ?? "", body: body, asOf: validated?.asOf ?? receivedAt, sender: "operator",
+            seq: seq, type: type, key: feed?.key ?? "", body: body, asOf: feed?.asOf ?? receivedAt, sender: "operator",
             feedID: "f-\(seq)")
         record.receivedAt = receivedAt
         return record

@@ -65,8 +65,7 @@ enum SafetyStore {
         for type in [FeedType.registryTown, .registryInstitution] {
             for row in try Row.fetchAll(db, sql: "SELECT body FROM registry WHERE type = ?", arguments: [type.rawValue]) {
                 let text: String = row[0]
-                guard let body = (try? JSONParser.parse(text))?.objectValue,
-                    case .success(let feed) = FeedValidator.validate(type, body: body)
+                guard let body = (try? JSONParser.parse(text))?.objectValue, let feed = try? FeedValidator.decode(type, body)
                 else { continue }
                 state.registry.apply(feed)
             }
@@ -74,9 +73,9 @@ enum SafetyStore {
         for row in try Row.fetchAll(db, sql: "SELECT institution_id, as_of, body FROM inventory") {
             let text: String = row[2]
             guard let body = (try? JSONParser.parse(text))?.objectValue,
-                let inventory = Inventory(body: body, asOf: Timestamp(millis: row[1]))
+                case .safetyInventory(let inventory) = try? FeedValidator.decode(.safetyInventory, body)
             else { continue }
-            state.inventories[row[0]] = inventory
+            state.inventories[row[0]] = Inventory(inventory, asOf: Timestamp(millis: row[1]))
         }
         let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM device") ?? 0
         state.devices.reserveCapacity(count)
@@ -89,7 +88,7 @@ enum SafetyStore {
             }
             let record = DeviceRecord(
                 institution: state.institutions.intern(row[2]),
-                kind: DeviceKind(rawValue: row[3]) ?? .alarm,
+                kind: DeviceKind(storeCode: row[3]),
                 state: DeviceState(rawValue: row[4]) ?? .online,
                 alerting: DeviceProblem(rawValue: row[5]) ?? .none,
                 dirty: false, lastSeen: row[6], lastAt: row[7], since: row[8])
@@ -152,7 +151,7 @@ enum SafetyStore {
         for idx in Set(touched).sorted() where Int(idx) < firstNew {
             let r = state.devices.records[Int(idx)]
             try update.execute(arguments: [
-                state.institutions.ids[Int(r.institution)], r.kind.rawValue, r.state.rawValue, r.alerting.rawValue, r.lastSeen,
+                state.institutions.ids[Int(r.institution)], r.kind.storeCode, r.state.rawValue, r.alerting.rawValue, r.lastSeen,
                 r.lastAt, r.since, idx,
             ])
             state.devices.records[Int(idx)].dirty = false
@@ -165,7 +164,7 @@ enum SafetyStore {
         for idx in firstNew..<state.devices.count {
             let r = state.devices.records[idx]
             try insert.execute(arguments: [
-                idx, state.devices.ids[idx], state.institutions.ids[Int(r.institution)], r.kind.rawValue, r.state.rawValue,
+                idx, state.devices.ids[idx], state.institutions.ids[Int(r.institution)], r.kind.storeCode, r.state.rawValue,
                 r.alerting.rawValue, r.lastSeen, r.lastAt, r.since,
             ])
             state.devices.records[idx].dirty = false

@@ -31,13 +31,13 @@ public enum EvaluationBenchmark {
         let engine = IndicatorEngine(catalog: catalog)
         var cityResults: [IndicatorResult] = []
         let full = Timed.measure {
-            for record in province.records { engine.apply(type: record.type, key: record.key, body: record.body) }
+            for record in province.records { if let feed = record.decoded { engine.apply(feed) } }
             cityResults = engine.evaluate(year: 2025, scope: .city, now: now)
         }
 
         let replay = IndicatorEngine(catalog: catalog)
         let loading = Timed.measure {
-            for record in province.records { replay.load(type: record.type, key: record.key, body: record.body) }
+            for record in province.records { if let feed = record.decoded { replay.load(feed) } }
             _ = replay.evaluate(year: 2025, scope: .city, now: now)
         }
 
@@ -57,7 +57,8 @@ public enum EvaluationBenchmark {
         let incremental = Timed.measure {
             for _ in 0..<updates {
                 let census = province.changedCensus(&generator)
-                let affected = engine.apply(type: .preschoolCensus, key: census.key, body: census.body)
+                guard let feed = census.decoded else { continue }
+                let affected = engine.apply(feed)
                 keys += affected.count
                 for key in affected {
                     _ = engine.evaluate(indicator: key.indicator, year: key.year ?? 2025, scope: key.scope, now: now)

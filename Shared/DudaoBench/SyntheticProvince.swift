@@ -9,6 +9,10 @@ struct SyntheticProvince {
         var type: FeedType
         var key: String
         var body: JSONObject
+
+        /// The body decoded as a consumer of the ingest log decodes it (nil if it does not
+        /// validate, which the benchmark's generator never makes).
+        var decoded: ValidatedFeed? { try? FeedValidator.validate(type, body: body).get() }
     }
 
     private(set) var records: [Record] = []

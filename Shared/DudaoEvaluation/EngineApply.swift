@@ -2,36 +2,37 @@ import DudaoCore
 import DudaoFeeds
 
 extension IndicatorEngine {
-    /// Stores `body` as the current version of (`type`, `key`) and brings every sum it feeds up to date.
-    func ingest(_ type: FeedType, _ key: String, _ body: JSONObject, receivedAt: Timestamp?) {
-        if type == .safetyHeartbeat {
-            heartbeat(body, receivedAt: receivedAt)
+    /// Stores `feed` as the current version of its (type, key) and brings every sum it feeds up to date.
+    func ingest(_ feed: ValidatedFeed, receivedAt: Timestamp?) {
+        let type = feed.type
+        if case .safetyHeartbeat(let heartbeat) = feed.feed {
+            self.heartbeat(heartbeat, receivedAt: receivedAt)
             return
         }
-        let feed = type.ordinal
-        guard storedFeeds[feed] else { return }
-        let old = stores[feed][key]
+        let ordinal = type.ordinal
+        guard storedFeeds[ordinal] else { return }
+        let key = feed.key
+        let old = stores[ordinal][key]
         if FeedFields.binding(type) == .institution, type != .registryInstitution {
-            let oldInstitution = old?.body["institution_id"]?.stringValue
-            let newInstitution = body["institution_id"]?.stringValue
+            let oldInstitution = old?.institutionID
+            let newInstitution = feed.feed.institutionID
             if old == nil || oldInstitution != newInstitution {
-                let ref = RecordRef(feed: feed, key: key)
+                let ref = RecordRef(feed: ordinal, key: key)
                 if old != nil, let oldInstitution {
                     recordsByInstitution[oldInstitution]?.removeAll { $0 == ref }
                 }
                 if let newInstitution { recordsByInstitution[newInstitution, default: []].append(ref) }
             }
         }
-        if yearlyFeeds[feed], let year = body["year"]?.intValue, year > 0, year < 4096 {
+        if yearlyFeeds[ordinal], let year = feed.feed.year, year > 0, year < 4096 {
             noteYear(Int32(year))
         }
         var followUps: [RecordRef] = []
-        if type == .registryInstitution, let id = body["institution_id"]?.stringValue {
-            let town = body["town_id"]?.stringValue ?? ""
+        if case .registryInstitution(let registered) = feed.feed {
+            let id = registered.institutionID
             let info = InstitutionInfo(
-                id: id, town: town, level: body["level"]?.stringValue ?? "",
-                ownership: body["ownership"]?.stringValue ?? "", townCentral: body["town_central"]?.boolValue ?? false,
-                townScope: scopeTable.town(town), scope: scopeTable.institution(id))
+                id: id, town: registered.townID, level: registered.level.rawValue, ownership: registered.ownership.rawValue,
+                townCentral: registered.townCentral, townScope: scopeTable.town(registered.townID), scope: scopeTable.institution(id))
             if institutions[id] != info {
                 institutions[id] = info
                 followUps = recordsByInstitution[id] ?? []
@@ -39,13 +40,13 @@ extension IndicatorEngine {
         }
         let state: RecordState
         if let old {
-            old.body = body
+            old.update(feed)
             state = old
         } else {
-            state = RecordState(body: body)
-            stores[feed][key] = state
+            state = RecordState(feed)
+            stores[ordinal][key] = state
         }
-        recompute(feed: feed, state: state)
+        recompute(feed: ordinal, state: state)
         for ref in followUps { recompute(ref) }
         drainQueue()
     }
@@ -64,19 +65,19 @@ extension IndicatorEngine {
     }
 
     /// The registered institution of a record of `type` (nil for records of towns or the city).
-    @inline(__always) func institution(of type: FeedType, _ body: JSONObject) -> InstitutionInfo? {
-        guard FeedFields.binding(type) == .institution, let id = body["institution_id"]?.stringValue else { return nil }
+    @inline(__always) func institution(of type: FeedType, _ state: RecordState) -> InstitutionInfo? {
+        guard FeedFields.binding(type) == .institution, let id = state.institutionID else { return nil }
         return institutions[id]
     }
 
     /// The scope ids a record counts in: city; its town; its institution. Empty while the
     /// record's institution is not registered.
-    func scopes(of type: FeedType, _ body: JSONObject, institution: InstitutionInfo?) -> [Int32] {
+    func scopes(of type: FeedType, _ state: RecordState, institution: InstitutionInfo?) -> [Int32] {
         switch FeedFields.binding(type) {
         case .city:
             return [ScopeTable.city]
         case .town:
-            guard let town = body["town_id"]?.stringValue else { return [] }
+            guard let town = state.townID else { return [] }
             return [ScopeTable.city, scopeTable.town(town)]
         case .institution:
             guard let institution else { return [] }
@@ -94,8 +95,8 @@ extension IndicatorEngine {
     /// `state` (whose body is current, whose entries are what the sums hold) with the new entries.
     func recompute(feed: Int, state: RecordState) {
         let type = feedTypes[feed]
-        let institution = institution(of: type, state.body)
-        let newScopes = scopes(of: type, state.body, institution: institution)
+        let institution = institution(of: type, state)
+        let newScopes = scopes(of: type, state, institution: institution)
         var entries: [Entry] = []
         var listings: [DeviceListing] = []
         if !newScopes.isEmpty {
@@ -168,17 +169,16 @@ extension IndicatorEngine {
 
     /// Records a device's latest heartbeat; `receivedAt` (the ingest's receipt time) is its
     /// liveness clock, the device's `at` when unknown.
-    func heartbeat(_ body: JSONObject, receivedAt: Timestamp?) {
-        guard !online.isEmpty, let name = body["device_id"]?.stringValue,
-            let at = body["at"]?.stringValue.flatMap({ Timestamp(rfc3339: $0) })
-        else { return }
-        let device = devices.id(name)
+    func heartbeat(_ heartbeat: Heartbeat, receivedAt: Timestamp?) {
+        guard !online.isEmpty else { return }
+        let at = heartbeat.at
+        let device = devices.id(heartbeat.deviceID)
         devices.lastAt[Int(device)] = at.millis
         devices.receivedAt[Int(device)] = max(devices.receivedAt[Int(device)], receivedAt?.millis ?? at.millis)
-        devices.ok[Int(device)] = body["status"]?.stringValue == "ok"
-        devices.institution[Int(device)] = body["institution_id"]?.stringValue
+        devices.ok[Int(device)] = heartbeat.status == .ok
+        devices.institution[Int(device)] = heartbeat.institutionID
         // The scopes of the institution the heartbeat names (where its inventory lists it).
-        guard sums.tracking, let institution = devices.institution[Int(device)].flatMap({ institutions[$0] }) else { return }
+        guard sums.tracking, let institution = institutions[heartbeat.institutionID] else { return }
         for aggregate in online.keys {
             for scope in [ScopeTable.city, institution.townScope, institution.scope] {
                 touchedOnline.insert(SumKey(aggregate: Int32(aggregate), key: packKey(scope, 0)))

@@ -69,7 +69,7 @@ extension IndicatorEngine {
         let yearly = yearlyFeeds[feed.ordinal]
         var result: [(key: String, state: RecordState)] = []
         for (key, state) in stores[feed.ordinal] where state.scopes.contains(scope) {
-            if yearly, state.body["year"]?.intValue != Int64(year) { continue }
+            if yearly, state.year != Int64(year) { continue }
             result.append((key, state))
         }
         return result
@@ -90,7 +90,7 @@ extension IndicatorEngine {
         for field in FeedFields.identity(type) {
             if let value = state.body[field] { row[field] = value }
         }
-        if let id = state.body["institution_id"]?.stringValue, let info = institutions[id] {
+        if let id = state.institutionID, let info = institutions[id] {
             row["town_id"] = .string(info.town)
             if let name = stores[FeedType.registryInstitution.ordinal][id]?.body["name"] { row["name"] = name }
         } else if let name = state.body["name"] {
@@ -99,8 +99,8 @@ extension IndicatorEngine {
         return row
     }
 
-    func institutionContext(_ type: FeedType, _ body: JSONObject) -> InstitutionInfo? {
-        FeedFields.binding(type) == .institution ? body["institution_id"]?.stringValue.flatMap { institutions[$0] } : nil
+    func institutionContext(_ type: FeedType, _ state: RecordState) -> InstitutionInfo? {
+        FeedFields.binding(type) == .institution ? state.institutionID.flatMap { institutions[$0] } : nil
     }
 
     /// Adds the values of the fields of the conditions that fail, and the first failing limit.
@@ -123,7 +123,7 @@ extension IndicatorEngine {
         guard let items = IndicatorEngine.items(of: denominator) else { return [] }
         var rows: [ContributorRow] = []
         for (key, state) in records(denominator.feed, year: year, scope: scope) {
-            let institution = institutionContext(denominator.feed, state.body)
+            let institution = institutionContext(denominator.feed, state)
             let context = ConditionContext(record: state.body, item: nil, institution: institution)
             guard denominator.conditions.allHold(context) else { continue }
             let recordFails = !numerator.conditions.allHold(context) || !numerator.match.allHold(context)
@@ -153,7 +153,7 @@ extension IndicatorEngine {
             row["numerator"] = JSONNumber.value(FixedPoint.double(part))
             row["denominator"] = JSONNumber.value(FixedPoint.double(whole))
             let context = ConditionContext(
-                record: state.body, item: nil, institution: institutionContext(denominator.feed, state.body))
+                record: state.body, item: nil, institution: institutionContext(denominator.feed, state))
             explain(numerator.conditions + numerator.match, context, into: &row)
             rows.append(ContributorRow(fields: row, rank: FixedPoint.double(whole - part), tieBreak: key))
         }
@@ -167,7 +167,7 @@ extension IndicatorEngine {
         var rows: [ContributorRow] = []
         for (key, state) in records(numerator.feed, year: year, scope: scope) {
             let context = ConditionContext(
-                record: state.body, item: nil, institution: institutionContext(numerator.feed, state.body))
+                record: state.body, item: nil, institution: institutionContext(numerator.feed, state))
             if let d {
                 guard contribution(state, d, year: year) > 0 else { continue }
             } else {
@@ -178,11 +178,11 @@ extension IndicatorEngine {
             if numerator.feed == .registryInstitution {
                 let joined = recordsByInstitution[key, default: []].filter { $0.feed == joinFeed.ordinal }
                     .compactMap { stores[$0.feed][$0.key] }
-                    .filter { !yearlyFeeds[joinFeed.ordinal] || $0.body["year"]?.intValue == Int64(year) }
+                    .filter { !yearlyFeeds[joinFeed.ordinal] || $0.year == Int64(year) }
                 row["unreported"] = .bool(joined.isEmpty)
                 if let first = joined.first {
                     let joinContext = ConditionContext(
-                        record: first.body, item: nil, institution: institutionContext(joinFeed, first.body))
+                        record: first.body, item: nil, institution: institutionContext(joinFeed, first))
                     explain(aggregates[having].conditions, joinContext, into: &row)
                 }
             }
@@ -256,7 +256,7 @@ extension IndicatorEngine {
         let aggregate = aggregates[a]
         var rows: [ContributorRow] = []
         for (key, state) in records(aggregate.feed, year: year, scope: scope) {
-            let context = ConditionContext(record: state.body, item: nil, institution: institutionContext(aggregate.feed, state.body))
+            let context = ConditionContext(record: state.body, item: nil, institution: institutionContext(aggregate.feed, state))
             guard aggregate.conditions.allHold(context), !aggregate.match.allHold(context) else { continue }
             var row = identity(aggregate.feed, state)
             explain(aggregate.match, context, into: &row)
@@ -271,7 +271,7 @@ extension IndicatorEngine {
         guard let items = IndicatorEngine.items(of: aggregate) else { return [] }
         var rows: [ContributorRow] = []
         for (key, state) in records(aggregate.feed, year: year, scope: scope) {
-            let institution = institutionContext(aggregate.feed, state.body)
+            let institution = institutionContext(aggregate.feed, state)
             guard aggregate.conditions.allHold(ConditionContext(record: state.body, item: nil, institution: institution))
             else { continue }
             for element in state.body[items]?.arrayValue ?? [] {
@@ -296,7 +296,7 @@ extension IndicatorEngine {
         if schema.binding == .city, schema.yearly { return [] }
         var rows: [ContributorRow] = []
         for (key, state) in records(aggregate.feed, year: year, scope: scope) {
-            let context = ConditionContext(record: state.body, item: nil, institution: institutionContext(aggregate.feed, state.body))
+            let context = ConditionContext(record: state.body, item: nil, institution: institutionContext(aggregate.feed, state))
             guard aggregate.conditions.allHold(context) else { continue }
             let amount = FixedPoint.double(contribution(state, a, year: year))
             if descending, amount == 0 { continue }

@@ -1,4 +1,5 @@
 import DudaoCore
+import DudaoFeeds
 
 /// Amounts as integer millionths, so that running sums are exact: adding then subtracting a
 /// record's contribution restores the previous sum bit for bit, whatever the order.
@@ -63,13 +64,28 @@ struct DeviceListing: Equatable {
 /// in place).
 final class RecordState {
     var body: JSONObject
+    /// From the decoded feed (``Feed``): the institution and town it names, its year.
+    var institutionID: String?
+    var townID: String?
+    var year: Int64?
     /// Scope ids the entries were added to (empty: the record counts nowhere yet, e.g. its
     /// institution is not registered).
     var scopes: [Int32] = []
     var entries: [Entry] = []
     var devices: [DeviceListing] = []
 
-    init(body: JSONObject) { self.body = body }
+    init(_ feed: ValidatedFeed) {
+        body = feed.body
+        update(feed)
+    }
+
+    /// Takes the current version's body and fields.
+    func update(_ feed: ValidatedFeed) {
+        body = feed.body
+        institutionID = feed.feed.institutionID
+        townID = feed.feed.townID
+        year = feed.feed.year
+    }
 }
 
 /// A stored record: feed ordinal and key.

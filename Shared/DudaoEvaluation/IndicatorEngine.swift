@@ -101,26 +101,26 @@ public final class IndicatorEngine {
     }
 
     /// Upserts the current version of a record (the ingest already ordered versions; the
-    /// latest wins). `key` is the record's upsert key as ``FeedValidator`` computes it
-    /// (`ValidatedFeed.key`). Returns which (indicator, year, scope) may have a new value;
-    /// year nil = every year (records without `year`). `safety.alarm_online_rate`-style live
-    /// values also change with time alone, which no apply reports. `receivedAt`: when the
-    /// ingest received the record (a heartbeat's liveness clock, ``DeviceOnline``; its `at` when nil).
+    /// latest wins), decoded by ``FeedValidator``. Returns which (indicator, year, scope) may
+    /// have a new value; year nil = every year (records without `year`).
+    /// `safety.alarm_online_rate`-style live values also change with time alone, which no apply
+    /// reports. `receivedAt`: when the ingest received the record (a heartbeat's liveness clock,
+    /// ``DeviceOnline``; its `at` when nil).
     @discardableResult
-    public func apply(type: FeedType, key: String, body: JSONObject, receivedAt: Timestamp? = nil) -> Set<AffectedKey> {
+    public func apply(_ feed: ValidatedFeed, receivedAt: Timestamp? = nil) -> Set<AffectedKey> {
         sums.beginTracking()
         touchedOnline = []
-        ingest(type, key, body, receivedAt: receivedAt)
+        ingest(feed, receivedAt: receivedAt)
         let result = affectedKeys()
         sums.endTracking()
         touchedOnline = []
         return result
     }
 
-    /// Like ``apply(type:key:body:)`` without working out what changed: for replaying many
+    /// Like ``apply(_:receivedAt:)`` without working out what changed: for replaying many
     /// stored records at start-up.
-    public func load(type: FeedType, key: String, body: JSONObject, receivedAt: Timestamp? = nil) {
-        ingest(type, key, body, receivedAt: receivedAt)
+    public func load(_ feed: ValidatedFeed, receivedAt: Timestamp? = nil) {
+        ingest(feed, receivedAt: receivedAt)
         touchedOnline = []
     }
 }

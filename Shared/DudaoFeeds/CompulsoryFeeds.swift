@@ -1,6 +1,41 @@
 import DudaoCore
 
-/// `compulsory.census`, `compulsory.retention` and `special.population`.
+/// `compulsory.census`: one compulsory-education institution's students and classes in a year.
+public struct CompulsoryCensus: Sendable, Equatable {
+    /// One class of the census.
+    public struct Class: Sendable, Equatable {
+        public var classID: String
+        /// 1–9.
+        public var grade: Int64
+        public var students: Int64
+    }
+
+    public var institutionID: String
+    public var year: Int64
+    public var students: Int64
+    public var migrantStudents: Int64
+    public var classes: [Class]
+    public var asOf: Timestamp?
+}
+
+/// `compulsory.retention`: city-wide nine-year retention figures of a year.
+public struct CompulsoryRetention: Sendable, Equatable {
+    public var year: Int64
+    public var grade9Students: Int64
+    public var cohortEntrants: Int64
+    public var asOf: Timestamp?
+}
+
+/// `special.population`: city-wide figures on disabled children of a year.
+public struct SpecialPopulation: Sendable, Equatable {
+    public var year: Int64
+    public var disabledSchoolAge: Int64
+    public var enrolled: Int64
+    public var homeDelivered: Int64
+    public var disabledPreschoolAgeCertified: Int64
+    public var asOf: Timestamp?
+}
+
 extension FeedValidator {
     static let compulsoryCensusFields = [
         "institution_id", "year", "students", "migrant_students", "classes", "as_of",
@@ -15,38 +50,41 @@ extension FeedValidator {
     /// Levels that send `compulsory.census`.
     static let compulsoryLevels: Set<InstitutionLevel> = [.primary, .junior, .nineYear, .special]
 
-    static func compulsoryCensus(_ body: JSONObject) throws(WireError) -> ValidatedFeed {
+    static func compulsoryCensus(_ body: JSONObject) throws(WireError) -> Feed {
         let reader = try bodyReader(body, .compulsoryCensus, fields: compulsoryCensusFields)
         let institutionID = try reader.identifier("institution_id")
         let year = try reader.year()
         let students = try reader.count("students")
         let migrants = try reader.count("migrant_students")
         try reader.requireNotAbove("migrant_students", migrants, "students", students)
-        let classes = try reader.objects(
+        let rows = try reader.objects(
             "classes", allowed: compulsoryClassFields, subject: Expected(en: "a compulsory.census class", zh: "义务教育学校普查（compulsory.census）班级"))
         var classIDs = ClassIDs()
-        for row in classes {
-            try classIDs.insert(try row.identifier("class_id"), of: row)
-            _ = try row.integer("grade", in: grades)
-            _ = try row.integer("students", in: 0...maxClassSize)
+        var classes: [CompulsoryCensus.Class] = []
+        classes.reserveCapacity(rows.count)
+        for row in rows {
+            let classID = try row.identifier("class_id")
+            try classIDs.insert(classID, of: row)
+            classes.append(
+                CompulsoryCensus.Class(
+                    classID: classID, grade: try row.integer("grade", in: grades),
+                    students: try row.integer("students", in: 0...maxClassSize)))
         }
-        let asOf = try reader.optionalTimestamp("as_of")
-        return ValidatedFeed(
-            type: .compulsoryCensus, key: key(institutionID, year), asOf: asOf, body: body,
-            references: [.institution(id: institutionID, path: "body.institution_id", levels: compulsoryLevels)],
-            institutionID: institutionID)
+        return .compulsoryCensus(
+            CompulsoryCensus(
+                institutionID: institutionID, year: year, students: students, migrantStudents: migrants, classes: classes,
+                asOf: try reader.optionalTimestamp("as_of")))
     }
 
-    static func compulsoryRetention(_ body: JSONObject) throws(WireError) -> ValidatedFeed {
+    static func compulsoryRetention(_ body: JSONObject) throws(WireError) -> Feed {
         let reader = try bodyReader(body, .compulsoryRetention, fields: compulsoryRetentionFields)
-        let year = try reader.year()
-        _ = try reader.count("grade9_students")
-        _ = try reader.count("cohort_entrants")
-        let asOf = try reader.optionalTimestamp("as_of")
-        return ValidatedFeed(type: .compulsoryRetention, key: String(year), asOf: asOf, body: body)
+        return .compulsoryRetention(
+            CompulsoryRetention(
+                year: try reader.year(), grade9Students: try reader.count("grade9_students"),
+                cohortEntrants: try reader.count("cohort_entrants"), asOf: try reader.optionalTimestamp("as_of")))
     }
 
-    static func specialPopulation(_ body: JSONObject) throws(WireError) -> ValidatedFeed {
+    static func specialPopulation(_ body: JSONObject) throws(WireError) -> Feed {
         let reader = try bodyReader(body, .specialPopulation, fields: specialPopulationFields)
         let year = try reader.year()
         let schoolAge = try reader.count("disabled_school_age")
@@ -54,8 +92,10 @@ extension FeedValidator {
         try reader.requireNotAbove("enrolled", enrolled, "disabled_school_age", schoolAge)
         let homeDelivered = try reader.count("home_delivered")
         try reader.requireNotAbove("home_delivered", homeDelivered, "disabled_school_age", schoolAge)
-        _ = try reader.count("disabled_preschool_age_certified")
-        let asOf = try reader.optionalTimestamp("as_of")
-        return ValidatedFeed(type: .specialPopulation, key: String(year), asOf: asOf, body: body)
+        return .specialPopulation(
+            SpecialPopulation(
+                year: year, disabledSchoolAge: schoolAge, enrolled: enrolled, homeDelivered: homeDelivered,
+                disabledPreschoolAgeCertified: try reader.count("disabled_preschool_age_certified"),
+                asOf: try reader.optionalTimestamp("as_of")))
     }
 }

@@ -126,7 +126,7 @@ enum FeedSheetLabels {
         .registryTown: [
             "town_id": Label(zh: "镇街代码", kind: .identifier, example: "dongcheng"),
             "name": name("镇街名称", "东成镇"),
-            "kind": Label(zh: "类型", kind: .choice(FeedValidator.townKinds), example: "town"),
+            "kind": Label(zh: "类型", kind: .choice(TownKind.wireValues), example: "town"),
         ],
         .registryInstitution: [
             "institution_id": Label(zh: "机构代码", kind: .identifier, example: "kg-dongcheng-01"),
@@ -143,7 +143,7 @@ enum FeedSheetLabels {
         .preschoolCensus: [
             "institution_id": Label(zh: "幼儿园代码", kind: .identifier, example: "kg-dongcheng-01"), "year": year,
             "classes.class_id": Label(zh: "班级编号", kind: .identifier, example: "s1"),
-            "classes.level": Label(zh: "班级类型", kind: .choice(FeedValidator.preschoolClassLevels), example: "small"),
+            "classes.level": Label(zh: "班级类型", kind: .choice(PreschoolClassLevel.wireValues), example: "small"),
             "classes.children": classSize("班级幼儿数", "25"), "classes.teachers": count("班级教师数", "2"),
             "classes.caregivers": count("班级保育员数", "1"),
             "full_time_teachers": count("专任教师数", "4"), "caregivers": count("保育员数", "2"), "staff_total": count("教职工总数", "8"),
@@ -178,11 +178,11 @@ enum FeedSheetLabels {
         .projectProgress: [
             "project_id": Label(zh: "项目编号", kind: .identifier, example: "p-kg-01"),
             "name": name("项目名称", "东成镇中心幼儿园扩建"),
-            "kind": Label(zh: "类型", kind: .choice(FeedValidator.projectKinds), example: "kindergarten"),
+            "kind": Label(zh: "类型", kind: .choice(ProjectKind.wireValues), example: "kindergarten"),
             "seats_planned": count("计划学位数", "360"), "seats_delivered": count("已交付学位数", "360"),
             "investment_planned_wan": money("计划投资（万元）", "1200"), "invested_wan": money("已完成投资（万元）", "1180.5"),
             "due": Label(zh: "计划完成日期", kind: .date, example: "2024-08-31"),
-            "status": Label(zh: "状态", kind: .choice(FeedValidator.projectStatuses), example: "done"),
+            "status": Label(zh: "状态", kind: .choice(ProjectStatus.wireValues), example: "done"),
         ],
         .safetyInventory: [
             "institution_id": Label(zh: "机构代码", kind: .identifier, example: "kg-dongcheng-01"),
@@ -195,9 +195,9 @@ enum FeedSheetLabels {
         .safetyHeartbeat: [
             "device_id": Label(zh: "设备编号", kind: .identifier, example: "alarm-dc01-1"),
             "institution_id": Label(zh: "机构代码", kind: .identifier, example: "kg-dongcheng-01"),
-            "device_kind": Label(zh: "设备类型", kind: .choice(FeedValidator.deviceKinds), example: "alarm"),
+            "device_kind": Label(zh: "设备类型", kind: .choice(DeviceKind.wireValues), example: "alarm"),
             "at": Label(zh: "上报时间", kind: .timestamp, example: "2026-11-29T08:00:00+08:00"),
-            "status": Label(zh: "状态", kind: .choice(FeedValidator.deviceStatuses), example: "ok"),
+            "status": Label(zh: "状态", kind: .choice(DeviceStatus.wireValues), example: "ok"),
         ],
         .safetyAlarm: [
             "device_id": Label(zh: "设备编号", kind: .identifier, example: "alarm-dc01-1"),

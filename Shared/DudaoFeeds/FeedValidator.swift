@@ -32,13 +32,14 @@ public enum FeedValidator {
     /// Validates `body` as a feed of `type`.
     public static func validate(_ type: FeedType, body: JSONObject) -> Result<ValidatedFeed, WireError> {
         do throws(WireError) {
-            return .success(try validated(type, body))
+            return .success(ValidatedFeed(feed: try decode(type, body), body: body))
         } catch {
             return .failure(error)
         }
     }
 
-    static func validated(_ type: FeedType, _ body: JSONObject) throws(WireError) -> ValidatedFeed {
+    /// The typed value of `body` as a feed of `type`; throws the first field error.
+    public static func decode(_ type: FeedType, _ body: JSONObject) throws(WireError) -> Feed {
         switch type {
         case .registryTown: try registryTown(body)
         case .registryInstitution: try registryInstitution(body)
@@ -62,7 +63,4 @@ public enum FeedValidator {
         try FieldReader(
             body, path: "body", allowed: fields, subject: Expected(en: type.rawValue, zh: "\(FeedSheet.of(type).titleZh)（\(type.rawValue)）"))
     }
-
-    /// The `"<first>|<second>"` key.
-    static func key(_ first: String, _ second: Int64) -> String { first + "|" + String(second) }
 }

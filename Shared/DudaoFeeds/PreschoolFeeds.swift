@@ -1,41 +1,65 @@
 import DudaoCore
 
-/// `preschool.census`: one kindergarten's classes and staff in the autumn term.
+/// `preschool.census`: one kindergarten's classes and staff in the autumn term of a year.
+public struct PreschoolCensus: Sendable, Equatable {
+    /// One class of the census.
+    public struct Class: Sendable, Equatable {
+        public var classID: String
+        public var level: PreschoolClassLevel
+        public var children: Int64
+        public var teachers: Int64
+        public var caregivers: Int64
+    }
+
+    public var institutionID: String
+    public var year: Int64
+    public var classes: [Class]
+    public var fullTimeTeachers: Int64
+    public var caregivers: Int64
+    public var staffTotal: Int64
+    public var certifiedTeachers: Int64
+    public var disabledChildrenCertified: Int64
+    public var asOf: Timestamp?
+}
+
 extension FeedValidator {
     static let preschoolCensusFields = [
         "institution_id", "year", "classes", "full_time_teachers", "caregivers", "staff_total",
         "certified_teachers", "disabled_children_certified", "as_of",
     ]
     static let preschoolClassFields = ["class_id", "level", "children", "teachers", "caregivers"]
-    /// Values of a preschool class's `level`.
-    static let preschoolClassLevels = ["small", "middle", "large", "mixed"]
     /// Most children or students one class may report.
     static let maxClassSize: Int64 = 200
 
-    static func preschoolCensus(_ body: JSONObject) throws(WireError) -> ValidatedFeed {
+    static func preschoolCensus(_ body: JSONObject) throws(WireError) -> Feed {
         let reader = try bodyReader(body, .preschoolCensus, fields: preschoolCensusFields)
         let institutionID = try reader.identifier("institution_id")
         let year = try reader.year()
-        let classes = try reader.objects("classes", allowed: preschoolClassFields, subject: Expected(en: "a preschool.census class", zh: "幼儿园普查（preschool.census）班级"))
+        let rows = try reader.objects(
+            "classes", allowed: preschoolClassFields, subject: Expected(en: "a preschool.census class", zh: "幼儿园普查（preschool.census）班级"))
         var classIDs = ClassIDs()
-        for row in classes {
-            try classIDs.insert(try row.identifier("class_id"), of: row)
-            _ = try row.choice("level", among: preschoolClassLevels)
-            _ = try row.integer("children", in: 0...maxClassSize)
-            _ = try row.count("teachers")
-            _ = try row.count("caregivers")
+        var classes: [PreschoolCensus.Class] = []
+        classes.reserveCapacity(rows.count)
+        for row in rows {
+            let classID = try row.identifier("class_id")
+            try classIDs.insert(classID, of: row)
+            classes.append(
+                PreschoolCensus.Class(
+                    classID: classID, level: try row.choice("level", PreschoolClassLevel.self),
+                    children: try row.integer("children", in: 0...maxClassSize), teachers: try row.count("teachers"),
+                    caregivers: try row.count("caregivers")))
         }
         let fullTimeTeachers = try reader.count("full_time_teachers")
-        _ = try reader.count("caregivers")
-        _ = try reader.count("staff_total")
+        let caregivers = try reader.count("caregivers")
+        let staffTotal = try reader.count("staff_total")
         let certified = try reader.count("certified_teachers")
         try reader.requireNotAbove("certified_teachers", certified, "full_time_teachers", fullTimeTeachers)
-        _ = try reader.count("disabled_children_certified")
-        let asOf = try reader.optionalTimestamp("as_of")
-        return ValidatedFeed(
-            type: .preschoolCensus, key: key(institutionID, year), asOf: asOf, body: body,
-            references: [.institution(id: institutionID, path: "body.institution_id", levels: [.kindergarten])],
-            institutionID: institutionID)
+        return .preschoolCensus(
+            PreschoolCensus(
+                institutionID: institutionID, year: year, classes: classes, fullTimeTeachers: fullTimeTeachers,
+                caregivers: caregivers, staffTotal: staffTotal, certifiedTeachers: certified,
+                disabledChildrenCertified: try reader.count("disabled_children_certified"),
+                asOf: try reader.optionalTimestamp("as_of")))
     }
 }
 

@@ -9,10 +9,9 @@ public struct Registry: Sendable {
     public struct Town: Sendable, Equatable {
         public var id: String
         public var name: String
-        /// `town` or `street`.
-        public var kind: String
+        public var kind: TownKind
 
-        public init(id: String, name: String, kind: String) {
+        public init(id: String, name: String, kind: TownKind) {
             self.id = id
             self.name = name
             self.kind = kind
@@ -89,20 +88,17 @@ public struct Registry: Sendable {
 
     /// Records registry.town / registry.institution feeds (ignores other types). A later feed
     /// for the same id replaces the earlier record.
-    public mutating func apply(_ feed: ValidatedFeed) {
-        let body = feed.body
-        switch feed.type {
-        case .registryTown:
-            guard let id = body["town_id"]?.stringValue else { return }
-            towns[id] = Town(id: id, name: body["name"]?.stringValue ?? id, kind: body["kind"]?.stringValue ?? "town")
-        case .registryInstitution:
-            guard let id = body["institution_id"]?.stringValue, let townID = body["town_id"]?.stringValue,
-                let level = body["level"]?.stringValue.flatMap(InstitutionLevel.init(rawValue:)),
-                let ownership = body["ownership"]?.stringValue.flatMap(Ownership.init(rawValue:))
-            else { return }
-            institutions[id] = Institution(
-                id: id, name: body["name"]?.stringValue ?? id, townID: townID, level: level, ownership: ownership,
-                townCentral: body["town_central"]?.boolValue ?? false)
+    public mutating func apply(_ feed: ValidatedFeed) { apply(feed.feed) }
+
+    /// Records a registry.town / registry.institution value (ignores other types).
+    public mutating func apply(_ feed: Feed) {
+        switch feed {
+        case .registryTown(let town):
+            towns[town.townID] = Town(id: town.townID, name: town.name, kind: town.kind)
+        case .registryInstitution(let institution):
+            institutions[institution.institutionID] = Institution(
+                id: institution.institutionID, name: institution.name, townID: institution.townID, level: institution.level,
+                ownership: institution.ownership, townCentral: institution.townCentral)
         default:
             return
         }
@@ -110,7 +106,10 @@ public struct Registry: Sendable {
 
     /// The town of a feed for access control: `feed.townID`, or the registered town of
     /// `feed.institutionID`; nil if none.
-    public func town(of feed: ValidatedFeed) -> String? {
+    public func town(of feed: ValidatedFeed) -> String? { town(of: feed.feed) }
+
+    /// The town of a feed value: its `town_id`, or the registered town of its institution.
+    public func town(of feed: Feed) -> String? {
         if let townID = feed.townID { return townID }
         if let institutionID = feed.institutionID { return institutions[institutionID]?.townID }
         return nil

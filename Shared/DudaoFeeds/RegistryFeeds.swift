@@ -1,33 +1,70 @@
 import DudaoCore
 
-/// `registry.town` and `registry.institution`.
+/// `registry.town`: a town or street (镇/街) and its name.
+public struct RegistryTown: Sendable, Equatable {
+    public var townID: String
+    public var name: String
+    public var kind: TownKind
+    public var asOf: Timestamp?
+
+    public init(townID: String, name: String, kind: TownKind, asOf: Timestamp? = nil) {
+        self.townID = townID
+        self.name = name
+        self.kind = kind
+        self.asOf = asOf
+    }
+}
+
+/// `registry.institution`: a school or kindergarten, its town, level and ownership.
+public struct RegistryInstitution: Sendable, Equatable {
+    public var institutionID: String
+    public var name: String
+    public var townID: String
+    public var level: InstitutionLevel
+    public var ownership: Ownership
+    /// The town's public central kindergarten (公办中心幼儿园); absent = false.
+    public var townCentral: Bool
+    public var asOf: Timestamp?
+
+    public init(
+        institutionID: String, name: String, townID: String, level: InstitutionLevel, ownership: Ownership,
+        townCentral: Bool = false, asOf: Timestamp? = nil
+    ) {
+        self.institutionID = institutionID
+        self.name = name
+        self.townID = townID
+        self.level = level
+        self.ownership = ownership
+        self.townCentral = townCentral
+        self.asOf = asOf
+    }
+}
+
 extension FeedValidator {
     static let registryTownFields = ["town_id", "name", "kind", "as_of"]
     static let registryInstitutionFields = [
         "institution_id", "name", "town_id", "level", "ownership", "town_central", "as_of",
     ]
-    /// Values of `registry.town` field `kind`.
-    static let townKinds = ["town", "street"]
     /// Longest `name` accepted, in characters.
     static let maxNameLength = 200
 
-    static func registryTown(_ body: JSONObject) throws(WireError) -> ValidatedFeed {
+    static func registryTown(_ body: JSONObject) throws(WireError) -> Feed {
         let reader = try bodyReader(body, .registryTown, fields: registryTownFields)
-        let townID = try reader.identifier("town_id")
-        _ = try reader.text("name", maxLength: maxNameLength)
-        _ = try reader.choice("kind", among: townKinds)
-        let asOf = try reader.optionalTimestamp("as_of")
-        return ValidatedFeed(type: .registryTown, key: townID, asOf: asOf, body: body, townID: townID)
+        return .registryTown(
+            RegistryTown(
+                townID: try reader.identifier("town_id"), name: try reader.text("name", maxLength: maxNameLength),
+                kind: try reader.choice("kind", TownKind.self), asOf: try reader.optionalTimestamp("as_of")))
     }
 
-    static func registryInstitution(_ body: JSONObject) throws(WireError) -> ValidatedFeed {
+    static func registryInstitution(_ body: JSONObject) throws(WireError) -> Feed {
         let reader = try bodyReader(body, .registryInstitution, fields: registryInstitutionFields)
         let institutionID = try reader.identifier("institution_id")
-        _ = try reader.text("name", maxLength: maxNameLength)
+        let name = try reader.text("name", maxLength: maxNameLength)
         let townID = try reader.identifier("town_id")
         let level = try reader.choice("level", InstitutionLevel.self)
-        _ = try reader.choice("ownership", Ownership.self)
-        if try reader.optionalBool("town_central") == true, level != .kindergarten {
+        let ownership = try reader.choice("ownership", Ownership.self)
+        let townCentral = try reader.optionalBool("town_central") ?? false
+        if townCentral, level != .kindergarten {
             throw reader.invalid(
                 "town_central",
                 {
@@ -36,9 +73,9 @@ extension FeedValidator {
                 },
                 zh: { "字段 \($0) 只有幼儿园（镇中心公办园）可以为 true，而 level 为 \(level.rawValue)；请删去或设为 false" })
         }
-        let asOf = try reader.optionalTimestamp("as_of")
-        return ValidatedFeed(
-            type: .registryInstitution, key: institutionID, asOf: asOf, body: body,
-            references: [.town(id: townID, path: "body.town_id")], townID: townID, institutionID: institutionID)
+        return .registryInstitution(
+            RegistryInstitution(
+                institutionID: institutionID, name: name, townID: townID, level: level, ownership: ownership,
+                townCentral: townCentral, asOf: try reader.optionalTimestamp("as_of")))
     }
 }

@@ -38,4 +38,9 @@ public struct LogRecord: Sendable {
         self.sender = sender
         self.feedID = feedID
     }
+
+    /// The body decoded by the validator the ingest accepted it with (``FeedValidator/decode(_:_:)``):
+    /// what a consumer reads instead of the body's members. A body this build refuses (stored by
+    /// an older, laxer build) throws the validator's error, for the caller to log and skip.
+    public func decode() throws(WireError) -> Feed { try FeedValidator.decode(type, body) }
 }

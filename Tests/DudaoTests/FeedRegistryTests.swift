@@ -33,7 +33,7 @@ import Testing
         let institution = try feed(.registryInstitution)
         #expect(registry.check(institution.references) == nil)
         registry.apply(institution)
-        #expect(registry.towns["dongcheng"] == Registry.Town(id: "dongcheng", name: "东成镇", kind: "town"))
+        #expect(registry.towns["dongcheng"] == Registry.Town(id: "dongcheng", name: "东成镇", kind: .town))
         #expect(
             registry.institutions["kg-1"]
                 == Registry.Institution(

@@ -1,3 +1,4 @@
+import DudaoFeeds
 import DudaoLinks
 import DudaoBench
 import DudaoCore

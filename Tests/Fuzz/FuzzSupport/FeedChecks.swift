@@ -43,7 +43,8 @@ public enum FeedChecks {
     }()
 
     /// Validates `body` as a feed of wire type `type` and checks what validation promises:
-    /// the same verdict for the body written and read again, rejections that name their field,
+    /// the same verdict (and the same typed ``Feed``) for the body written and read again,
+    /// rejections that name their field,
     /// accepted feeds that keep their body and give a key, and a registry that agrees with the
     /// feed's references and records registrations.
     public static func check(type: String, body: JSONObject) {
@@ -58,6 +59,9 @@ public enum FeedChecks {
             fuzzCheck(a.code == b.code && a.path == b.path, "the same body is rejected two ways: \(a) / \(b)")
             checkRejection(a, type: type)
         case (.success(let a), .success(let b)):
+            // The typed values, not just what is derived from them: every decoded field survives
+            // the body being written and read again.
+            fuzzCheck(a.feed == b.feed, "the same body decodes to two different values: \(a.feed) / \(b.feed)")
             fuzzCheck(
                 a.key == b.key && a.asOf == b.asOf && a.references == b.references && a.townID == b.townID
                     && a.institutionID == b.institutionID,
@@ -90,6 +94,7 @@ public enum FeedChecks {
 
     static func checkAccepted(_ feed: ValidatedFeed, type: String, body: JSONObject) {
         fuzzCheck(feed.type.rawValue == type, "a \(type) body validated as \(feed.type.rawValue)")
+        checkDecoded(feed.feed, body: body)
         fuzzCheck(feed.body == body, "the validated feed does not keep its body")
         fuzzCheck(!feed.key.isEmpty, "an accepted \(type) has an empty key")
         if let asOf = feed.asOf {
@@ -139,6 +144,29 @@ public enum FeedChecks {
             fuzzCheck(
                 registry.check([.institution(id: feed.key, path: "p", levels: level.map { [$0] })]) == nil,
                 "institution \(feed.key) does not resolve at its level once registered")
+        default:
+            break
+        }
+    }
+
+    /// The typed value holds what the body says: ids, years and timestamps as written.
+    static func checkDecoded(_ feed: Feed, body: JSONObject) {
+        if let id = feed.institutionID {
+            fuzzCheck(body["institution_id"]?.stringValue == id, "institution \(id) is not the body's institution_id")
+        }
+        if let id = feed.townID { fuzzCheck(body["town_id"]?.stringValue == id, "town \(id) is not the body's town_id") }
+        if let year = feed.year { fuzzCheck(body["year"]?.intValue == year, "year \(year) is not the body's year") }
+        switch feed {
+        case .safetyHeartbeat(let heartbeat):
+            fuzzCheck(
+                body["device_kind"]?.stringValue == heartbeat.deviceKind.rawValue && body["status"]?.stringValue == heartbeat.status.rawValue,
+                "a heartbeat's kind or status is not the body's")
+        case .safetyInventory(let inventory):
+            fuzzCheck(
+                body["alarm_devices"]?.arrayValue?.compactMap(\.stringValue) == inventory.alarmDevices,
+                "an inventory's alarm devices are not the body's")
+        case .preschoolCensus(let census):
+            fuzzCheck(body["classes"]?.arrayValue?.count == census.classes.count, "a census has another number of classes than its body")
         default:
             break
         }
