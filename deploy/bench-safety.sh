@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Benchmarks dudao-safety (README, "dudao-safety" > Performance). Starts a private dudao-ingest,
 # dudao-safety and dudao-notify in a temporary folder (their own certificates, databases and ports), then runs
-#   1. dudao-safety bench state  — the engine in process: heartbeats/s and resident memory, 1 000 000 devices
-#   2. dudao-safety bench e2e    — heartbeats through the running ingest into the running safety,
+#   1. the state benchmark       — the engine in process: heartbeats/s and resident memory, 1 000 000 devices
+#                                  (Tests/DudaoTests/SafetyStateBenchmark.swift, run by swift test in release)
+#   2. dudao bench safety        — heartbeats through the running ingest into the running safety,
 #                                  alarms alongside: latency from the ingest's ack of an alarm to
 #                                  dudao-notify writing the alert (file channel, fsync'd)
 #                                  (STANDIN=1: no notify; the bench listens on notify's port instead)
-# Usage: deploy/bench-safety.sh [extra options for bench e2e, e.g. --devices 200000]
+# Usage: deploy/bench-safety.sh [extra options for dudao bench safety, e.g. --devices 200000]
 # BIN=.build/release by default (build it first: swift build -c release); PORT_BASE=17400;
 # SKIP_STATE=1 skips step 1; KEEP=1 leaves the services running and the folder in place.
 set -euo pipefail
@@ -52,7 +53,8 @@ cat >"$DIR/safety.json" <<JSON
 JSON
 
 echo "== 1. in process (no services running)"
-[ -n "${SKIP_STATE:-}" ] || "$BIN/dudao-safety" bench state --devices 1000000
+[ -n "${SKIP_STATE:-}" ] || DUDAO_BENCH_DEVICES=1000000 SWIFT_BACKTRACE=enable=no \
+  swift test -c release -Xswiftc -enable-testing --disable-xctest --filter SafetyStateBenchmark/aProvince
 
 start() { # name
   "$BIN/$1" --config "$DIR/${1#dudao-}.json" >"$DIR/$1.out" 2>"$DIR/$1.log" &
@@ -72,7 +74,7 @@ cpu() { awk '{printf "%.2f", ($14 + $15) / 100}' /proc/"$1"/stat; }  # user + sy
 BEFORE=(); for pid in "${PIDS[@]}"; do BEFORE+=("$(cpu "$pid")"); done
 echo
 echo "== 2. end to end: client -> dudao-ingest -> dudao-safety -> dudao-notify (all on this machine)"
-"$BIN/dudao-safety" bench e2e --certs "$DIR/certs" --ingest-port $((BASE + 1)) --safety-port $((BASE + 3)) "${TARGET[@]}" "$@"
+"$BIN/dudao" bench safety --certs "$DIR/certs" --ingest-port $((BASE + 1)) --safety-port $((BASE + 3)) "${TARGET[@]}" "$@"
 NAMES=(dudao-ingest dudao-safety dudao-notify)
 for i in "${!PIDS[@]}"; do
   echo "${NAMES[$i]} CPU during the run: $(echo "$(cpu "${PIDS[$i]}") ${BEFORE[$i]}" | awk '{printf "%.1f s", $1 - $2}')"

@@ -16,22 +16,22 @@ enum Transition {
     static func event(
         from old: IndicatorStatus, result: IndicatorResult, key: StatusKey, scope: Scope, names: PlaceNames, cause: Int64, at: Timestamp
     ) -> AlertEvent? {
-        let type: String
-        let severity: String
-        let status: String
+        let type: AlertEventType
+        let severity: AlertSeverity
+        let status: AlertStatus
         switch result.status {
         case .notMet:
-            type = "indicator.not_met"
-            severity = result.id.hasPrefix("safety.") ? "critical" : "warning"
-            status = "firing"
+            type = .indicatorNotMet
+            severity = result.id.hasPrefix("safety.") ? .critical : .warning
+            status = .firing
         case .atRisk:
-            type = "indicator.at_risk"
-            severity = "info"
-            status = "firing"
+            type = .indicatorAtRisk
+            severity = .info
+            status = .firing
         case .met where old == .notMet || old == .atRisk:
-            type = "indicator.recovered"
-            severity = "info"
-            status = "resolved"
+            type = .indicatorRecovered
+            severity = .info
+            status = .resolved
         default:
             return nil
         }

@@ -51,12 +51,12 @@ final class IngestSession: FrameSession {
     }
 
     func handle(_ envelope: Envelope) -> EventLoopFuture<JSONValue?> {
-        switch envelope.kind {
-        case .feed: return handleFeed(envelope)
-        case .query: return handleQuery(envelope)
-        case .subscribe: return subscribe(envelope)
-        case .credit: return reply(credit(envelope))
-        default:
+        switch envelope.request {
+        case .feed(let type, let body): return handleFeed(envelope.id, type: type, body: body)
+        case .query(let type, _): return handleQuery(envelope.id, type: type)
+        case .subscribe(let body): return subscribe(envelope.id, body: body ?? [:])
+        case .credit(let body): return reply(credit(envelope.id, body: body ?? [:]))
+        case .event, .other:
             return nack(
                 envelope.id,
                 WireError(.invalidEnvelope, "kind \"\(envelope.kind.rawValue)\" is not accepted here; send feed or query", path: "kind"))
@@ -81,34 +81,32 @@ final class IngestSession: FrameSession {
 
     // MARK: feeds
 
-    private func handleFeed(_ envelope: Envelope) -> EventLoopFuture<JSONValue?> {
-        let type = envelope.type!
+    private func handleFeed(_ id: String, type: String, body: JSONObject) -> EventLoopFuture<JSONValue?> {
         guard FeedType(rawValue: type) != nil else {
-            return nack(envelope.id, WireError(.unknownType, "\"\(type)\" is not a feed type; see SPEC section 3", zh: "字段 type：\"\(type)\" 不是数据类型；见 SPEC.md 第 3 节（deploy/docs/SPEC.md）", path: "type"))
+            return nack(id, WireError(.unknownType, "\"\(type)\" is not a feed type; see SPEC section 3", zh: "字段 type：\"\(type)\" 不是数据类型；见 SPEC.md 第 3 节（deploy/docs/SPEC.md）", path: "type"))
         }
         if let error = policy.checkFeed(identity: peer.name, type: type) {
             context.metrics.refused.increment([type, error.code.rawValue])
-            return nack(envelope.id, error)
+            return nack(id, error)
         }
         let feed: ValidatedFeed
-        switch FeedValidator.validate(type: type, body: envelope.body!) {
+        switch FeedValidator.validate(type: type, body: body) {
         case .success(let validated): feed = validated
         case .failure(let error):
             context.metrics.refused.increment([type, error.code.rawValue])
-            return nack(envelope.id, error)
+            return nack(id, error)
         }
         let promise = channel.eventLoop.makePromise(of: CommitOutcome.self)
         context.committer.submit(
             CommitRequest(
-                sender: peer.name, feedID: envelope.id, feed: feed, allowedTowns: grant?.towns, receivedAt: .now(),
+                sender: peer.name, feedID: id, feed: feed, allowedTowns: grant?.towns, receivedAt: .now(),
                 dedupeWindowMillis: context.dedupeWindowMillis),
             promise: promise)
-        let id = envelope.id
         return promise.futureResult.map { outcome in
             switch outcome {
-            case .accepted: Reply.ack(id: id, status: "accepted")
-            case .duplicate: Reply.ack(id: id, status: "duplicate")
-            case .stale: Reply.ack(id: id, status: "stale")
+            case .accepted: Reply.ack(id: id, status: .accepted)
+            case .duplicate: Reply.ack(id: id, status: .duplicate)
+            case .stale: Reply.ack(id: id, status: .stale)
             case .rejected(let error): Reply.nack(id: id, error: error)
             }
         }
@@ -116,16 +114,14 @@ final class IngestSession: FrameSession {
 
     // MARK: queries
 
-    private func handleQuery(_ envelope: Envelope) -> EventLoopFuture<JSONValue?> {
-        let type = envelope.type!
+    private func handleQuery(_ id: String, type: String) -> EventLoopFuture<JSONValue?> {
         guard type == "ingest.status" else {
-            return nack(envelope.id, WireError(.unknownType, "\"\(type)\" is not a query of dudao-ingest; ask ingest.status", path: "type"))
+            return nack(id, WireError(.unknownType, "\"\(type)\" is not a query of dudao-ingest; ask ingest.status", path: "type"))
         }
-        if let error = policy.checkQuery(identity: peer.name, type: type) { return nack(envelope.id, error) }
+        if let error = policy.checkQuery(identity: peer.name, type: type) { return nack(id, error) }
         let store = context.store
         let hub = context.hub
         let registry = context.committer.registry
-        let id = envelope.id
         return context.threadPool.runIfActive(eventLoop: channel.eventLoop) { () -> JSONValue? in
             let counts = try store.counts()
             let positions = try store.consumerPositions()
@@ -143,44 +139,27 @@ final class IngestSession: FrameSession {
 
     // MARK: subscriptions
 
-    private func subscribe(_ envelope: Envelope) -> EventLoopFuture<JSONValue?> {
+    private func subscribe(_ id: String, body: JSONObject) -> EventLoopFuture<JSONValue?> {
         guard grant?.subscribe == true else {
-            return nack(envelope.id, WireError(.forbidden, "identity \"\(peer.name)\" may not subscribe to the log"))
+            return nack(id, WireError(.forbidden, "identity \"\(peer.name)\" may not subscribe to the log"))
         }
         guard subscription == nil, !subscribing else {
-            return nack(envelope.id, WireError(.invalidEnvelope, "this connection is already subscribed", path: "kind"))
+            return nack(id, WireError(.invalidEnvelope, "this connection is already subscribed", path: "kind"))
         }
-        let body = envelope.body ?? [:]
-        guard let from = body["from"]?.intValue, from >= 1 else {
-            return nack(
-                envelope.id, WireError(.invalidField, "body.from must be the first sequence number wanted (>= 1)", path: "body.from"))
-        }
-        let credit = body["credit"]?.intValue ?? 1000
-        guard credit >= 0 else {
-            return nack(envelope.id, WireError(.invalidField, "body.credit must be >= 0", path: "body.credit"))
-        }
-        var types: [String] = []
-        if let list = body["types"] {
-            guard let array = list.arrayValue, array.allSatisfy({ $0.stringValue != nil }) else {
-                return nack(envelope.id, WireError(.invalidField, "body.types must be an array of type patterns", path: "body.types"))
-            }
-            types = array.compactMap(\.stringValue)
-        }
-        var keepalive: TimeAmount?
-        if let seconds = body["keepalive_seconds"] {
-            guard let value = seconds.doubleValue, value >= 0.1, value <= 3600 else {
-                return nack(envelope.id, WireError(.invalidField, "body.keepalive_seconds must be from 0.1 to 3600", path: "body.keepalive_seconds"))
-            }
-            keepalive = .milliseconds(Int64(value * 1000))
+        let wanted: Frame.Subscription
+        switch Frame.Subscription.decode(body) {
+        case .success(let decoded): wanted = decoded
+        case .failure(let error): return nack(id, error)
         }
         subscribing = true
-        let every = keepalive
-        let patterns = types
+        let from = wanted.from
+        let credit = wanted.credit
+        let every = wanted.keepaliveSeconds.map { TimeAmount.milliseconds(Int64($0 * 1000)) }
+        let patterns = wanted.types
         let store = context.store
         let head = context.hub.head
         let consumer = peer.name
         let logger = context.logger
-        let id = envelope.id
         let bound = NIOLoopBound(self, eventLoop: channel.eventLoop)
         return context.threadPool.runIfActive(eventLoop: channel.eventLoop) {
             try Self.checkPosition(from: from, consumer: consumer, head: head, store: store, logger: logger)
@@ -244,13 +223,13 @@ final class IngestSession: FrameSession {
         return result
     }
 
-    private func credit(_ envelope: Envelope) -> JSONValue? {
+    private func credit(_ id: String, body: JSONObject) -> JSONValue? {
         guard let subscription else {
-            return Reply.nack(id: envelope.id, error: WireError(.invalidEnvelope, "credit without a subscription", path: "kind"))
+            return Reply.nack(id: id, error: WireError(.invalidEnvelope, "credit without a subscription", path: "kind"))
         }
-        let body = envelope.body ?? [:]
-        if let more = body["credit"]?.intValue, more > 0 { subscription.grant(Int(more)) }
-        if let committed = body["committed"]?.intValue, committed > 0 { recordPosition(committed) }
+        let grant = Frame.CreditGrant.decode(body)
+        if let more = grant.credit { subscription.grant(Int(more)) }
+        if let committed = grant.committed { recordPosition(committed) }
         return nil
     }
 

@@ -58,13 +58,13 @@ final class AlertEngine: Sendable {
         ).map(AlertRecord.init(row:))
         let detailsText = JSONWriter.string(.object(event.details))
         var alertID: String?
-        if event.status == "firing" {
+        if event.status == .firing {
             if let current {
                 try db.run(
                     """
                     UPDATE alerts SET summary = ?, details = ?, severity = ?, last_at = MAX(last_at, ?), events = events + 1
                     WHERE alert_id = ?
-                    """, [event.summary, detailsText, event.severity, event.at.millis, current.alertID])
+                    """, [event.summary, detailsText, event.severity.rawValue, event.at.millis, current.alertID])
                 alertID = current.alertID
             } else {
                 var id = Hex.stableID("a", [sender, event.alertKey, event.id])
@@ -73,7 +73,7 @@ final class AlertEngine: Sendable {
                     id = Hex.stableID("a", [sender, event.alertKey, event.id, String(now.millis)])
                 }
                 let labels = AlertLabels(
-                    event: event.type, severity: event.severity, scope: event.scope, town: event.townID,
+                    event: event.type.rawValue, severity: event.severity.rawValue, scope: event.scope, town: event.townID,
                     institution: event.institutionID, device: event.deviceID, indicator: event.indicator, alertKey: event.alertKey
                 )
                 let targets = routes.targets(for: labels)
@@ -85,7 +85,7 @@ final class AlertEngine: Sendable {
                     VALUES (?, ?, ?, ?, 'firing', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                     [
-                        id, event.alertKey, event.type, event.severity, event.scope, event.townID, event.institutionID,
+                        id, event.alertKey, event.type.rawValue, event.severity.rawValue, event.scope, event.townID, event.institutionID,
                         event.deviceID,
                         event.indicator, event.summary, detailsText, departments, event.id, event.at.millis, event.at.millis,
                         now.millis,
@@ -101,14 +101,14 @@ final class AlertEngine: Sendable {
                 """
                 UPDATE alerts SET status = 'resolved', resolved_at = ?, resolved_summary = ?, resolved_event = ?,
                     last_at = MAX(last_at, ?), events = events + 1 WHERE alert_id = ?
-                """, [event.at.millis, event.summary, event.type, event.at.millis, current.alertID])
+                """, [event.at.millis, event.summary, event.type.rawValue, event.at.millis, current.alertID])
             try memberResolved(current, db: db, now: now)
             effects.touchedGroups = true
             alertID = current.alertID
         }
         try db.run(
             "INSERT INTO events (sender, event_id, type, alert_id, received_at, body) VALUES (?, ?, ?, ?, ?, ?)",
-            [sender, event.id, event.type, alertID, now.millis, JSONWriter.string(.object(event.body))])
+            [sender, event.id, event.type.rawValue, alertID, now.millis, JSONWriter.string(.object(event.body))])
         return .accepted
     }
 

@@ -8,25 +8,14 @@ struct AlertMessage: Sendable {
     let routes: Routes
     let time: LocalTime
 
-    static let severityNames = ["critical": "严重", "warning": "警告", "info": "提示"]
-    static let eventNames = [
-        "indicator.not_met": "指标未达标",
-        "indicator.at_risk": "指标临近目标",
-        "indicator.recovered": "指标已恢复",
-        "safety.device_offline": "设备离线",
-        "safety.device_online": "设备恢复在线",
-        "safety.device_retired": "设备移出台账",
-        "safety.device_fault": "设备故障",
-        "safety.alarm": "一键报警",
-        "safety.institution_offline": "机构链路中断",
-    ]
-    static let severityRank = ["critical": 3, "warning": 2, "info": 1]
     /// Members listed one by one in a grouped message; the rest are counted.
     static let listedMembers = 20
     /// Members carried in `details.alerts` of a grouped payload.
     static let detailedMembers = 500
 
-    func eventName(_ type: String) -> String { Self.eventNames[type] ?? type }
+    func eventName(_ type: String) -> String { AlertEventType(rawValue: type)?.nameZh ?? type }
+
+    static func severityName(_ severity: String) -> String { AlertSeverity(rawValue: severity)?.nameZh ?? severity }
 
     /// Where an alert is, for people: `东成镇中心幼儿园（东成镇）`, `东成镇`, `全市`.
     func place(_ alert: AlertRecord) -> String {
@@ -68,7 +57,7 @@ struct AlertMessage: Sendable {
     ) -> JSONObject {
         let all = firing + resolved
         let first = all[0]
-        let severity = all.max { (Self.severityRank[$0.severity] ?? 0) < (Self.severityRank[$1.severity] ?? 0) }!.severity
+        let severity = all.map(\.severity).max { (AlertSeverity(rawValue: $0) ?? .info) < (AlertSeverity(rawValue: $1) ?? .info) } ?? "info"
         // A resolved message names the resolving event (`safety.device_online`), `first_event` the one that fired.
         let events = Set(all.map(\.currentEvent))
         let event = events.count == 1 ? first.currentEvent : (firing.first ?? first).currentEvent
@@ -78,7 +67,7 @@ struct AlertMessage: Sendable {
             scopes.count == 1
             ? first.scope : (towns.count == 1 && all.allSatisfy { $0.town != nil } ? "town:\(towns.first!)" : "city")
         let status = firing.isEmpty ? "resolved" : "firing"
-        let severityName = Self.severityNames[severity] ?? severity
+        let severityName = Self.severityName(severity)
         let since = all.map(\.firstAt).min()!
         var lines: [String] = []
         let summary: String
@@ -162,7 +151,7 @@ struct AlertMessage: Sendable {
     {
         var payload = self.payload(
             notificationID: notificationID, department: department, firing: [alert], resolved: [], createdAt: createdAt)
-        let severityName = Self.severityNames[alert.severity] ?? alert.severity
+        let severityName = Self.severityName(alert.severity)
         let waited = afterSeconds >= 60 ? "\(Int((afterSeconds / 60).rounded())) 分钟" : "\(Int(afterSeconds.rounded())) 秒"
         payload["kind"] = "escalation"
         payload["summary"] = .string("【升级】\(waited)未确认：\(alert.summary)")

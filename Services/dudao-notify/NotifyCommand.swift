@@ -6,6 +6,6 @@ struct NotifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dudao-notify",
         abstract: "Route Dudao alerts to the responsible departments and deliver them (webhook, WeCom, e-mail, file).",
-        subcommands: [ServeCommand.self, CheckConfigCommand.self, NotifyBenchCommand.self],
+        subcommands: [ServeCommand.self, CheckConfigCommand.self],
         defaultSubcommand: ServeCommand.self)
 }

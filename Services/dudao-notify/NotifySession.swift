@@ -45,10 +45,10 @@ final class NotifySession: FrameSession {
     }
 
     func handle(_ envelope: Envelope) -> EventLoopFuture<JSONValue?> {
-        switch envelope.kind {
-        case .event: return handleEvent(envelope)
-        case .query: return handleQuery(envelope)
-        default:
+        switch envelope.request {
+        case .event(let type, let body): return handleEvent(envelope.id, type: type, body: body)
+        case .query(let type, let body): return handleQuery(envelope.id, type: type, body: body)
+        case .feed, .subscribe, .credit, .other:
             return nack(
                 envelope.id,
                 WireError(.invalidEnvelope, "kind \"\(envelope.kind.rawValue)\" is not accepted here; send event or query", path: "kind"))
@@ -75,30 +75,28 @@ final class NotifySession: FrameSession {
 
     // MARK: events
 
-    private func handleEvent(_ envelope: Envelope) -> EventLoopFuture<JSONValue?> {
-        guard let type = envelope.type else {
+    private func handleEvent(_ id: String, type: String?, body: JSONObject?) -> EventLoopFuture<JSONValue?> {
+        guard let type else {
             return nack(
-                envelope.id,
-                WireError(.invalidEnvelope, "an event needs a \"type\" (safety.alarm, indicator.not_met, ...)", path: "type"))
+                id, WireError(.invalidEnvelope, "an event needs a \"type\" (safety.alarm, indicator.not_met, ...)", path: "type"))
         }
-        guard let body = envelope.body else {
-            return nack(envelope.id, WireError(.invalidEnvelope, "an event needs a \"body\" object", path: "body"))
+        guard let body else {
+            return nack(id, WireError(.invalidEnvelope, "an event needs a \"body\" object", path: "body"))
         }
-        if let error = policy.checkEvent(identity: peer.name, type: type) { return nack(envelope.id, error) }
+        if let error = policy.checkEvent(identity: peer.name, type: type) { return nack(id, error) }
         let event: AlertEvent
-        switch AlertEvent.parse(id: envelope.id, type: type, body: body) {
+        switch AlertEvent.parse(id: id, type: type, body: body) {
         case .success(let parsed): event = parsed
-        case .failure(let error): return nack(envelope.id, error)
+        case .failure(let error): return nack(id, error)
         }
-        if let error = Self.checkScope(event) { return nack(envelope.id, error) }
+        if let error = Self.checkScope(event) { return nack(id, error) }
         let promise = channel.eventLoop.makePromise(of: JSONValue?.self)
         let engine = context.engine
         let sender = peer.name
-        let id = envelope.id
         context.writer.submit(
             { db, now, effects in
                 let outcome = try engine.apply(event, sender: sender, db: db, now: now, effects: &effects)
-                return Reply.ack(id: id, status: outcome == .accepted ? "accepted" : "duplicate")
+                return Reply.ack(id: id, status: outcome == .accepted ? .accepted : .duplicate)
             }, complete: Self.complete(promise, id: id))
         return promise.futureResult
     }
@@ -114,10 +112,7 @@ final class NotifySession: FrameSession {
 
     // MARK: queries
 
-    private func handleQuery(_ envelope: Envelope) -> EventLoopFuture<JSONValue?> {
-        let type = envelope.type!
-        let body = envelope.body ?? [:]
-        let id = envelope.id
+    private func handleQuery(_ id: String, type: String, body: JSONObject) -> EventLoopFuture<JSONValue?> {
         guard Self.readQueries.contains(type) || Self.writeQueries.contains(type) else {
             let known = (Self.readQueries.union(Self.writeQueries)).sorted().joined(separator: ", ")
             return nack(id, WireError(.unknownType, "\"\(type)\" is not a query of dudao-notify; ask \(known)", path: "type"))

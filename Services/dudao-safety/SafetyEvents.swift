@@ -28,41 +28,41 @@ enum SafetyEvents {
             "last_seen": .string(Timestamp(millis: record.lastSeen).description),
             "last_heartbeat_at": .string(Timestamp(millis: record.lastAt).description),
         ]
-        let type: String
+        let type: AlertEventType
         let id: String
-        let severity: String
-        let status: String
+        let severity: AlertSeverity
+        let status: AlertStatus
         let summary: String
         let at: Int64
         switch transition {
         case .wentOffline:
-            type = "safety.device_offline"
+            type = .deviceOffline
             id = "safety:offline:\(deviceID):\(record.lastSeen)"
-            severity = "warning"
-            status = "firing"
+            severity = .warning
+            status = .firing
             at = record.since
             details["offline_after_seconds"] = .double(Double(settings.offlineAfterMillis) / 1000)
             summary = "\(who) 离线：\(formatSeconds(settings.offlineAfterMillis)) 未收到心跳（最后心跳 \(ChinaTime.format(record.lastSeen))）"
         case .reportedFault:
-            type = "safety.device_fault"
+            type = .deviceFault
             id = "safety:fault:\(deviceID):\(record.lastAt)"
-            severity = "warning"
-            status = "firing"
+            severity = .warning
+            status = .firing
             at = record.lastSeen
             summary = "\(who) 报告故障（\(ChinaTime.format(record.lastAt))）"
         case .cameBack:
-            type = "safety.device_online"
+            type = .deviceOnline
             id = "safety:online:\(deviceID):\(record.since)"
-            severity = "info"
-            status = "resolved"
+            severity = .info
+            status = .resolved
             at = max(record.since, now)
             details["online_since"] = .string(Timestamp(millis: record.since).description)
             summary = "\(who) 已恢复在线（\(ChinaTime.format(record.since)) 起）"
         case .retired:
-            type = "safety.device_retired"
+            type = .deviceRetired
             id = "safety:retired:\(deviceID):\(record.since)"
-            severity = "info"
-            status = "resolved"
+            severity = .info
+            status = .resolved
             at = max(record.since, now)
             summary = "\(who) 已移出安全防控台账（\(ChinaTime.format(record.since))），不再监测"
         }
@@ -72,8 +72,8 @@ enum SafetyEvents {
             deviceID: deviceID, summary: summary, details: details, at: Timestamp(millis: at))
     }
 
-    /// Every device of an institution is offline (`down`), or one is back: `safety.institution_offline`,
-    /// firing or resolved, alert key `institution:<id>` — `dudao-notify` holds back the
+    /// Every device of an institution is offline (`down`): `safety.institution_offline`, firing; or
+    /// one is back: `safety.institution_online`, resolved; alert key `institution:<id>` — `dudao-notify` holds back the
     /// institution's device alerts while it fires (one page for a cut link, not one per device).
     /// `devices` 0 when it resolves: every device left was retired (dropped from the inventory),
     /// none came back.
@@ -81,9 +81,9 @@ enum SafetyEvents {
         let who = "\(place.townName) \(place.institutionName)"
         let back = devices == 0 ? "\(who) 的离线设备已全部移出台账（不再监测）" : "\(who) 设备恢复上报（链路恢复）"
         return AlertEvent(
-            type: "safety.institution_offline",
+            type: down ? .institutionOffline : .institutionOnline,
             id: down ? "safety:institution_offline:\(place.institutionID):\(since)" : "safety:institution_online:\(place.institutionID):\(now)",
-            severity: down ? "warning" : "info", alertKey: "institution:\(place.institutionID)", status: down ? "firing" : "resolved",
+            severity: down ? .warning : .info, alertKey: "institution:\(place.institutionID)", status: down ? .firing : .resolved,
             scope: "institution:\(place.institutionID)", townID: place.townID, institutionID: place.institutionID,
             summary: down ? "\(who) 全部 \(devices) 台设备离线（整体链路中断）" : back,
             details: [
@@ -105,8 +105,8 @@ enum SafetyEvents {
             details["note"] = .string(note)
         }
         return AlertEvent(
-            type: "safety.alarm", id: alarm.id, severity: "critical", alertKey: AlarmRecord.alertKey(device: alarm.deviceID, at: alarm.at),
-            status: "firing", scope: "institution:\(place.institutionID)", townID: place.townID,
+            type: .alarm, id: alarm.id, severity: .critical, alertKey: AlarmRecord.alertKey(device: alarm.deviceID, at: alarm.at),
+            status: .firing, scope: "institution:\(place.institutionID)", townID: place.townID,
             institutionID: place.institutionID, deviceID: alarm.deviceID, summary: summary, details: details,
             at: Timestamp(millis: alarm.at))
     }

@@ -33,12 +33,11 @@ struct Backends: Sendable {
 
     /// One query on `client`; the result body, or the nack as an error.
     static func ask(_ client: WireClient, _ type: String, _ body: JSONObject) async throws -> JSONValue {
-        let reply = try await client.request(Frame.query(type, body: .object(body)))
-        guard reply["kind"]?.stringValue == "result", let result = reply["body"] else {
-            let error = WireError(json: reply["error"])
-            throw BackendError(description: "\(type): \(error.map { "\($0)" } ?? JSONWriter.string(reply))", code: error?.code)
+        do {
+            return try await client.query(type, body: .object(body))
+        } catch let refused as QueryRefused {
+            throw BackendError(description: refused.description, code: refused.error?.code)
         }
-        return result
     }
 
     /// One query on a connection of its own (for the rare requests: acknowledging an alarm).

@@ -20,9 +20,9 @@ struct AlertsCommand: AsyncParsableCommand {
         let client = try await options.connect(service: "dudao-notify")
         let reply = try await client.request(Frame.query(type, id: "alerts-cli", body: .object(body)))
         await client.close()
-        guard reply["kind"]?.stringValue == "result", let result = reply["body"] else {
-            let error = WireError(json: reply["error"])
-            FileHandle.standardError.write(Data("dudao alerts: \(error.map { "\($0)" } ?? JSONWriter.string(reply))\n".utf8))
+        let answer = Answer(reply)
+        guard case .result(_, let result) = answer else {
+            FileHandle.standardError.write(Data("dudao alerts: \(answer.refusal.map { "\($0)" } ?? JSONWriter.string(reply))\n".utf8))
             throw ExitCode(1)
         }
         return result

@@ -8,8 +8,25 @@ import Foundation
 /// into this CLI and the tests, never into a service).
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Benchmarks: the ingest over the wire (default), the indicator engine in-process.",
-        subcommands: [IngestBench.self, IndicatorsBench.self], defaultSubcommand: IngestBench.self)
+        commandName: "bench",
+        abstract:
+            "Benchmarks: the ingest over the wire (default), the indicator engine in-process, safety and notify through real services.",
+        subcommands: [IngestBench.self, IndicatorsBench.self, SafetyBenchCommand.self, NotifyBenchCommand.self],
+        defaultSubcommand: IngestBench.self)
+}
+
+/// Percentiles and rates for the benchmark reports.
+enum BenchMath {
+    /// The `p` quantile (0...1) of `sorted` (nearest rank), 0 when empty.
+    static func percentile(_ sorted: [Double], _ p: Double) -> Double {
+        sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    static func megabytes(_ bytes: Int) -> String { String(format: "%.0f MB", Double(bytes) / 1_048_576) }
 }
 
 /// `dudao bench [ingest]`: durable acknowledged feeds per second and ack latency against a
@@ -47,7 +64,7 @@ struct IngestBench: AsyncParsableCommand {
             body: ["institution_id": .string(institution), "name": "压测幼儿园", "town_id": .string(town), "level": "kindergarten",
                    "ownership": "public"]))
         await setup.close()
-        guard registered["kind"]?.stringValue == "ack" else {
+        guard case .ack = Answer(registered) else {
             throw ValidationError("could not register the bench kindergarten: \(JSONWriter.string(registered))")
         }
         print("feed\tconnections\tfeeds\tseconds\tfeeds/s\tp50 ms\tp99 ms\tmax ms\tbytes/feed")
@@ -90,7 +107,7 @@ struct IngestBench: AsyncParsableCommand {
         var received = 0
         while received < feeds {
             guard let reply = try await client.receive() else { throw WireClientError.closed }
-            guard reply["kind"]?.stringValue == "ack" else {
+            guard case .ack = Answer(reply) else {
                 throw ValidationError("unexpected reply: \(JSONWriter.string(reply))")
             }
             latencies.append(Double(DispatchTime.now().uptimeNanoseconds - sentAt[received]) / 1e6)

@@ -36,11 +36,11 @@ struct ReportCommand: AsyncParsableCommand {
         if options.port == 7401 { options.port = 7402 }
         let client = try await options.connect(service: "dudao-indicators")
         func ask(_ type: String, _ body: JSONValue) async throws -> JSONValue {
-            let reply = try await client.request(Frame.query(type, id: "r", body: body))
-            guard reply["kind"]?.stringValue == "result", let result = reply["body"] else {
-                throw ValidationError("\(type) failed: \(JSONWriter.string(reply))")
+            do {
+                return try await client.query(type, id: "r", body: body)
+            } catch let refused as QueryRefused {
+                throw ValidationError("\(refused.type) failed: \(refused.error.map { "\($0)" } ?? JSONWriter.string(refused.frame))")
             }
-            return result
         }
         let report = try await ProgressReport.fetch(year: year, month: month, take: true, ask: ask)
         await client.close()

@@ -79,11 +79,11 @@ struct SafetyCommand: AsyncParsableCommand {
     }
 
     func query(_ client: WireClient, _ type: String, _ body: JSONObject) async throws -> JSONValue {
-        let reply = try await client.request(Frame.query(type, body: .object(body)))
-        guard reply["kind"]?.stringValue == "result", let result = reply["body"] else {
-            throw ValidationError("\(type): \(JSONWriter.string(reply["error"] ?? reply))")
+        do {
+            return try await client.query(type, body: .object(body))
+        } catch let refused as QueryRefused {
+            throw ValidationError(refused.description)
         }
-        return result
     }
 
     /// The three answers a view is made of.

@@ -108,13 +108,14 @@ struct SendCommand: AsyncParsableCommand {
                             answered(problem.line, status: "rejected")
                         case .success(let line):
                             guard let reply = try await client.receive() else { throw WireClientError.closed }
-                            let outcome = Self.describe(reply, chinese: chinese)
-                            let code = reply["error"]?["code"]?.stringValue
-                            answered(line.line, status: outcome.status, retryable: code == "overloaded" || code == "internal")
+                            let answer = Answer(reply)
+                            let outcome = Self.describe(answer, chinese: chinese)
+                            let code = answer.refusal?.code
+                            answered(line.line, status: outcome.status, retryable: code == .overloaded || code == .internal)
                             if !quiet || outcome.status == "rejected" {
                                 print("\(path):\(line.place)\t\(line.id ?? "-")\t\(outcome.status)\(outcome.detail.isEmpty ? "" : "\t" + outcome.detail)")
                             }
-                            if reply["kind"]?.stringValue == "error" { throw WireClientError.closed }
+                            if case .error = answer { throw WireClientError.closed }
                         }
                     }
                     if retryFrom == nil { state.save(saved(), every: .seconds(1)) }
@@ -146,13 +147,13 @@ struct SendCommand: AsyncParsableCommand {
 
     /// A reply as `(status, detail)`: `accepted`, `duplicate`, `stale`, or `rejected` with
     /// `code path message` (`message_zh` when `chinese`).
-    static func describe(_ reply: JSONValue, chinese: Bool = false) -> (status: String, detail: String) {
-        switch reply["kind"]?.stringValue {
-        case "ack": return (reply["status"]?.stringValue ?? "?", "")
-        case "nack", "error":
-            let error = WireError(json: reply["error"]) ?? WireError(.internal, "unreadable error")
+    static func describe(_ answer: Answer, chinese: Bool = false) -> (status: String, detail: String) {
+        switch answer {
+        case .ack(_, let status): return (status.rawValue, "")
+        case .nack(_, let error), .error(let error):
             return ("rejected", "\(error.code.rawValue)\t\(error.path ?? "-")\t\(chinese ? error.messageZh : error.message)")
-        default: return ("?", JSONWriter.string(reply))
+        case .result(_, let body): return ("?", JSONWriter.string(body))
+        case .other(let frame): return ("?", JSONWriter.string(frame))
         }
     }
 }

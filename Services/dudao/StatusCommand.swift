@@ -76,7 +76,7 @@ struct StatusCommand: AsyncParsableCommand {
 
     /// One line of figures; the indicators' evaluation is summed up by status.
     static func summary(_ query: String, _ reply: JSONValue) -> String {
-        guard reply["kind"]?.stringValue == "result", let body = reply["body"] else { return JSONWriter.string(reply) }
+        guard case .result(_, let body) = Answer(reply) else { return JSONWriter.string(reply) }
         if query == "indicators.evaluate", let list = body["indicators"]?.arrayValue {
             var counts: [String: Int] = [:]
             for indicator in list { counts[indicator["status"]?.stringValue ?? "?", default: 0] += 1 }
@@ -106,7 +106,7 @@ struct QueryCommand: AsyncParsableCommand {
         let reply = try await client.request(Frame.query(type, id: "q1", body: parsed))
         await client.close()
         print(JSONWriter.string(reply))
-        if reply["kind"]?.stringValue != "result" { throw ExitCode(1) }
+        guard case .result = Answer(reply) else { throw ExitCode(1) }
     }
 }
 
@@ -129,11 +129,11 @@ struct TailCommand: AsyncParsableCommand {
     func run() async throws {
         let client = try await connection.connect()
         let credit = 1000
-        try await client.send(Frame.subscribe(id: "tail", body: ["from": .int(from), "credit": .int(Int64(credit))]))
-        guard let first = try await client.receive(), first["kind"]?.stringValue == "result" else {
+        try await client.send(Frame.subscribe(id: "tail", Frame.Subscription(from: from, credit: Int64(credit))))
+        guard let first = try await client.receive(), case .result(_, let accepted) = Answer(first) else {
             throw ValidationError("subscription refused")
         }
-        let head = first["body"]?["head"]?.intValue ?? 0
+        let head = accepted["head"]?.intValue ?? 0
         if toHead && head < from { await client.close(); return }
         var printed = 0
         var sinceGrant = 0

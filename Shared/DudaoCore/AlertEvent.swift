@@ -5,17 +5,13 @@
 /// feed (`ack` accepted/duplicate, or `nack`). The id is deterministic — derived from what
 /// caused the event — so a redelivery is a `duplicate` and never alerts twice.
 public struct AlertEvent: Sendable, Equatable {
-    /// `indicator.not_met`, `indicator.at_risk`, `indicator.recovered`, `safety.device_offline`,
-    /// `safety.device_online`, `safety.device_fault`, `safety.device_retired`, `safety.alarm`, ...
-    public var type: String
+    public var type: AlertEventType
     public var id: String
-    /// `critical`, `warning` or `info`.
-    public var severity: String
+    public var severity: AlertSeverity
     /// The condition this event is about; a `resolved` event ends the `firing` one with the same key
     /// (`indicator:preschool.class_size_compliance:2025:town:dongcheng`, `device:alarm-1`).
     public var alertKey: String
-    /// `firing` or `resolved`.
-    public var status: String
+    public var status: AlertStatus
     /// `city`, `town:<id>` or `institution:<id>`.
     public var scope: String
     public var townID: String?
@@ -30,7 +26,8 @@ public struct AlertEvent: Sendable, Equatable {
     public var at: Timestamp
 
     public init(
-        type: String, id: String, severity: String, alertKey: String, status: String, scope: String, townID: String? = nil,
+        type: AlertEventType, id: String, severity: AlertSeverity, alertKey: String, status: AlertStatus, scope: String,
+        townID: String? = nil,
         institutionID: String? = nil, deviceID: String? = nil, indicator: String? = nil, summary: String,
         details: JSONObject = [:], at: Timestamp
     ) {
@@ -51,7 +48,8 @@ public struct AlertEvent: Sendable, Equatable {
 
     public var body: JSONObject {
         var body: JSONObject = [
-            "severity": .string(severity), "alert_key": .string(alertKey), "status": .string(status), "scope": .string(scope),
+            "severity": .string(severity.rawValue), "alert_key": .string(alertKey), "status": .string(status.rawValue),
+            "scope": .string(scope),
         ]
         if let townID { body["town_id"] = .string(townID) }
         if let institutionID { body["institution_id"] = .string(institutionID) }
@@ -63,19 +61,32 @@ public struct AlertEvent: Sendable, Equatable {
         return body
     }
 
-    /// Reads an `event` frame's parts; `nil` names the first missing or malformed member.
+    /// Reads an `event` frame's parts; the error names the first unknown, missing or malformed member.
     public static func parse(id: String, type: String, body: JSONObject) -> Result<AlertEvent, WireError> {
-        func text(_ name: String) -> String? { body[name]?.stringValue }
-        for name in ["severity", "alert_key", "status", "scope", "summary", "at"] where text(name) == nil {
-            return .failure(WireError(.invalidField, "body.\(name) is required and must be a string", path: "body.\(name)"))
+        guard let eventType = AlertEventType(rawValue: type) else {
+            let known = AlertEventType.allCases.map(\.rawValue)
+            return .failure(
+                WireError(
+                    .unknownType, "\"\(type)\" is not an event type; send one of \(known.joined(separator: ", "))",
+                    zh: "字段 type：\"\(type)\" 不是事件类型；应为以下之一：\(known.joined(separator: "、"))", path: "type"))
         }
-        guard ["critical", "warning", "info"].contains(text("severity")!) else {
+        func text(_ name: String) -> String? { body[name]?.stringValue }
+        func missing(_ name: String) -> WireError {
+            WireError(.invalidField, "body.\(name) is required and must be a string", path: "body.\(name)")
+        }
+        guard let severityText = text("severity") else { return .failure(missing("severity")) }
+        guard let alertKey = text("alert_key") else { return .failure(missing("alert_key")) }
+        guard let statusText = text("status") else { return .failure(missing("status")) }
+        guard let scope = text("scope") else { return .failure(missing("scope")) }
+        guard let summary = text("summary") else { return .failure(missing("summary")) }
+        guard let atText = text("at") else { return .failure(missing("at")) }
+        guard let severity = AlertSeverity(rawValue: severityText) else {
             return .failure(WireError(.invalidField, "body.severity must be critical, warning or info", path: "body.severity"))
         }
-        guard ["firing", "resolved"].contains(text("status")!) else {
+        guard let status = AlertStatus(rawValue: statusText) else {
             return .failure(WireError(.invalidField, "body.status must be firing or resolved", path: "body.status"))
         }
-        guard let at = Timestamp(rfc3339: text("at")!) else {
+        guard let at = Timestamp(rfc3339: atText) else {
             return .failure(WireError(.invalidField, "body.at must be an RFC 3339 timestamp", path: "body.at"))
         }
         if let details = body["details"], details.objectValue == nil {
@@ -83,8 +94,8 @@ public struct AlertEvent: Sendable, Equatable {
         }
         return .success(
             AlertEvent(
-                type: type, id: id, severity: text("severity")!, alertKey: text("alert_key")!, status: text("status")!,
-                scope: text("scope")!, townID: text("town_id"), institutionID: text("institution_id"), deviceID: text("device_id"),
-                indicator: text("indicator"), summary: text("summary")!, details: body["details"]?.objectValue ?? [:], at: at))
+                type: eventType, id: id, severity: severity, alertKey: alertKey, status: status, scope: scope,
+                townID: text("town_id"), institutionID: text("institution_id"), deviceID: text("device_id"),
+                indicator: text("indicator"), summary: summary, details: body["details"]?.objectValue ?? [:], at: at))
     }
 }

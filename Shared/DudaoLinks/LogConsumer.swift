@@ -74,17 +74,15 @@ public final class LogConsumer: Service, Sendable {
     }
 
     private func follow(_ client: WireClient, from: Int64, connected: () -> Void) async throws {
-        var body: JSONObject = [
-            "from": .int(from), "credit": .int(Int64(batchSize * 2)), "keepalive_seconds": .double(Self.keepaliveSeconds),
-        ]
-        if !types.isEmpty { body["types"] = .array(types.map { .string($0) }) }
-        try await client.send(Frame.subscribe(body: .object(body)))
+        try await client.send(
+            Frame.subscribe(
+                Frame.Subscription(from: from, credit: Int64(batchSize * 2), types: types, keepaliveSeconds: Self.keepaliveSeconds)))
         guard let reply = try await client.receive() else { throw WireClientError.closed }
-        guard reply["kind"]?.stringValue == "result" else {
+        guard case .result(_, let accepted) = Answer(reply) else {
             throw ConsumerError(message: "subscription refused: \(JSONWriter.string(reply))")
         }
         connected()
-        logger.info("following the ingest log", metadata: ["from": "\(from)", "head": "\(reply["body"]?["head"]?.intValue ?? 0)"])
+        logger.info("following the ingest log", metadata: ["from": "\(from)", "head": "\(accepted["head"]?.intValue ?? 0)"])
         // A link cut without a FIN or RST (a cable, a firewall) looks like a quiet log: the
         // ingest sends a keepalive every second, so silence means the link is gone. Close and
         // reconnect: while reconnecting, dudao-safety holds back offline declarations.

@@ -65,12 +65,8 @@ public struct QuerySessionFactory: FrameSessionFactory {
         QuerySession(identity: peer.name, eventLoop: channel.eventLoop, factory: self, policy: policy.current)
     }
 
-    /// The reply to one envelope, or the nack that refuses it before `answer` runs.
-    func refusal(_ envelope: Envelope, identity: String, policy: AccessPolicy) -> WireError? {
-        guard envelope.kind == .query, let type = envelope.type else {
-            return WireError(
-                .invalidEnvelope, "\(service) answers queries only (kind \"query\"); send feeds to dudao-ingest", path: "kind")
-        }
+    /// Why a query of `type` is refused before `answer` runs, or nil.
+    func refusal(type: String, identity: String, policy: AccessPolicy) -> WireError? {
         guard types.contains(type) else {
             return WireError(
                 .unknownType, "\"\(type)\" is not a query of \(service); ask one of \(types.joined(separator: ", "))", path: "type")
@@ -103,12 +99,15 @@ final class QuerySession: FrameSession {
 
     func handle(_ envelope: Envelope) -> EventLoopFuture<JSONValue?> {
         let id = envelope.id
-        if let error = factory.refusal(envelope, identity: identity, policy: policy) {
+        guard case .query(let type, let body) = envelope.request else {
+            let error = WireError(
+                .invalidEnvelope, "\(factory.service) answers queries only (kind \"query\"); send feeds to dudao-ingest", path: "kind")
             return eventLoop.makeSucceededFuture(Reply.nack(id: id, error: error))
         }
-        let request = QueryRequest(
-            identity: identity, type: envelope.type ?? "", body: envelope.body ?? [:],
-            towns: policy.grant(for: identity)?.towns)
+        if let error = factory.refusal(type: type, identity: identity, policy: policy) {
+            return eventLoop.makeSucceededFuture(Reply.nack(id: id, error: error))
+        }
+        let request = QueryRequest(identity: identity, type: type, body: body, towns: policy.grant(for: identity)?.towns)
         let answer = factory.answer
         return eventLoop.makeFutureWithTask { () -> JSONValue? in
             do {

@@ -3,18 +3,57 @@ import NIOCore
 
 /// A frame's envelope (SPEC section 2), validated.
 public struct Envelope: Sendable {
-    public var kind: Frame.Kind
     public var id: String
-    public var type: String?
     public var sentAt: Timestamp?
-    public var body: JSONObject?
+    /// What the frame carries, by kind.
+    public var request: Request
 
-    public init(kind: Frame.Kind, id: String, type: String? = nil, sentAt: Timestamp? = nil, body: JSONObject? = nil) {
-        self.kind = kind
+    /// A frame's content by kind, with the members its kind requires: ``Envelope/parse(_:)``
+    /// refuses a feed or a query without its type and body, so those cases carry both.
+    public enum Request: Sendable {
+        case feed(type: String, body: JSONObject)
+        case query(type: String, body: JSONObject)
+        /// A service's alert event; its receiver names what is missing.
+        case event(type: String?, body: JSONObject?)
+        case subscribe(body: JSONObject?)
+        case credit(body: JSONObject?)
+        /// A kind a client does not send a server (ack, nack, result, error, record, keepalive).
+        case other(Frame.Kind, type: String?, body: JSONObject?)
+    }
+
+    public init(id: String, sentAt: Timestamp? = nil, request: Request) {
         self.id = id
-        self.type = type
         self.sentAt = sentAt
-        self.body = body
+        self.request = request
+    }
+
+    /// The envelope's `kind`.
+    public var kind: Frame.Kind {
+        switch request {
+        case .feed: .feed
+        case .query: .query
+        case .event: .event
+        case .subscribe: .subscribe
+        case .credit: .credit
+        case .other(let kind, _, _): kind
+        }
+    }
+
+    /// The envelope's `type`, if it has one.
+    public var type: String? {
+        switch request {
+        case .feed(let type, _), .query(let type, _): type
+        case .event(let type, _), .other(_, let type, _): type
+        case .subscribe, .credit: nil
+        }
+    }
+
+    /// The envelope's `body`, if it has one.
+    public var body: JSONObject? {
+        switch request {
+        case .feed(_, let body), .query(_, let body): body
+        case .event(_, let body), .subscribe(let body), .credit(let body), .other(_, _, let body): body
+        }
     }
 
     /// Envelope members the contract knows.
@@ -70,7 +109,7 @@ public struct Envelope: Sendable {
                 .unsupportedVersion, "protocol version \(JSONWriter.string(v)) is not supported; send \"v\": 1",
                 "字段 v：不支持协议版本 \(JSONWriter.string(v))；请发送 \"v\": 1", "v")
         }
-        guard id != nil else {
+        guard let validID = id else {
             let message =
                 rawID == nil
                 ? "the envelope needs an \"id\": 1-128 characters of [A-Za-z0-9._:-]"
@@ -87,36 +126,45 @@ public struct Envelope: Sendable {
             let kinds = Frame.Kind.allCases.map(\.rawValue).joined(separator: ", ")
             return reject(.invalidEnvelope, "kind \"\(kindText)\" is not a frame kind (\(kinds))", "字段 kind：\"\(kindText)\" 不是帧类型（\(kinds)）", "kind")
         }
-        var envelope = Envelope(kind: kind, id: id!)
-        if let type = object["type"] {
-            guard let text = type.stringValue, !text.isEmpty else {
+        var type: String?
+        if let member = object["type"] {
+            guard let text = member.stringValue, !text.isEmpty else {
                 return reject(.invalidEnvelope, "\"type\" must be a non-empty string", "字段 type 应为非空字符串", "type")
             }
-            envelope.type = text
+            type = text
         }
-        if let sentAt = object["sent_at"], sentAt != .null {
-            guard let text = sentAt.stringValue, let stamp = Timestamp(rfc3339: text) else {
+        var sentAt: Timestamp?
+        if let member = object["sent_at"], member != .null {
+            guard let text = member.stringValue, let stamp = Timestamp(rfc3339: text) else {
                 return reject(
                     .invalidEnvelope, "\"sent_at\" must be an RFC 3339 timestamp like 2025-09-30T10:00:00+08:00",
                     "字段 sent_at 应为 RFC 3339 时间，如 2025-09-30T10:00:00+08:00", "sent_at")
             }
-            envelope.sentAt = stamp
+            sentAt = stamp
         }
-        if let body = object["body"] {
-            guard case .object(let bodyObject) = body else {
-                return reject(.invalidEnvelope, "\"body\" must be a JSON object, not \(body.typeName)", "字段 body 应为 JSON 对象，而不是 \(body.typeName)", "body")
+        var body: JSONObject?
+        if let member = object["body"] {
+            guard case .object(let bodyObject) = member else {
+                return reject(.invalidEnvelope, "\"body\" must be a JSON object, not \(member.typeName)", "字段 body 应为 JSON 对象，而不是 \(member.typeName)", "body")
             }
-            envelope.body = bodyObject
+            body = bodyObject
         }
-        if kind == .feed || kind == .query {
-            guard envelope.type != nil else {
+        let request: Request
+        switch kind {
+        case .feed, .query:
+            guard let type else {
                 return reject(.invalidEnvelope, "a \(kind.rawValue) needs a \"type\"", "\(kind.rawValue) 帧缺少字段 type", "type")
             }
-            guard envelope.body != nil else {
+            guard let body else {
                 return reject(.invalidEnvelope, "a \(kind.rawValue) needs a \"body\" object", "\(kind.rawValue) 帧缺少 body 对象", "body")
             }
+            request = kind == .feed ? .feed(type: type, body: body) : .query(type: type, body: body)
+        case .event: request = .event(type: type, body: body)
+        case .subscribe: request = .subscribe(body: body)
+        case .credit: request = .credit(body: body)
+        default: request = .other(kind, type: type, body: body)
         }
-        return .success(envelope)
+        return .success(Envelope(id: validID, sentAt: sentAt, request: request))
     }
 
     /// A rejected frame: the id to answer with (if usable) and why.
@@ -129,8 +177,8 @@ public struct Envelope: Sendable {
 /// Builders for the frames a service sends back.
 public enum Reply {
     /// `{"v":1,"kind":"ack","id":...,"status":...}` plus optional extra members.
-    public static func ack(id: String, status: String, extra: JSONObject = [:]) -> JSONValue {
-        var object: JSONObject = ["v": 1, "kind": .string(Frame.Kind.ack.rawValue), "id": .string(id), "status": .string(status)]
+    public static func ack(id: String, status: AckStatus, extra: JSONObject = [:]) -> JSONValue {
+        var object: JSONObject = ["v": 1, "kind": .string(Frame.Kind.ack.rawValue), "id": .string(id), "status": .string(status.rawValue)]
         for member in extra { object[member.key] = member.value }
         return .object(object)
     }

@@ -43,5 +43,5 @@ public enum Frame {
 
 extension AlertEvent {
     /// The `event` frame to send.
-    public var frame: JSONValue { Frame.event(id: id, type: type, body: .object(body)) }
+    public var frame: JSONValue { Frame.event(id: id, type: type.rawValue, body: .object(body)) }
 }

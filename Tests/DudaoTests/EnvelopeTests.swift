@@ -74,10 +74,10 @@ import Testing
         #expect(subscribe.kind == .subscribe && subscribe.id == "subscribe" && subscribe.body?["from"] == 1)
         #expect(try back(Frame.keepalive(head: 42)).body?["head"] == 42)
         let event = AlertEvent(
-            type: "safety.alarm", id: "e-1", severity: "critical", alertKey: "device:d1", status: "firing", scope: "city",
+            type: .alarm, id: "e-1", severity: .critical, alertKey: "device:d1", status: .firing, scope: "city",
             townID: nil, institutionID: nil, indicator: nil, summary: "s", details: [:], at: Timestamp(millis: 0))
         let parsed = try back(event.frame)
         #expect(parsed.kind == .event && parsed.id == "e-1" && parsed.type == "safety.alarm")
-        #expect(Reply.ack(id: "a", status: "stored")["kind"] == "ack")
+        #expect(Reply.ack(id: "a", status: .accepted)["kind"] == "ack")
     }
 }

@@ -13,7 +13,7 @@ import Testing
         let client = try await ingest.connect()
         for (index, (type, body)) in SampleFeeds.all.enumerated() {
             let reply = try await client.request(Frames.feed("f-\(index)", type, body))
-            #expect(reply == Reply.ack(id: "f-\(index)", status: "accepted"), "\(type): \(JSONWriter.string(reply))")
+            #expect(reply == Reply.ack(id: "f-\(index)", status: .accepted), "\(type): \(JSONWriter.string(reply))")
         }
         for (index, (type, body)) in SampleFeeds.all.enumerated() {
             let reply = try await client.request(Frames.feed("f-\(index)", type, body))

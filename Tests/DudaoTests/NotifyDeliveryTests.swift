@@ -19,7 +19,7 @@ import Testing
         let notify = try NotifyFixture(routes: NotifyFixture.routes(receiver: receiver.url, secret: "s3cret-公安"))
         defer { notify.stop() }
         let replies = try await notify.send([Self.indicatorEvent("ind-1")], as: "dudao-indicators")
-        #expect(replies == [Reply.ack(id: "ind-1", status: "accepted")])
+        #expect(replies == [Reply.ack(id: "ind-1", status: .accepted)])
         #expect(await receiver.wait { $0.count == 1 })
         let request = try #require(receiver.requests.first)
         #expect(request.method == "POST")

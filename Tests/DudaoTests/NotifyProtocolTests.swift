@@ -13,8 +13,8 @@ import Testing
         defer { notify.stop() }
         let event = NotifyFixture.event("e1", key: "device:x1", device: "x1")
         var replies = try await notify.send([event, event])
-        #expect(replies[0] == Reply.ack(id: "e1", status: "accepted"))
-        #expect(replies[1] == Reply.ack(id: "e1", status: "duplicate"))
+        #expect(replies[0] == Reply.ack(id: "e1", status: .accepted))
+        #expect(replies[1] == Reply.ack(id: "e1", status: .duplicate))
         // (sender, id) is the key: the same id from another service is its own event.
         replies = try await notify.send([event], as: "dudao-indicators")
         #expect(replies[0]["status"] == "accepted")

@@ -4,6 +4,7 @@ import DudaoWire
 import NIOConcurrencyHelpers
 import Testing
 
+@testable import dudao
 @testable import dudao_safety
 
 /// The real `dudao-ingest` and `dudao-safety` executables over mutual TLS: a silent device's

@@ -157,7 +157,7 @@ import Testing
         // Every device retired: it ends, and says why.
         try await engine.apply([SafetyRecords.inventory(seq: 11, institution: "kg-1", alarms: [], at: clock.now())])
         #expect(try await engine.check().institutionsBack == 1)
-        let ended = try #require(try outbox(engine).last { $0.type == "safety.institution_offline" })
+        let ended = try #require(try outbox(engine).last { $0.type == "safety.institution_online" })
         #expect(ended.body["status"] == "resolved")
         #expect(ended.body["summary"]?.stringValue?.contains("移出台账") == true, "\(ended.body)")
     }

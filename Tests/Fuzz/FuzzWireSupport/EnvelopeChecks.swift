@@ -49,7 +49,7 @@ public enum EnvelopeChecks {
         if envelope.kind == .feed, let type = envelope.type, let body = envelope.body {
             FeedChecks.check(type: type, body: body)
         }
-        checkReply(Reply.ack(id: envelope.id, status: "accepted", extra: ["seq": 1]))
+        checkReply(Reply.ack(id: envelope.id, status: .accepted, extra: ["seq": 1]))
         checkReply(Reply.result(id: envelope.id, body: ["kind": .string(envelope.kind.rawValue), "type": envelope.type.map { .string($0) } ?? .null]))
     }
 

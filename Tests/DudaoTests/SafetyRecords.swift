@@ -2,6 +2,8 @@ import DudaoLinks
 import DudaoCore
 import DudaoFeeds
 
+@testable import dudao_safety
+
 /// Ingest log records built in memory, as the log consumer would deliver them (for the
 /// in-process benchmark and the tests).
 enum SafetyRecords {

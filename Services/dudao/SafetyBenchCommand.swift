@@ -5,14 +5,14 @@ import Foundation
 import NIOConcurrencyHelpers
 import NIOPosix
 
-/// `dudao-safety bench e2e`: heartbeats through a running `dudao-ingest` into a running
+/// `dudao bench safety`: heartbeats through a running `dudao-ingest` into a running
 /// `dudao-safety` (configured to deliver its events to `--notify-port`, where this command
 /// listens as `dudao-notify`), with one-key alarms sent alongside: heartbeats acknowledged and
 /// applied per second, safety's resident memory, and the latency from an alarm's ack by the
 /// ingest to its event arriving at the notify port.
-struct BenchEndToEndCommand: AsyncParsableCommand {
+struct SafetyBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "e2e", abstract: "Through a running ingest + safety: heartbeats/s, safety RSS, alarm latency to the notify port.")
+        commandName: "safety", abstract: "Through a running ingest + safety: heartbeats/s, safety RSS, alarm latency to the notify port.")
 
     @Option(help: "Host of dudao-ingest and dudao-safety.")
     var host: String = "127.0.0.1"
@@ -70,7 +70,7 @@ struct BenchEndToEndCommand: AsyncParsableCommand {
             ? try await EventSink.start(tls: try TLSFiles(directory: certs, name: "dudao-notify").makeServerContext(), port: notifyPort) : nil
         let runID = String(UInt64(Date().timeIntervalSince1970), radix: 36)
         let pace = rate.map { rate in " at \(rate)/s" } ?? ""
-        print("dudao-safety bench e2e: \(total) heartbeats\(pace) over \(devices) devices, \(connections) connections × \(window) in flight")
+        print("dudao bench safety: \(total) heartbeats\(pace) over \(devices) devices, \(connections) connections × \(window) in flight")
 
         // Towns and institutions, pipelined.
         let setup = try await WireClient.connect(host: host, port: ingestPort, tls: clientTLS)
@@ -105,11 +105,11 @@ struct BenchEndToEndCommand: AsyncParsableCommand {
                 let device = "bench-alarm-\(runID)-\(n)"
                 let body = #"{"device_id":"\#(device)","institution_id":"\#(Self.institution(0))","at":"\#(at.description)","note":"压测"}"#
                 guard (try? await client.sendPayload(Self.payload(id: "bench-\(runID)-a\(n)", type: "safety.alarm", body: body))) != nil,
-                    let reply = try? await client.receive(), reply["status"]?.stringValue == "accepted"
+                    let reply = try? await client.receive(), case .ack(_, .accepted) = Answer(reply)
                 else { continue }
                 let acked = ContinuousClock.now
                 // The alarm's alert key: what both the stand-in (by event id) and notify's messages carry.
-                acks.withLockedValue { $0[AlarmRecord.alertKey(device: device, at: at.millis)] = acked }
+                acks.withLockedValue { $0[Self.alarmAlertKey(device: device, at: at.millis)] = acked }
             }
             await client.close()
         }
@@ -225,10 +225,10 @@ struct BenchEndToEndCommand: AsyncParsableCommand {
         while received < payloads.count {
             guard let reply = try await client.receive() else { throw WireClientError.closed }
             received += 1
-            if reply["kind"]?.stringValue != "ack" {
-                refused += 1
-            } else if reply["status"]?.stringValue == "stale" {
-                stale += 1
+            switch Answer(reply) {
+            case .ack(_, .stale): stale += 1
+            case .ack: break
+            default: refused += 1
             }
             if sent < payloads.count {
                 try await client.sendPayload(payloads[sent], flush: false)
@@ -244,20 +244,24 @@ struct BenchEndToEndCommand: AsyncParsableCommand {
     }
 
     static func institution(_ i: Int) -> String { "bkg-\(i)" }
+
+    /// The alert key dudao-safety gives a pressed alarm (`alarm:<device>:<at ms>`, one alert per
+    /// press; SafetyEvents.alarm), which both the stand-in and notify's file channel carry.
+    static func alarmAlertKey(device: String, at: Int64) -> String { "alarm:\(device):\(at)" }
     static func device(_ d: Int) -> String { "alarm-\(String(10_000_000 + d).dropFirst())-gd" }
 
     func query(port: Int, _ type: String) async throws -> JSONValue {
         let client = try await WireClient.connect(host: host, port: port, tls: try TLSFiles(directory: certs, name: identity).makeClientContext())
-        let reply: JSONValue
+        let answer: Result<JSONValue, any Error>
         do {
-            reply = try await client.request(Frame.query(type, id: "q"))
+            answer = .success(try await client.query(type, id: "q"))
+        } catch let refused as QueryRefused {
+            answer = .failure(ValidationError(refused.description))
         } catch {
-            await client.close()
-            throw error
+            answer = .failure(error)
         }
         await client.close()
-        guard let body = reply["body"] else { throw ValidationError("\(type): \(JSONWriter.string(reply))") }
-        return body
+        return try answer.get()
     }
 
     func safetyStatus() async throws -> JSONValue { try await query(port: safetyPort, "safety.status") }

@@ -67,7 +67,7 @@ final class EventSink: Sendable {
         }
 
         func handle(_ envelope: Envelope) -> EventLoopFuture<JSONValue?> {
-            guard envelope.kind == .event, let type = envelope.type, let body = envelope.body else {
+            guard case .event(let type?, let body?) = envelope.request else {
                 return eventLoop.makeSucceededFuture(
                     Reply.nack(id: envelope.id, error: WireError(.invalidEnvelope, "only events are accepted here", path: "kind")))
             }
@@ -80,7 +80,7 @@ final class EventSink: Sendable {
                 log.received.append(Received(id: envelope.id, type: type, body: body, arrived: arrived, duplicate: seen))
                 return seen
             }
-            return eventLoop.makeSucceededFuture(Reply.ack(id: envelope.id, status: duplicate ? "duplicate" : "accepted"))
+            return eventLoop.makeSucceededFuture(Reply.ack(id: envelope.id, status: duplicate ? .duplicate : .accepted))
         }
 
         func connectionClosed() {}

@@ -3,17 +3,20 @@ import DudaoCore
 import DudaoWire
 import Foundation
 
-/// `dudao-notify bench`: alerts routed and delivered per second to a local webhook, and the
+/// `dudao bench notify`: alerts routed and delivered per second to a local webhook, and the
 /// latency from sending the event to the webhook receiving it (p50/p99).
 ///
-/// It starts a webhook receiver in this process and a real `dudao-notify` (this executable,
-/// `serve`) as a child process on a scratch database, then sends `--alerts` events over mutual
+/// It starts a webhook receiver in this process and a real `dudao-notify serve` (the executable
+/// beside `dudao`, or `--notify`) as a child process on a scratch database, then sends `--alerts` events over mutual
 /// TLS as `dudao-safety`, each its own alert (grouped by `alert_key`, no group wait), with
 /// `--window` events in flight.
 struct NotifyBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench",
+        commandName: "notify",
         abstract: "Measure alerts routed+delivered/s to a local webhook and the delivery latency (p50/p99).")
+
+    @Option(help: "The dudao-notify executable (default: the one beside this dudao).")
+    var notify: String?
 
     @Option(help: "Folder made by `dudao certs init` (ca.pem, dudao-notify.*, dudao-safety.*).")
     var certs: String = "run/certs"
@@ -79,8 +82,8 @@ struct NotifyBenchCommand: AsyncParsableCommand {
         var acked = 0
         func frame(_ n: Int) -> JSONValue {
             AlertEvent(
-                type: "safety.device_offline", id: "bench-\(run)-\(n)", severity: "warning", alertKey: "bench:\(run):\(n)",
-                status: "firing", scope: "institution:bench-kg", townID: "bench-town", institutionID: "bench-kg",
+                type: .deviceOffline, id: "bench-\(run)-\(n)", severity: .warning, alertKey: "bench:\(run):\(n)",
+                status: .firing, scope: "institution:bench-kg", townID: "bench-town", institutionID: "bench-kg",
                 deviceID: "bench-dev-\(n)", summary: "压测镇 压测幼儿园 的一键报警 bench-dev-\(n) 离线：180 秒未收到心跳",
                 details: ["device_kind": "alarm", "offline_after_seconds": 180], at: .now()
             ).frame
@@ -93,7 +96,7 @@ struct NotifyBenchCommand: AsyncParsableCommand {
         client.flush()
         while acked < alerts {
             guard let reply = try await client.receive() else { throw WireClientError.closed }
-            guard reply["kind"] == "ack" else { throw ValidationError("unexpected reply: \(JSONWriter.string(reply))") }
+            guard case .ack = Answer(reply) else { throw ValidationError("unexpected reply: \(JSONWriter.string(reply))") }
             acked += 1
             if sent < alerts {
                 sentAt[sent] = DispatchTime.now().uptimeNanoseconds
@@ -115,9 +118,7 @@ struct NotifyBenchCommand: AsyncParsableCommand {
             last = max(last, at)
         }
         latencies.sort()
-        func percentile(_ p: Double) -> Double {
-            latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]
-        }
+        func percentile(_ p: Double) -> Double { BenchMath.percentile(latencies, p) }
         let ackSeconds = Double(ackedAt - started) / 1e9
         let deliverSeconds = Double(last - started) / 1e9
         let size = (try? FileManager.default.attributesOfItem(atPath: "\(scratch)/notify.sqlite")[.size] as? Int) ?? 0
@@ -131,10 +132,14 @@ struct NotifyBenchCommand: AsyncParsableCommand {
         }
     }
 
-    /// Starts `dudao-notify serve` (this executable) and waits for its port.
+    /// Starts `dudao-notify serve` and waits for its port.
     private func launchService(config: String, log: String) throws -> (Process, Int) {
         let process = Process()
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let own = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let exe = notify ?? URL(fileURLWithPath: own).deletingLastPathComponent().appendingPathComponent("dudao-notify").path
+        guard FileManager.default.isExecutableFile(atPath: exe) else {
+            throw ValidationError("no dudao-notify executable at \(exe); pass --notify PATH")
+        }
         process.executableURL = URL(fileURLWithPath: exe)
         process.arguments = ["serve", "--config", config]
         let out = Pipe()
