@@ -135,30 +135,11 @@ final class LogSubscription {
         pump()
     }
 
-    /// `{"v":1,"kind":"record","id":"<seq>","type":...,"body":{"seq":...,"sender":...,"feed_id":...,
-    /// "key":...,"as_of":...,"received_at":...,"record":<body as stored>}}`, spliced without re-parsing.
+    /// The record frame of `entry` (``Frame/Record/encode(seq:type:sender:feedID:key:asOfMillis:receivedAtMillis:bodyJSON:)``:
+    /// the stored body spliced in, not parsed again).
     static func frame(for entry: LogEntry) -> ByteBuffer {
-        var out: [UInt8] = []
-        out.reserveCapacity(entry.body.utf8.count + 256)
-        out.append(contentsOf: #"{"v":1,"kind":"record","id":""#.utf8)
-        out.append(contentsOf: String(entry.seq).utf8)
-        out.append(contentsOf: #"","type":"#.utf8)
-        JSONWriter.writeString(entry.type, into: &out)
-        out.append(contentsOf: #","body":{"seq":"#.utf8)
-        out.append(contentsOf: String(entry.seq).utf8)
-        out.append(contentsOf: #","sender":"#.utf8)
-        JSONWriter.writeString(entry.sender, into: &out)
-        out.append(contentsOf: #","feed_id":"#.utf8)
-        JSONWriter.writeString(entry.feedID, into: &out)
-        out.append(contentsOf: #","key":"#.utf8)
-        JSONWriter.writeString(entry.key, into: &out)
-        out.append(contentsOf: #","as_of":""#.utf8)
-        out.append(contentsOf: Timestamp(millis: entry.asOf).description.utf8)
-        out.append(contentsOf: #"","received_at":""#.utf8)
-        out.append(contentsOf: Timestamp(millis: entry.receivedAt).description.utf8)
-        out.append(contentsOf: #"","record":"#.utf8)
-        out.append(contentsOf: entry.body.utf8)
-        out.append(contentsOf: "}}".utf8)
-        return ByteBuffer(bytes: out)
+        Frame.Record.encode(
+            seq: entry.seq, type: entry.type, sender: entry.sender, feedID: entry.feedID, key: entry.key, asOfMillis: entry.asOf,
+            receivedAtMillis: entry.receivedAt, bodyJSON: entry.body)
     }
 }

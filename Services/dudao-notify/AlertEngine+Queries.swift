@@ -66,10 +66,10 @@ extension AlertEngine {
             arguments += [JSONWriter.string(.string(department))]
         }
         if let event {
-            // An exact type, or a prefix such as `safety.*`.
-            if event.hasSuffix(".*") {
+            // An exact type, or a prefix such as `safety.*` (NamePattern).
+            if let prefix = NamePattern.prefix(event) {
                 sql += " AND instr(event, ?) = 1"
-                arguments += [String(event.dropLast())]
+                arguments += [String(prefix)]
             } else {
                 sql += " AND event = ?"
                 arguments += [event]

@@ -49,20 +49,14 @@ struct Matcher: Sendable, Equatable {
     func matches(_ labels: AlertLabels) -> Bool {
         conditions.allSatisfy { condition in
             guard let value = labels[condition.label] else { return false }
-            return condition.patterns.contains { Self.matches($0, value) }
+            return condition.patterns.contains { NamePattern.matches($0, value) }
         }
-    }
-
-    static func matches(_ pattern: String, _ value: String) -> Bool {
-        if pattern == "*" || pattern == value { return true }
-        if pattern.hasSuffix("*") { return value.hasPrefix(pattern.dropLast()) }
-        return false
     }
 
     /// The exact values a label must take when every pattern for it is exact (for SQL pre-filtering).
     func exactValues(of label: String) -> [String]? {
         guard let condition = conditions.first(where: { $0.label == label }),
-            condition.patterns.allSatisfy({ !$0.hasSuffix("*") })
+            condition.patterns.allSatisfy({ NamePattern.prefix($0) == nil })
         else { return nil }
         return condition.patterns
     }

@@ -111,12 +111,13 @@ public final class LogConsumer: Service, Sendable {
         while !Task.isCancelled {
             guard let frame = try await client.receive() else { throw WireClientError.closed }
             activity.withLockedValue { $0.last = .now }
-            if frame["kind"]?.stringValue == "keepalive" { continue }  // costs no credit
+            let kind = frame["kind"]?.stringValue.flatMap(Frame.Kind.init(rawValue:))
+            if kind == .keepalive { continue }  // costs no credit
             var applyNow = false
             if let record = LogRecord(frame: frame) {
                 applyNow = urgent(record)
                 batch.append(record)
-            } else if frame["kind"]?.stringValue == "record" {
+            } else if kind == .record {
                 logger.warning("skipping a record this build does not understand", metadata: ["frame": "\(JSONWriter.string(frame))"])
             }
             channelBuffered += 1

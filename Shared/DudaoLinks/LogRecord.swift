@@ -1,5 +1,6 @@
 import DudaoCore
 import DudaoFeeds
+import DudaoWire
 
 /// One record of the ingest log as a downstream service receives it.
 public struct LogRecord: Sendable {
@@ -14,18 +15,15 @@ public struct LogRecord: Sendable {
 
     /// Reads a `record` frame; `nil` for anything else (or a type this build does not know).
     public init?(frame: JSONValue) {
-        guard frame["kind"]?.stringValue == "record", let body = frame["body"], let seq = body["seq"]?.intValue,
-            let typeText = frame["type"]?.stringValue, let type = FeedType(rawValue: typeText),
-            let key = body["key"]?.stringValue, let record = body["record"]?.objectValue
-        else { return nil }
-        self.seq = seq
+        guard let record = Frame.Record(frame: frame), let type = FeedType(rawValue: record.type) else { return nil }
+        self.seq = record.seq
         self.type = type
-        self.key = key
-        self.sender = body["sender"]?.stringValue ?? ""
-        self.feedID = body["feed_id"]?.stringValue ?? ""
-        self.asOf = body["as_of"]?.stringValue.flatMap { Timestamp(rfc3339: $0) } ?? Timestamp(millis: 0)
-        self.receivedAt = body["received_at"]?.stringValue.flatMap { Timestamp(rfc3339: $0) } ?? Timestamp(millis: 0)
-        self.body = record
+        self.key = record.key
+        self.sender = record.sender
+        self.feedID = record.feedID
+        self.asOf = record.asOf
+        self.receivedAt = record.receivedAt
+        self.body = record.body
     }
 
     public init(seq: Int64, type: FeedType, key: String, body: JSONObject, asOf: Timestamp, sender: String = "", feedID: String = "") {

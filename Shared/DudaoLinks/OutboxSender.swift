@@ -77,11 +77,18 @@ public final class OutboxSender: Service, Sendable {
                 }
                 // Only the answer to this very frame settles it: an `error` frame (the receiver
                 // closing the connection, e.g. at a timeout) or a reply to another id does not.
-                guard reply["id"]?.stringValue == entry.id, let kind = reply["kind"]?.stringValue, kind == "ack" || kind == "nack" else {
+                let answer = Answer(reply)
+                let settles: Bool
+                switch answer {
+                case .ack(let id, _): settles = id == entry.id
+                case .nack(let id, _): settles = id == entry.id
+                default: settles = false
+                }
+                guard settles else {
                     unexpected = reply
                     break
                 }
-                if kind == "nack" {
+                if case .nack = answer {
                     logger.error(
                         "receiver refused a frame; dropped", metadata: ["id": "\(entry.id)", "reply": "\(JSONWriter.string(reply))"])
                 }

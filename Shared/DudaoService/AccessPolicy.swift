@@ -86,12 +86,8 @@ public struct AccessPolicy: Sendable {
         self.grants = grants
     }
 
-    /// Whether `pattern` (`x`, `x.*`, `*`) covers `type`.
-    public static func matches(_ pattern: String, _ type: String) -> Bool {
-        if pattern == "*" || pattern == type { return true }
-        if pattern.hasSuffix(".*") { return type.hasPrefix(pattern.dropLast()) }
-        return false
-    }
+    /// Whether `pattern` (`x`, `x.*`, `*`) covers `type` (``NamePattern``).
+    public static func matches(_ pattern: String, _ type: String) -> Bool { NamePattern.matches(pattern, type) }
 
     public func grant(for identity: String) -> Grant? { grants[identity] }
 

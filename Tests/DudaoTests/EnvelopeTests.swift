@@ -80,4 +80,60 @@ import Testing
         #expect(parsed.kind == .event && parsed.id == "e-1" && parsed.type == "safety.alarm")
         #expect(Reply.ack(id: "a", status: .accepted)["kind"] == "ack")
     }
+
+    /// The typed bodies and answers: what is encoded decodes to the same value, and a body that
+    /// breaks a rule is refused at the field.
+    @Test func subscriptionsCreditsAndAnswersRoundTrip() throws {
+        func back(_ frame: JSONValue) throws -> Envelope { try Envelope.parse(ByteBuffer(json: frame)).get() }
+        let wanted = Frame.Subscription(from: 7, credit: 256, types: ["safety.*"], keepaliveSeconds: 1.5)
+        guard case .subscribe(let body?) = try back(Frame.subscribe(id: "s", wanted)).request else {
+            Issue.record("not a subscribe request")
+            return
+        }
+        #expect(try Frame.Subscription.decode(body).get() == wanted)
+        #expect(try Frame.Subscription.decode(["from": 1]).get() == Frame.Subscription(from: 1))
+        for (bad, path) in [
+            (["from": 0] as JSONObject, "body.from"), (["from": 1, "credit": -1], "body.credit"), (["from": 1, "types": "x"], "body.types"),
+            (["from": 1, "keepalive_seconds": 0.01], "body.keepalive_seconds"),
+        ] {
+            guard case .failure(let error) = Frame.Subscription.decode(bad) else {
+                Issue.record("\(bad) was accepted")
+                continue
+            }
+            #expect(error.code == .invalidField && error.path == path)
+        }
+        guard case .credit(let credit?) = try back(Frame.credit(64, committed: 10)).request else {
+            Issue.record("not a credit request")
+            return
+        }
+        #expect(Frame.CreditGrant.decode(credit) == Frame.CreditGrant(credit: 64, committed: 10))
+        #expect(Frame.CreditGrant.decode(["credit": 0, "committed": "x"]) == Frame.CreditGrant(credit: nil, committed: nil))
+
+        #expect(Answer(Reply.ack(id: "a", status: .stale)) == .ack(id: "a", status: .stale))
+        let refused = WireError(.invalidField, "body.year must be an integer", path: "body.year")
+        #expect(Answer(Reply.nack(id: nil, error: refused)) == .nack(id: nil, error: refused))
+        #expect(Answer(Reply.result(id: "q", body: ["head": 3])) == .result(id: "q", body: ["head": 3]))
+        #expect(Answer(Reply.error(refused)).refusal == refused)
+        #expect(Answer(Frame.keepalive(head: 1)) == .other(Frame.keepalive(head: 1)))
+        #expect(Answer(["v": 1, "kind": "ack", "id": "a", "status": "stored"]) == .other(["v": 1, "kind": "ack", "id": "a", "status": "stored"]))
+    }
+
+    /// The record frame's spliced encoding (the stored body is copied in, not written again)
+    /// parses back to the same record, escapes and Chinese included.
+    @Test func theRecordFrameRoundTrips() throws {
+        let body: JSONObject = ["town_id": "dongcheng", "name": "东成镇 \"新\"\n", "kind": "town"]
+        let bytes = Frame.Record.encode(
+            seq: 42, type: "registry.town", sender: "town-\"dongcheng\"", feedID: "f-1", key: "dongcheng", asOfMillis: 1_750_000_000_000,
+            receivedAtMillis: 1_750_000_000_123, bodyJSON: JSONWriter.string(.object(body)))
+        let frame = try JSONParser.parse(Array(bytes.readableBytesView))
+        let envelope = try Envelope.parse(frame).get()
+        #expect(envelope.kind == .record && envelope.id == "42" && envelope.type == "registry.town")
+        let record = try #require(Frame.Record(frame: frame))
+        #expect(
+            record
+                == Frame.Record(
+                    seq: 42, type: "registry.town", sender: "town-\"dongcheng\"", feedID: "f-1", key: "dongcheng",
+                    asOf: Timestamp(millis: 1_750_000_000_000), receivedAt: Timestamp(millis: 1_750_000_000_123), body: body))
+        #expect(Frame.Record(frame: Frame.keepalive(head: 1)) == nil)
+    }
 }
