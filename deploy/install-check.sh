@@ -91,6 +91,8 @@ for s in ["ingest", "indicators", "safety", "notify"]:
             need(c[peer].get("host", "").endswith(".enping.example"), f"{s}.json {peer}.host is a DNS name")
     need("../" not in json.dumps(c), f"{s}.json still has a relative ../ path")
 need(json.load(open(os.path.join(etc, "indicators.json")))["catalog"] == "/etc/dudao/catalog/enping-2023-2025.json", "indicators.json catalog")
+need(json.load(open(os.path.join(etc, "indicators.json"))).get("extra_catalogs") == ["/etc/dudao/catalog/national-2020.json"]
+     and os.path.exists(os.path.join(etc, "catalog", "national-2020.json")), "indicators.json extra_catalogs, installed")
 need(json.load(open(os.path.join(etc, "notify.json")))["routes_file"] == "/etc/dudao/routes.json", "notify.json routes_file")
 routes = json.load(open(os.path.join(etc, "routes.json")))
 paths = [ch["path"] for d in routes["departments"].values() for ch in d["channels"] if ch.get("type") == "file"]

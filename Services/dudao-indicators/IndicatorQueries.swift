@@ -25,15 +25,27 @@ struct IndicatorQueries: Sendable {
     let model: IndicatorsModel
     let store: IndicatorsStore
 
-    static let types = ["indicators.evaluate", "indicators.contributors", "indicators.history", "indicators.towns", "indicators.snapshot"]
+    static let types = [
+        "indicators.evaluate", "indicators.contributors", "indicators.history", "indicators.towns", "indicators.snapshot",
+        "indicators.catalogs",
+    ]
 
     func answer(type: String, body: JSONObject) async throws -> JSONValue {
         switch type {
         case "indicators.evaluate":
             let year = try Self.year(body)
             let scope = try await self.scope(body)
-            let results = await model.evaluate(year: year, scope: scope)
-            return ["year": .int(Int64(year)), "scope": .string(scope.text), "indicators": .array(results.map(\.json))]
+            let names = try await catalogs(body)
+            var results: [IndicatorResult] = []
+            for name in names { results += await model.evaluate(year: year, scope: scope, catalog: name) }
+            var answer: JSONObject = ["year": .int(Int64(year)), "scope": .string(scope.text), "indicators": .array(results.map(\.json))]
+            if names.count == 1 { answer["catalog"] = .string(names[0]) }
+            return .object(answer)
+        case "indicators.catalogs":
+            return [
+                "catalogs": .array(
+                    await model.catalogs.map { ["name": .string($0.name), "indicators": .array($0.indicators.map(JSONValue.string))] })
+            ]
         case "indicators.contributors":
             let year = try Self.year(body)
             let scope = try await self.scope(body)
@@ -69,6 +81,18 @@ struct IndicatorQueries: Sendable {
                 .unknownType, "\"\(type)\" is not a query of dudao-indicators; ask one of \(Self.types.joined(separator: ", "))",
                 path: "type")
         }
+    }
+
+    /// `body.catalog`: a catalog's name, `all`, or absent (the plan's catalog, the first loaded).
+    func catalogs(_ body: JSONObject) async throws -> [String] {
+        let loaded = await model.catalogs.map(\.name)
+        guard let value = body["catalog"] else { return Array(loaded.prefix(1)) }
+        guard let name = value.stringValue, name == "all" || loaded.contains(name) else {
+            let choices = (loaded + ["all"]).joined(separator: ", ")
+            throw WireError(
+                .invalidField, "body.catalog must be one of \(choices)", zh: "字段 body.catalog 应为以下之一：\(choices)", path: "body.catalog")
+        }
+        return name == "all" ? loaded : [name]
     }
 
     static func year(_ body: JSONObject) throws -> Int {

@@ -31,8 +31,8 @@ struct IndicatorsCommand: AsyncParsableCommand {
 
         func run() throws {
             let ok = ConfigurationCheck.run(configPath: config) {
-                let (files, catalog) = try ServiceFiles<IndicatorsConfig>.read(config: config) { try Catalog.load(path: $0.catalogPath) }
-                return "\(files.access.grants.count) identities, \(catalog.indicators.count) indicators"
+                let (files, catalog) = try ServiceFiles<IndicatorsConfig>.read(config: config) { try Catalog.load(paths: $0.catalogPaths) }
+                return "\(files.access.grants.count) identities, \(catalog.indicators.count) indicators in \(catalog.names.joined(separator: ", "))"
             }
             if !ok { throw ExitCode(78) }
         }
@@ -45,7 +45,7 @@ struct IndicatorsCommand: AsyncParsableCommand {
         var config: String = "deploy/indicators.json"
 
         func serve() async throws {
-            let (start, catalog) = try ServiceBootstrap<IndicatorsConfig>.start(config: config) { try Catalog.load(path: $0.catalogPath) }
+            let (start, catalog) = try ServiceBootstrap<IndicatorsConfig>.start(config: config) { try Catalog.load(paths: $0.catalogPaths) }
             let (settings, logger, tls) = (start.settings, start.logger, start.tls)
             let store = try IndicatorsStore(path: settings.databasePath)
             let model = try IndicatorsModel(catalog: catalog, store: store, currentYear: settings.currentYear, logger: logger)

@@ -9,6 +9,11 @@ struct IndicatorsConfig: FrameServiceSettings {
     var basics: FrameServiceBasics
     var databasePath: String
     var catalogPath: String
+    /// Catalogs evaluated beside the plan's (the national assessment criteria), each naming its
+    /// indicators' `catalog`.
+    var extraCatalogPaths: [String]
+    /// The plan's catalog first, then the others.
+    var catalogPaths: [String] { [catalogPath] + extraCatalogPaths }
     var ingest: Endpoint
     var notify: Endpoint
     /// Years whose transitions raise alerts when a record without a year (projects, inventories,
@@ -19,6 +24,7 @@ struct IndicatorsConfig: FrameServiceSettings {
         basics = try FrameServiceBasics(file: file, defaultPort: 7402, defaultInFlight: 64)
         databasePath = try file.filePath("database", default: "data/indicators.sqlite")
         catalogPath = try file.filePath("catalog", default: "catalog/enping-2023-2025.json")
+        extraCatalogPaths = try file.strings("extra_catalogs").map(file.resolve)
         ingest = try file.endpoint("ingest", defaultPort: 7401)
         notify = try file.endpoint("notify", defaultPort: 7404)
         currentYear = try file.int("current_year", default: 0, range: 0...2100)

@@ -128,8 +128,14 @@ actor IndicatorsModel {
 
     // MARK: queries
 
-    func evaluate(year: Int, scope: Scope) -> [IndicatorResult] {
-        engine.evaluate(year: year, scope: scope, now: .now())
+    /// The indicators of catalog `name` (nil: the plan's).
+    func evaluate(year: Int, scope: Scope, catalog name: String? = nil) -> [IndicatorResult] {
+        engine.evaluate(year: year, scope: scope, now: .now(), catalog: name)
+    }
+
+    /// The catalogs loaded, the plan's first, with their indicator ids.
+    var catalogs: [(name: String, indicators: [String])] {
+        engine.catalog.names.map { name in (name, engine.catalog.indicators(of: name).map(\.id)) }
     }
 
     func evaluate(indicator: String, year: Int, scope: Scope) -> IndicatorResult? {

@@ -7,8 +7,11 @@ import DudaoCore
 /// unknown member, a bad formula, an unknown feed type or feed field is refused with a
 /// ``CatalogError`` naming the line of the offending indicator.
 public struct Catalog: Sendable {
-    /// The file's `name`, else the name it was loaded under.
+    /// The file's `name`, else the name it was loaded under; of the first file when several are
+    /// loaded together (the primary catalog: the plan).
     public var name: String
+    /// The names of the catalogs loaded together, primary first.
+    public private(set) var names: [String]
     /// The indicators, in file order.
     public private(set) var indicators: [IndicatorDefinition]
     /// Every aggregate the formulas read, shared between indicators.
@@ -28,18 +31,63 @@ public struct Catalog: Sendable {
         return try parse(bytes, name: path)
     }
 
+    /// Reads several catalog files as one (the plan's and the national assessment's): their
+    /// indicators side by side, each naming its catalog, ids unique across all of them. The
+    /// first is the primary catalog, what queries answer when they name none.
+    public static func load(paths: [String]) throws(CatalogError) -> Catalog {
+        var files: [(bytes: [UInt8], name: String)] = []
+        for path in paths {
+            guard let bytes = CatalogFile.read(path) else {
+                throw CatalogError(file: path, line: 0, indicator: nil, message: "cannot read the catalog file")
+            }
+            files.append((bytes, path))
+        }
+        return try parse(files)
+    }
+
     /// Parses catalog JSON; `name` is used in error messages.
     public static func parse(_ bytes: [UInt8], name: String) throws(CatalogError) -> Catalog {
-        let lines = CatalogLines(bytes)
-        let root: JSONValue
-        do {
-            root = try JSONParser.parse(bytes)
-        } catch {
-            throw CatalogError(file: name, line: lines.line(at: error.offset), indicator: nil, message: error.reason)
-        }
-        var reader = CatalogReader(file: name, lines: lines)
-        return try reader.read(root)
+        try parse([(bytes, name)])
     }
+
+    /// Parses catalog files read together (``load(paths:)``); the names are used in error messages.
+    public static func parse(_ files: [(bytes: [UInt8], name: String)]) throws(CatalogError) -> Catalog {
+        var plan = PlanBuilder()
+        var indicators: [IndicatorDefinition] = []
+        var names: [String] = []
+        var declared: [String: String] = [:]
+        for (bytes, file) in files {
+            let lines = CatalogLines(bytes)
+            let root: JSONValue
+            do {
+                root = try JSONParser.parse(bytes)
+            } catch {
+                throw CatalogError(file: file, line: lines.line(at: error.offset), indicator: nil, message: error.reason)
+            }
+            var reader = CatalogReader(file: file, lines: lines, plan: plan)
+            let part = try reader.read(root)
+            plan = reader.plan
+            guard !names.contains(part.name) else {
+                throw CatalogError(file: file, line: 1, indicator: nil, message: "a catalog named \"\(part.name)\" is loaded already")
+            }
+            for indicator in part.indicators {
+                if let other = declared[indicator.id] {
+                    throw CatalogError(
+                        file: file, line: indicator.line, indicator: indicator.id,
+                        message: "id \"\(indicator.id)\" is declared in catalog \"\(other)\" already; ids are unique across the catalogs")
+                }
+                declared[indicator.id] = part.name
+            }
+            names.append(part.name)
+            indicators += part.indicators
+        }
+        var catalog = Catalog(name: names.first ?? "", indicators: indicators, aggregates: plan.aggregates)
+        catalog.names = names
+        return catalog
+    }
+
+    /// The indicators of catalog `name`, in file order.
+    public func indicators(of name: String) -> [IndicatorDefinition] { indicators.filter { $0.catalog == name } }
 
     /// The indicator with `id`.
     public func indicator(_ id: String) -> IndicatorDefinition? {
@@ -48,6 +96,7 @@ public struct Catalog: Sendable {
 
     init(name: String, indicators: [IndicatorDefinition], aggregates: [Aggregate]) {
         self.name = name
+        self.names = [name]
         self.indicators = indicators
         self.aggregates = aggregates
     }

@@ -6,6 +6,8 @@ struct CatalogReader {
     let file: String
     let lines: CatalogLines
     var plan = PlanBuilder()
+    /// The catalog's `name`, known before the indicators are read (they carry it).
+    var catalogName = ""
 
     static let topMembers = ["name", "description", "default_at_risk_margin", "departments", "indicators"]
     static let indicatorMembers = [
@@ -13,9 +15,10 @@ struct CatalogReader {
         "at_risk_margin", "formula", "note",
     ]
 
-    init(file: String, lines: CatalogLines) {
+    init(file: String, lines: CatalogLines, plan: PlanBuilder = PlanBuilder()) {
         self.file = file
         self.lines = lines
+        self.plan = plan
     }
 
     func fail(_ message: String, member: String? = nil) -> CatalogError {
@@ -30,6 +33,7 @@ struct CatalogReader {
                 member: member.key)
         }
         let name = top["name"]?.stringValue ?? file
+        catalogName = name
         let margins = try defaultMargins(top["default_at_risk_margin"])
         var departments = Catalog.defaultDepartments
         if let value = top["departments"] {
@@ -58,6 +62,7 @@ struct CatalogReader {
         }
         return Catalog(name: name, indicators: indicators, aggregates: plan.aggregates)
     }
+
 
     /// `default_at_risk_margin`: one number for every unit, or an object of numbers by unit.
     func defaultMargins(_ value: JSONValue?) throws(CatalogError) -> (all: Double?, byUnit: [String: Double]) {
@@ -112,7 +117,7 @@ struct CatalogReader {
         let formula = try object.required("formula")
         let compiled = try plan.formula(formula, scopes: scopes)
         return IndicatorDefinition(
-            id: id, nameZh: try object.string("name_zh"), nameEn: try object.string("name_en"), unit: unit, op: op,
+            id: id, catalog: catalogName, nameZh: try object.string("name_zh"), nameEn: try object.string("name_en"), unit: unit, op: op,
             target: target, scopes: scopes, clause: try object.string("clause"), departments: departments,
             atRiskMargin: margin, formula: formula, line: line, compiled: compiled)
     }

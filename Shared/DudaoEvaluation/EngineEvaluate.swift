@@ -1,13 +1,15 @@
 import DudaoCore
 
 extension IndicatorEngine {
-    /// Every indicator that applies at `scope`, in catalog order, for `year`. `now` is the
-    /// evaluation time of live figures (device heartbeats).
-    public func evaluate(year: Int, scope: Scope, now: Timestamp) -> [IndicatorResult] {
+    /// Every indicator of catalog `name` (nil: the primary catalog, the plan) that applies at
+    /// `scope`, in catalog order, for `year`. `now` is the evaluation time of live figures
+    /// (device heartbeats).
+    public func evaluate(year: Int, scope: Scope, now: Timestamp, catalog name: String? = nil) -> [IndicatorResult] {
         let scopeID = scopeTable.existing(scope)
+        let wanted = name ?? catalog.name
         var results: [IndicatorResult] = []
         results.reserveCapacity(catalog.indicators.count)
-        for indicator in catalog.indicators where indicator.scopes.contains(scope.kind) {
+        for indicator in catalog.indicators where indicator.catalog == wanted && indicator.scopes.contains(scope.kind) {
             results.append(result(indicator, year: year, scope: scopeID, now: now))
         }
         return results
@@ -45,7 +47,8 @@ extension IndicatorEngine {
         return IndicatorResult(
             id: indicator.id, nameZh: indicator.nameZh, nameEn: indicator.nameEn, value: value, unit: indicator.unit,
             op: indicator.op, target: target, status: status, numerator: figures.numerator,
-            denominator: figures.denominator, clause: indicator.clause, departments: indicator.departments)
+            denominator: figures.denominator, clause: indicator.clause, departments: indicator.departments,
+            catalog: indicator.catalog)
     }
 
     /// Value, numerator and denominator of a formula (value nil = no data).

@@ -2,8 +2,10 @@ import DudaoCore
 
 /// One indicator of the catalog, as declared in the catalog file.
 public struct IndicatorDefinition: Sendable {
-    /// Stable id, e.g. `preschool.gross_enrollment_rate`.
+    /// Stable id, e.g. `preschool.gross_enrollment_rate`; unique across the catalogs loaded together.
     public var id: String
+    /// The `name` of the catalog that declares it (`enping-2023-2025`, `national-2020`).
+    public var catalog: String
     /// Chinese name, as the plan words it.
     public var nameZh: String
     /// English name.

@@ -26,12 +26,16 @@ public struct IndicatorResult: Sendable, Equatable {
     public var clause: String
     /// Responsible departments.
     public var departments: [String]
+    /// The catalog that declares the indicator (`enping-2023-2025`, `national-2020`).
+    public var catalog: String
 
     /// A result with every member given.
     public init(
         id: String, nameZh: String, nameEn: String, value: Double?, unit: String, op: String?, target: Double?,
-        status: IndicatorStatus, numerator: Double?, denominator: Double?, clause: String, departments: [String]
+        status: IndicatorStatus, numerator: Double?, denominator: Double?, clause: String, departments: [String],
+        catalog: String = ""
     ) {
+        self.catalog = catalog
         self.id = id
         self.nameZh = nameZh
         self.nameEn = nameEn
@@ -47,7 +51,7 @@ public struct IndicatorResult: Sendable, Equatable {
     }
 
     /// The wire form: SPEC section 4's members (`id`, `value`, `unit`, `op`, `target`, `status`,
-    /// `numerator`, `denominator`, `clause`) plus `name_zh`, `name_en` and `departments`.
+    /// `numerator`, `denominator`, `clause`) plus `name_zh`, `name_en`, `departments` and `catalog`.
     /// Whole numbers are written as integers; `value` is otherwise not rounded.
     public var json: JSONValue {
         let object: JSONObject = [
@@ -63,6 +67,7 @@ public struct IndicatorResult: Sendable, Equatable {
             "denominator": JSONNumber.value(denominator),
             "clause": .string(clause),
             "departments": .array(departments.map(JSONValue.string)),
+            "catalog": .string(catalog),
         ]
         return .object(object)
     }

@@ -16,6 +16,11 @@ public final class IndicatorsFixture: @unchecked Sendable {
             .appendingPathComponent("deploy/catalog/enping-2023-2025.json").path
     }
 
+    /// The national assessment catalog, loaded beside the plan's as deploy/indicators.json does.
+    public static var nationalCatalogPath: String {
+        URL(fileURLWithPath: catalogPath).deletingLastPathComponent().appendingPathComponent("national-2020.json").path
+    }
+
     /// The repository's sample data folder.
     public static var sampleDataPath: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -36,7 +41,7 @@ public final class IndicatorsFixture: @unchecked Sendable {
         {"listen": {"host": "127.0.0.1", "port": 0},
          "tls": {"ca": "certs/ca.pem", "certificate": "certs/dudao-indicators.pem", "key": "certs/dudao-indicators.key"},
          "access_file": "access.json", "database": "data/indicators.sqlite",
-         "catalog": "\(Self.catalogPath)",
+         "catalog": "\(Self.catalogPath)", "extra_catalogs": ["\(Self.nationalCatalogPath)"],
          "ingest": {"host": "127.0.0.1", "port": \(ingestPort)},
          "notify": {"host": "127.0.0.1", "port": 1},
          "current_year": \(currentYear)}

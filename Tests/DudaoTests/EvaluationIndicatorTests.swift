@@ -287,11 +287,11 @@ import Testing
         #expect(
             result.json.objectValue?.keys == [
                 "id", "name_zh", "name_en", "value", "unit", "op", "target", "status", "numerator", "denominator", "clause",
-                "departments",
+                "departments", "catalog",
             ])
         #expect(
             JSONWriter.string(result.json)
-                == #"{"id":"preschool.gross_enrollment_rate","name_zh":"学前三年毛入园率","name_en":"Gross preschool enrolment rate (3 years)","value":106,"unit":"%","op":">=","target":100,"status":"met","numerator":106,"denominator":100,"clause":"二(一); 三(一)1(1)","departments":["education"]}"#
+                == #"{"id":"preschool.gross_enrollment_rate","name_zh":"学前三年毛入园率","name_en":"Gross preschool enrolment rate (3 years)","value":106,"unit":"%","op":">=","target":100,"status":"met","numerator":106,"denominator":100,"clause":"二(一); 三(一)1(1)","departments":["education"],"catalog":"enping-2023-2025"}"#
         )
         let missing = try #require(
             engine.evaluate(indicator: "preschool.gross_enrollment_rate", year: 2025, scope: t3, now: CityFixture.now))

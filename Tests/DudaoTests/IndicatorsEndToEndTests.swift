@@ -67,6 +67,24 @@ import Testing
              "body": ["indicator": "preschool.gross_enrollment_rate", "scope": "city"]])
         let points = history["body"]?["history"]?.arrayValue ?? []
         #expect(points.contains { $0["year"] == 2023 && round1($0["value"]) == 98.6 })
+        // The national assessment's criteria, asked by catalog: the same enrolment, another target.
+        let national = try await client.request(
+            Frame.query("indicators.evaluate", id: "n", body: ["year": 2025, "scope": "city", "catalog": "national-2020"]))
+        #expect(national["body"]?["catalog"] == "national-2020")
+        let nationalRows = national["body"]?["indicators"]?.arrayValue ?? []
+        #expect(nationalRows.allSatisfy { $0["catalog"] == "national-2020" } && nationalRows.count == 10)
+        let nationalRate = nationalRows.first { $0["id"] == "national.gross_enrollment_rate" }
+        #expect(round1(nationalRate?["value"]) == 101.7 && nationalRate?["target"] == 85 && nationalRate?["status"] == "met")
+        #expect(city["preschool.gross_enrollment_rate"]?["catalog"] == "enping-2023-2025")
+        let all = try await client.request(
+            Frame.query("indicators.evaluate", id: "a", body: ["year": 2025, "scope": "city", "catalog": "all"]))
+        #expect((all["body"]?["indicators"]?.arrayValue?.count ?? 0) == city.count + 10 && all["body"]?["catalog"] == nil)
+        let catalogs = try await client.request(Frame.query("indicators.catalogs", id: "k"))
+        #expect(catalogs["body"]?["catalogs"]?.arrayValue?.compactMap { $0["name"]?.stringValue } == ["enping-2023-2025", "national-2020"])
+        let noCatalog = try await client.request(
+            Frame.query("indicators.evaluate", id: "x", body: ["year": 2025, "scope": "city", "catalog": "provincial"]))
+        #expect(noCatalog["error"]?["code"] == "invalid_field" && noCatalog["error"]?["path"] == "body.catalog")
+        #expect(noCatalog["error"]?["message"]?.stringValue?.contains("enping-2023-2025, national-2020, all") == true)
         let feed = try await client.request(["v": 1, "kind": "feed", "id": "f", "type": "registry.town", "body": [:]])
         #expect(feed["error"]?["code"] == "invalid_envelope")
         let unknownType = try await client.request(["v": 1, "kind": "query", "id": "t", "type": "indicators.nothing", "body": [:]])

@@ -1,0 +1,97 @@
+import DudaoCore
+import DudaoEvaluation
+import DudaoFeeds
+import Foundation
+import Testing
+
+/// The national assessment catalog (`deploy/catalog/national-2020.json`) loaded beside the plan's,
+/// evaluated on the hand-computed city of `CityFixture` (2025):
+///
+/// - children 91 + 59 + 66 + 40 = 256; population 150 + 100 + 60 = 310;
+/// - public kindergartens kg-a 91, kg-d 40; inclusive private kg-b 59; private kg-c 66;
+/// - full-time teachers 7 + 4 + 4 + 4 = 19, certified 7 + 3 + 4 + 4 = 18;
+/// - classes within the size limit: 6 of 9 (kg-a m1 31 > 30, kg-b s1 29 > 25, kg-c l1 36 > 35);
+/// - towns with a public central kindergarten: t1 (kg-a), t2 (kg-d), not t3: 2 of 3;
+/// - survey 170 of 200.
+@Suite struct EvaluationNationalTests {
+    static let nationalPath = EvaluationFixture.repoRoot + "/deploy/catalog/national-2020.json"
+
+    static let both: Catalog = {
+        do { return try Catalog.load(paths: [EvaluationFixture.catalogPath, nationalPath]) } catch { fatalError("catalogs: \(error)") }
+    }()
+
+    static let ids = [
+        "national.gross_enrollment_rate", "national.inclusive_coverage", "national.public_share", "national.town_central_coverage",
+        "national.public_funds_per_pupil", "national.inclusive_private_subsidy", "national.children_per_teacher",
+        "national.certified_teacher_rate", "national.class_size_compliance", "national.social_recognition",
+    ]
+
+    @Test func bothCatalogsLoadSideBySideEachIndicatorNamingItsCatalog() {
+        let catalog = Self.both
+        #expect(catalog.names == ["enping-2023-2025", "national-2020"])
+        #expect(catalog.name == "enping-2023-2025")
+        #expect(catalog.indicators(of: "national-2020").map(\.id) == Self.ids)
+        #expect(catalog.indicators(of: "enping-2023-2025").map(\.id) == EvaluationFixture.catalog.indicators.map(\.id))
+    }
+
+    static let expected: [Expected] = [
+        Expected("national.gross_enrollment_rate", .city, 256.0 / 310 * 100, "not_met", num: 256, den: 310, target: 85),
+        Expected("national.gross_enrollment_rate", .town("t1"), 100, "met", num: 150, den: 150),
+        Expected("national.gross_enrollment_rate", .town("t2"), 106, "met", num: 106, den: 100),
+        Expected("national.inclusive_coverage", .city, 190.0 / 256 * 100, "not_met", num: 190, den: 256, target: 80),
+        // 51.17 % is above 50 but within the 2-point margin.
+        Expected("national.public_share", .city, 131.0 / 256 * 100, "at_risk", num: 131, den: 256, target: 50),
+        Expected("national.town_central_coverage", .city, 200.0 / 3, "not_met", num: 2, den: 3, target: 100),
+        Expected("national.public_funds_per_pupil", .city, 500, "tracked"),
+        Expected("national.inclusive_private_subsidy", .city, 600, "tracked"),
+        Expected("national.children_per_teacher", .city, 256.0 / 19, "met", num: 256, den: 19, target: 15),
+        Expected("national.children_per_teacher", .institution("kg-a"), 13, "met"),
+        // 14.75 is within 0.5 of 15; 16.5 is over.
+        Expected("national.children_per_teacher", .institution("kg-b"), 14.75, "at_risk"),
+        Expected("national.children_per_teacher", .institution("kg-c"), 16.5, "not_met"),
+        Expected("national.certified_teacher_rate", .city, 1800.0 / 19, "not_met", num: 18, den: 19, target: 100),
+        Expected("national.class_size_compliance", .city, 600.0 / 9, "not_met", num: 6, den: 9, target: 85),
+        Expected("national.class_size_compliance", .institution("kg-d"), 100, "met", num: 2, den: 2),
+        // Exactly the target: met, but within the margin.
+        Expected("national.social_recognition", .city, 85, "at_risk", num: 170, den: 200, target: 85),
+    ]
+
+    @Test(arguments: expected)
+    func aNationalCriterion(_ expected: Expected) throws {
+        let engine = try EvaluationFixture.engine(CityFixture.records, catalog: Self.both)
+        expected.check(engine)
+    }
+
+    /// A query names its catalog; none means the plan's, so the plan's results are as before.
+    @Test func evaluatingByCatalog() throws {
+        let engine = try EvaluationFixture.engine(CityFixture.records, catalog: Self.both)
+        let plan = engine.evaluate(year: 2025, scope: .city, now: CityFixture.now)
+        #expect(plan.allSatisfy { $0.catalog == "enping-2023-2025" })
+        #expect(plan.map(\.id) == EvaluationFixture.catalog.indicators.filter { $0.scopes.contains(.city) }.map(\.id))
+        let national = engine.evaluate(year: 2025, scope: .city, now: CityFixture.now, catalog: "national-2020")
+        #expect(national.map(\.id) == Self.ids)
+        #expect(national.allSatisfy { $0.json["catalog"] == "national-2020" })
+        // The same figures as the plan's indicator of the same formula, judged against another target.
+        let planRate = try #require(plan.first { $0.id == "preschool.gross_enrollment_rate" })
+        let nationalRate = try #require(national.first { $0.id == "national.gross_enrollment_rate" })
+        #expect(planRate.value == nationalRate.value && planRate.target == 100 && nationalRate.target == 85)
+    }
+
+    @Test func anIdDeclaredInTwoCatalogsIsRefusedNamingBoth() throws {
+        let first = #"{"name": "a", "indicators": [{"id": "x.rate", "name_zh": "甲", "name_en": "a", "unit": "%", "op": null, "scopes": ["city"], "clause": "1", "departments": ["education"], "formula": {"value": {"feed": "finance.year", "field": "preschool_fiscal_wan"}}}]}"#
+        let second = first.replacingOccurrences(of: #""name": "a""#, with: #""name": "b""#)
+        do {
+            _ = try Catalog.parse([(Array(first.utf8), "a.json"), (Array(second.utf8), "b.json")])
+            Issue.record("a repeated id was accepted")
+        } catch {
+            #expect(error.file == "b.json" && error.indicator == "x.rate")
+            #expect(error.message.contains("declared in catalog \"a\" already"), "\(error.message)")
+        }
+        do {
+            _ = try Catalog.parse([(Array(first.utf8), "a.json"), (Array(first.utf8), "a2.json")])
+            Issue.record("a catalog loaded twice was accepted")
+        } catch {
+            #expect(error.message.contains("a catalog named \"a\" is loaded already"), "\(error.message)")
+        }
+    }
+}
