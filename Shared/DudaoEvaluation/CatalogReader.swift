@@ -12,7 +12,7 @@ struct CatalogReader {
     static let topMembers = ["name", "description", "default_at_risk_margin", "departments", "indicators"]
     static let indicatorMembers = [
         "id", "name_zh", "name_en", "unit", "op", "targets", "target", "scopes", "clause", "departments",
-        "at_risk_margin", "formula", "note",
+        "at_risk_margin", "formula", "note", "gap",
     ]
 
     init(file: String, lines: CatalogLines, plan: PlanBuilder = PlanBuilder()) {
@@ -116,10 +116,15 @@ struct CatalogReader {
         guard margin >= 0 else { throw CatalogIssue("at_risk_margin must be >= 0") }
         let formula = try object.required("formula")
         let compiled = try plan.formula(formula, scopes: scopes)
+        var gap: GapRule?
+        if let value = object.object["gap"] {
+            guard case .ratio = compiled, op != nil else { throw CatalogIssue("gap is for a ratio with an op (>= or <=)") }
+            gap = try GapRule(value)
+        }
         return IndicatorDefinition(
             id: id, catalog: catalogName, nameZh: try object.string("name_zh"), nameEn: try object.string("name_en"), unit: unit, op: op,
             target: target, scopes: scopes, clause: try object.string("clause"), departments: departments,
-            atRiskMargin: margin, formula: formula, line: line, compiled: compiled)
+            atRiskMargin: margin, formula: formula, gap: gap, line: line, compiled: compiled)
     }
 
     func targetRule(_ object: CatalogObject) throws(CatalogIssue) -> TargetRule {

@@ -15,6 +15,14 @@ extension IndicatorEngine {
         return results
     }
 
+    /// How far `result` is from its target in the catalog's words (``GapRule``); nil when it is
+    /// not `not_met` or its indicator declares no `gap`.
+    public func gap(of result: IndicatorResult) -> Gap? {
+        guard let indicator = catalog.indicator(result.id), let rule = indicator.gap, case .ratio(_, _, let factor) = indicator.compiled
+        else { return nil }
+        return rule.gap(of: result, factor: factor)
+    }
+
     /// One indicator, or nil when the catalog has no such id or it does not apply at `scope`.
     public func evaluate(indicator id: String, year: Int, scope: Scope, now: Timestamp) -> IndicatorResult? {
         guard let indicator = catalog.indicators.first(where: { $0.id == id }), indicator.scopes.contains(scope.kind)

@@ -26,6 +26,8 @@ public struct IndicatorDefinition: Sendable {
     public var atRiskMargin: Double
     /// The formula as written in the catalog.
     public var formula: JSONValue
+    /// How a miss is told in things to do (a ratio's `gap`), if the catalog says.
+    public var gap: GapRule?
     /// The line of the indicator in the catalog file.
     public var line: Int
 

@@ -77,6 +77,49 @@ import Testing
         #expect(planRate.value == nationalRate.value && planRate.target == 100 && nationalRate.target == 85)
     }
 
+    /// The gap of each missed criterion, in things to do, worked out by hand:
+    /// 85 % of 310 children is 263.5, 256 enrolled: 8 more; 80 % of 256 is 204.8, 190 inclusive:
+    /// 15 places turned inclusive; 3 towns, 2 with a central kindergarten: 1; kg-c's 66 children
+    /// need 66 / 15 = 4.4 teachers, it has 4: 1 more; 19 teachers, 18 certified: 1; 85 % of 9
+    /// classes is 7.65, 6 within the limit: 2; in t2 40 of 106 children are in public
+    /// kindergartens: x new public places with (40 + x) / (106 + x) = 50 %: 26.
+    @Test func aMissedCriterionTellsItsGap() throws {
+        let engine = try EvaluationFixture.engine(CityFixture.records, catalog: Self.both)
+        func gap(_ id: String, _ scope: Scope) throws -> Gap? {
+            let result = try #require(engine.evaluate(indicator: id, year: 2025, scope: scope, now: CityFixture.now))
+            return engine.gap(of: result)
+        }
+        #expect(try gap("national.gross_enrollment_rate", .city) == Gap(amount: 8, zh: "还需增加在园幼儿 8 人"))
+        #expect(try gap("national.inclusive_coverage", .city) == Gap(amount: 15, zh: "还需将 15 个学位转为普惠性学位"))
+        #expect(try gap("national.town_central_coverage", .city) == Gap(amount: 1, zh: "还需在 1 个镇（街）办好公办中心幼儿园"))
+        #expect(try gap("national.children_per_teacher", .institution("kg-c")) == Gap(amount: 1, zh: "还需增加专任教师 1 名"))
+        #expect(try gap("national.certified_teacher_rate", .city) == Gap(amount: 1, zh: "还需 1 名专任教师取得教师资格证"))
+        #expect(try gap("national.class_size_compliance", .city) == Gap(amount: 2, zh: "还需 2 个班的班额降至标准以内"))
+        #expect(try gap("national.public_share", .town("t2")) == Gap(amount: 26, zh: "还需增加公办学位 26 个"))
+        // Met or at risk: no gap.
+        #expect(try gap("national.public_share", .city) == nil)
+        #expect(try gap("national.children_per_teacher", .city) == nil)
+        // The plan's indicators declare none.
+        #expect(try gap("preschool.gross_enrollment_rate", .city) == nil)
+    }
+
+    @Test func aGapRuleIsCheckedAtLoad() {
+        let base = #"{"name": "g", "indicators": [{"id": "g.rate", "name_zh": "甲", "name_en": "a", "unit": "%", "op": ">=", "targets": {"2025": 50}, "scopes": ["city"], "clause": "1", "departments": ["education"], GAP "formula": {"ratio": {"numerator": {"sum": {"feed": "survey.recognition", "field": "satisfied"}}, "denominator": {"sum": {"feed": "survey.recognition", "field": "respondents"}}}, "factor": 100}}]}"#
+        for (gap, message) in [
+            (#""gap": {"solve": "sideways", "zh": "{n}"},"#, "gap.solve must be one of numerator, numerator_within, denominator"),
+            (#""gap": {"solve": "numerator", "zh": "还差"},"#, "gap.zh must say where the amount goes with {n}"),
+            (#""gap": {"solve": "numerator", "zh": "{n}", "unit": "人"},"#, "unit"),
+        ] {
+            do {
+                _ = try Catalog.parse(Array(base.replacingOccurrences(of: "GAP", with: gap).utf8), name: "g.json")
+                Issue.record("\(gap) was accepted")
+            } catch {
+                #expect(error.message.contains(message) && error.indicator == "g.rate", "\(error.message)")
+            }
+        }
+        #expect(throws: Never.self) { try Catalog.parse(Array(base.replacingOccurrences(of: "GAP", with: "").utf8), name: "g.json") }
+    }
+
     @Test func anIdDeclaredInTwoCatalogsIsRefusedNamingBoth() throws {
         let first = #"{"name": "a", "indicators": [{"id": "x.rate", "name_zh": "甲", "name_en": "a", "unit": "%", "op": null, "scopes": ["city"], "clause": "1", "departments": ["education"], "formula": {"value": {"feed": "finance.year", "field": "preschool_fiscal_wan"}}}]}"#
         let second = first.replacingOccurrences(of: #""name": "a""#, with: #""name": "b""#)
