@@ -68,6 +68,10 @@ echo "== the monthly report, city level ($YEAR, markdown; --format html gives ch
 $BIN/dudao report --year $YEAR --month "$MONTH" --format md | sed -n '1,45p'
 $BIN/dudao report --year $YEAR --month "$MONTH" --format html --out "$RUN/report-$YEAR-$MONTH.html" >/dev/null
 echo "   (HTML report: $RUN/report-$YEAR-$MONTH.html)"
+echo "== will the county pass its assessment? the national criteria ($YEAR): gaps and who makes them"
+$BIN/dudao report --readiness --year $YEAR --catalog national-2020 --format md | sed -n '1,40p'
+$BIN/dudao report --readiness --year $YEAR --format html --out "$RUN/readiness-$YEAR.html" >/dev/null
+echo "   (HTML readiness report, every catalog: $RUN/readiness-$YEAR.html)"
 echo "== safety systems (dudao safety)"
 $BIN/dudao safety --limit 5
 echo "== a one-key alarm is pressed at 东成镇中心幼儿园's gate"

@@ -27,7 +27,7 @@ struct IndicatorQueries: Sendable {
 
     static let types = [
         "indicators.evaluate", "indicators.contributors", "indicators.history", "indicators.towns", "indicators.snapshot",
-        "indicators.catalogs",
+        "indicators.catalogs", "indicators.readiness",
     ]
 
     func answer(type: String, body: JSONObject) async throws -> JSONValue {
@@ -41,10 +41,17 @@ struct IndicatorQueries: Sendable {
             var answer: JSONObject = ["year": .int(Int64(year)), "scope": .string(scope.text), "indicators": .array(results.map(\.json))]
             if names.count == 1 { answer["catalog"] = .string(names[0]) }
             return .object(answer)
+        case "indicators.readiness":
+            let year = try Self.year(body)
+            let names = body["catalog"] == nil ? await model.catalogs.map(\.name) : try await catalogs(body)
+            let limit = body["limit"]?.intValue.map(Int.init) ?? 10
+            return await model.readiness(year: year, catalogs: names, limit: max(0, min(limit, 1000)))
         case "indicators.catalogs":
             return [
                 "catalogs": .array(
-                    await model.catalogs.map { ["name": .string($0.name), "indicators": .array($0.indicators.map(JSONValue.string))] })
+                    await model.catalogs.map {
+                        ["name": .string($0.name), "title_zh": .string($0.title), "indicators": .array($0.indicators.map(JSONValue.string))]
+                    })
             ]
         case "indicators.contributors":
             let year = try Self.year(body)

@@ -12,7 +12,8 @@ import Logging
 ///
 /// An actor: batches from the log and queries take turns; the engine itself is not thread-safe.
 actor IndicatorsModel {
-    private let engine: IndicatorEngine
+    /// Read by this actor's extensions (Readiness.swift) only.
+    let engine: IndicatorEngine
     private let store: IndicatorsStore
     private let logger: Logger
     private let configuredYear: Int
@@ -133,9 +134,9 @@ actor IndicatorsModel {
         engine.evaluate(year: year, scope: scope, now: .now(), catalog: name)
     }
 
-    /// The catalogs loaded, the plan's first, with their indicator ids.
-    var catalogs: [(name: String, indicators: [String])] {
-        engine.catalog.names.map { name in (name, engine.catalog.indicators(of: name).map(\.id)) }
+    /// The catalogs loaded, the plan's first, with their Chinese titles and indicator ids.
+    var catalogs: [(name: String, title: String, indicators: [String])] {
+        engine.catalog.names.map { name in (name, engine.catalog.titles[name] ?? name, engine.catalog.indicators(of: name).map(\.id)) }
     }
 
     func evaluate(indicator: String, year: Int, scope: Scope) -> IndicatorResult? {

@@ -12,6 +12,8 @@ public struct Catalog: Sendable {
     public var name: String
     /// The names of the catalogs loaded together, primary first.
     public private(set) var names: [String]
+    /// Each catalog's `title_zh` (its name when it has none), for what people read.
+    public internal(set) var titles: [String: String] = [:]
     /// The indicators, in file order.
     public private(set) var indicators: [IndicatorDefinition]
     /// Every aggregate the formulas read, shared between indicators.
@@ -55,6 +57,7 @@ public struct Catalog: Sendable {
         var plan = PlanBuilder()
         var indicators: [IndicatorDefinition] = []
         var names: [String] = []
+        var titles: [String: String] = [:]
         var declared: [String: String] = [:]
         for (bytes, file) in files {
             let lines = CatalogLines(bytes)
@@ -79,10 +82,12 @@ public struct Catalog: Sendable {
                 declared[indicator.id] = part.name
             }
             names.append(part.name)
+            titles[part.name] = part.titles[part.name]
             indicators += part.indicators
         }
         var catalog = Catalog(name: names.first ?? "", indicators: indicators, aggregates: plan.aggregates)
         catalog.names = names
+        catalog.titles = titles
         return catalog
     }
 

@@ -9,7 +9,7 @@ struct CatalogReader {
     /// The catalog's `name`, known before the indicators are read (they carry it).
     var catalogName = ""
 
-    static let topMembers = ["name", "description", "default_at_risk_margin", "departments", "indicators"]
+    static let topMembers = ["name", "title_zh", "description", "default_at_risk_margin", "departments", "indicators"]
     static let indicatorMembers = [
         "id", "name_zh", "name_en", "unit", "op", "targets", "target", "scopes", "clause", "departments",
         "at_risk_margin", "formula", "note", "gap",
@@ -60,7 +60,9 @@ struct CatalogReader {
                 throw CatalogError(file: file, line: line, indicator: id, message: error.message)
             }
         }
-        return Catalog(name: name, indicators: indicators, aggregates: plan.aggregates)
+        var catalog = Catalog(name: name, indicators: indicators, aggregates: plan.aggregates)
+        catalog.titles[name] = top["title_zh"]?.stringValue ?? name
+        return catalog
     }
 
 
@@ -118,8 +120,14 @@ struct CatalogReader {
         let compiled = try plan.formula(formula, scopes: scopes)
         var gap: GapRule?
         if let value = object.object["gap"] {
-            guard case .ratio = compiled, op != nil else { throw CatalogIssue("gap is for a ratio with an op (>= or <=)") }
-            gap = try GapRule(value)
+            guard op != nil else { throw CatalogIssue("gap is for an indicator with an op (>= or <=)") }
+            let rule = try GapRule(value)
+            switch (compiled, rule.solve) {
+            case (.ratio, .value): throw CatalogIssue("gap.solve value is for a single figure; a ratio solves numerator, numerator_within or denominator")
+            case (.aggregate, .numerator), (.aggregate, .numeratorWithin), (.aggregate, .denominator):
+                throw CatalogIssue("gap.solve \(rule.solve.rawValue) is for a ratio; a single figure solves value")
+            default: gap = rule
+            }
         }
         return IndicatorDefinition(
             id: id, catalog: catalogName, nameZh: try object.string("name_zh"), nameEn: try object.string("name_en"), unit: unit, op: op,

@@ -18,9 +18,9 @@ extension IndicatorEngine {
     /// How far `result` is from its target in the catalog's words (``GapRule``); nil when it is
     /// not `not_met` or its indicator declares no `gap`.
     public func gap(of result: IndicatorResult) -> Gap? {
-        guard let indicator = catalog.indicator(result.id), let rule = indicator.gap, case .ratio(_, _, let factor) = indicator.compiled
-        else { return nil }
-        return rule.gap(of: result, factor: factor)
+        guard let indicator = catalog.indicator(result.id), let rule = indicator.gap else { return nil }
+        if case .ratio(_, _, let factor) = indicator.compiled { return rule.gap(of: result, factor: factor) }
+        return rule.gap(of: result, factor: 1)
     }
 
     /// One indicator, or nil when the catalog has no such id or it does not apply at `scope`.

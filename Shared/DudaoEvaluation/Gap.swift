@@ -14,11 +14,14 @@ import DudaoCore
 ///   public places raise both the public places and all places): `x` with
 ///   `(n + x) / (d + x)` meeting the target.
 /// - `denominator`: the denominator alone moves (more teachers for as many children).
+/// - `value`: a single figure (a count, a sum) moves to its target (seats still to build, large
+///   classes still to remove).
 public struct GapRule: Sendable, Equatable {
     public enum Solve: String, Sendable, CaseIterable {
         case numerator
         case numeratorWithin = "numerator_within"
         case denominator
+        case value
     }
 
     public var solve: Solve
@@ -60,9 +63,12 @@ extension GapRule {
     /// figures do not allow a finite answer (no denominator, a share target of 100 % to reach by
     /// adding to both sides).
     func gap(of result: IndicatorResult, factor: Double) -> Gap? {
-        guard result.status == .notMet, let target = result.target, let op = result.op, factor > 0,
-            let n = result.numerator, let d = result.denominator
-        else { return nil }
+        guard result.status == .notMet, let target = result.target, let op = result.op, factor > 0 else { return nil }
+        if solve == .value {
+            guard let value = result.value else { return nil }
+            return gap(op == ">=" ? target - value : value - target)
+        }
+        guard let n = result.numerator, let d = result.denominator else { return nil }
         let share = target / factor
         let needed: Double
         switch (solve, op) {
@@ -80,7 +86,14 @@ extension GapRule {
         case (.denominator, _):
             guard share > 0 else { return nil }
             needed = d - n / share
+        case (.value, _):
+            return nil
         }
+        return gap(needed)
+    }
+
+    /// `needed`, rounded up, in the sentence.
+    private func gap(_ needed: Double) -> Gap? {
         guard needed.isFinite, needed > 0 else { return nil }
         // Rounded up, but a figure a hair above a whole number (floating point) is that number.
         let amount = Int64((needed - 1e-9).rounded(.up))

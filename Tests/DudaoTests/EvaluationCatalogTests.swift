@@ -46,7 +46,7 @@ import Testing
         #expect(catalog.indicator("projects.junior_seats")?.departments == ["education", "natural_resources", "housing", "development"])
         #expect(catalog.indicator("finance.preschool_share")?.departments == ["education", "finance"])
         // the line of each indicator is the line of its "id"
-        #expect(catalog.indicators.first?.line == 7)
+        #expect(catalog.indicators.first?.line == 8)
     }
 
     @Test func theBuiltInCatalogIsTheFile() throws {

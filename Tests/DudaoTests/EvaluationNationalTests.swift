@@ -99,14 +99,15 @@ import Testing
         // Met or at risk: no gap.
         #expect(try gap("national.public_share", .city) == nil)
         #expect(try gap("national.children_per_teacher", .city) == nil)
-        // The plan's indicators declare none.
-        #expect(try gap("preschool.gross_enrollment_rate", .city) == nil)
+        // The plan's own target, 100 %: all 310 children, 54 more.
+        #expect(try gap("preschool.gross_enrollment_rate", .city) == Gap(amount: 54, zh: "还需增加在园幼儿 54 人"))
     }
 
     @Test func aGapRuleIsCheckedAtLoad() {
         let base = #"{"name": "g", "indicators": [{"id": "g.rate", "name_zh": "甲", "name_en": "a", "unit": "%", "op": ">=", "targets": {"2025": 50}, "scopes": ["city"], "clause": "1", "departments": ["education"], GAP "formula": {"ratio": {"numerator": {"sum": {"feed": "survey.recognition", "field": "satisfied"}}, "denominator": {"sum": {"feed": "survey.recognition", "field": "respondents"}}}, "factor": 100}}]}"#
         for (gap, message) in [
-            (#""gap": {"solve": "sideways", "zh": "{n}"},"#, "gap.solve must be one of numerator, numerator_within, denominator"),
+            (#""gap": {"solve": "sideways", "zh": "{n}"},"#, "gap.solve must be one of numerator, numerator_within, denominator, value"),
+            (#""gap": {"solve": "value", "zh": "{n}"},"#, "gap.solve value is for a single figure"),
             (#""gap": {"solve": "numerator", "zh": "还差"},"#, "gap.zh must say where the amount goes with {n}"),
             (#""gap": {"solve": "numerator", "zh": "{n}", "unit": "人"},"#, "unit"),
         ] {

@@ -85,6 +85,44 @@ import Testing
             Frame.query("indicators.evaluate", id: "x", body: ["year": 2025, "scope": "city", "catalog": "provincial"]))
         #expect(noCatalog["error"]?["code"] == "invalid_field" && noCatalog["error"]?["path"] == "body.catalog")
         #expect(noCatalog["error"]?["message"]?.stringValue?.contains("enping-2023-2025, national-2020, all") == true)
+
+        // Will the county pass? The readiness report through the CLI: each national criterion,
+        // its gap in things to do, the towns and institutions that make it; CSV with a BOM, HTML
+        // with a chart per criterion.
+        let readinessCSV = system.ingest.root.file("readiness.csv")
+        let csv = try runTool(
+            "dudao",
+            ["report", "--readiness", "--year", "2025", "--catalog", "national-2020", "--format", "csv", "--out", readinessCSV,
+             "--port", String(system.indicators.port), "--certs", system.ingest.pki.directory])
+        #expect(csv.status == 0, "\(csv.error)")
+        let csvBytes = try Data(contentsOf: URL(fileURLWithPath: readinessCSV))
+        #expect(Array(csvBytes.prefix(3)) == [0xEF, 0xBB, 0xBF], "a byte-order mark for Excel")
+        let csvText = String(decoding: csvBytes.dropFirst(3), as: UTF8.self)
+        #expect(csvText.hasPrefix("目录,catalog,范围,scope,指标,indicator,数值,目标,状态,status,差距,gap_amount\n"))
+        let csvLines = csvText.split(separator: "\n").map(String.init)
+        // One town (naji) of 11 has no public central kindergarten.
+        #expect(csvLines.contains {
+            $0.contains(",national-2020,全市,city,每个乡镇办好一所公办中心园,national.town_central_coverage,90.91%,≥100%,未达标,not_met,还需在 1 个镇（街）办好公办中心幼儿园,1")
+        }, "\(csvText)")
+        #expect(csvLines.contains { $0.contains(",全市,city,") && $0.contains("national.certified_teacher_rate") && $0.hasSuffix("还需 2 名专任教师取得教师资格证,2") })
+        #expect(csvLines.contains { $0.contains(",town:") && $0.contains("national.certified_teacher_rate") && $0.hasSuffix(",1") })
+        #expect(!csvLines.contains { $0.contains("enping-2023-2025") }, "one catalog asked")
+        let readiness = try runTool(
+            "dudao",
+            ["report", "--readiness", "--year", "2025", "--format", "html", "--port", String(system.indicators.port), "--certs",
+             system.ingest.pki.directory])
+        #expect(readiness.status == 0, "\(readiness.error)")
+        #expect(readiness.output.contains("达标 6 / 8 项") && readiness.output.contains("<svg"))
+        #expect(readiness.output.contains("县域学前教育普及普惠督导评估（国家，2020）") && readiness.output.contains("恩平市基础教育高质量发展行动方案"))
+        #expect(readiness.output.contains("造成差距的单位：那吉镇"), "the town without a central kindergarten is named")
+        let markdown = try runTool(
+            "dudao",
+            ["report", "--readiness", "--year", "2025", "--catalog", "national-2020", "--format", "md", "--port",
+             String(system.indicators.port), "--certs", system.ingest.pki.directory])
+        #expect(markdown.output.contains("| 每个乡镇办好一所公办中心园 | 90.91% | ≥100% | 未达标 | 还需在 1 个镇（街）办好公办中心幼儿园 |"), "\(markdown.output)")
+        let wrongMonth = try runTool(
+            "dudao", ["report", "--readiness", "--year", "2025", "--month", "6", "--port", String(system.indicators.port)])
+        #expect(wrongMonth.status != 0 && wrongMonth.error.contains("--readiness reports a year"))
         let feed = try await client.request(["v": 1, "kind": "feed", "id": "f", "type": "registry.town", "body": [:]])
         #expect(feed["error"]?["code"] == "invalid_envelope")
         let unknownType = try await client.request(["v": 1, "kind": "query", "id": "t", "type": "indicators.nothing", "body": [:]])
@@ -111,6 +149,7 @@ import Testing
         for (id, type, body) in [
             ("o6", "indicators.towns", ["year": 2025, "scope": "town:dongcheng"] as JSONObject),
             ("o7", "indicators.snapshot", ["year": 2025, "month": 6, "scope": "town:dongcheng"]),
+            ("o8", "indicators.readiness", ["year": 2025]),
         ] {
             let refused = try await ask(id, type, body)
             #expect(refused["error"]?["code"] == "forbidden", "\(type) \(body): \(refused)")
