@@ -93,6 +93,8 @@ for s in ["ingest", "indicators", "safety", "notify"]:
 need(json.load(open(os.path.join(etc, "indicators.json")))["catalog"] == "/etc/dudao/catalog/enping-2023-2025.json", "indicators.json catalog")
 need(json.load(open(os.path.join(etc, "indicators.json"))).get("extra_catalogs") == ["/etc/dudao/catalog/national-2020.json"]
      and os.path.exists(os.path.join(etc, "catalog", "national-2020.json")), "indicators.json extra_catalogs, installed")
+need(json.load(open(os.path.join(etc, "indicators.json"))).get("reporting_file") == "/etc/dudao/reporting.json"
+     and os.path.exists(os.path.join(etc, "reporting.json")), "indicators.json reporting_file, installed")
 need(json.load(open(os.path.join(etc, "notify.json")))["routes_file"] == "/etc/dudao/routes.json", "notify.json routes_file")
 routes = json.load(open(os.path.join(etc, "routes.json")))
 paths = [ch["path"] for d in routes["departments"].values() for ch in d["channels"] if ch.get("type") == "file"]

@@ -11,7 +11,7 @@
 #
 # What goes where (all below ROOT):
 #   /usr/local/bin/dudao{,-ingest,-indicators,-safety,-notify}   executables (replaced when changed)
-#   /etc/dudao/<service>.json, access.json, routes.json, catalog/  configuration, root:dudao 0640;
+#   /etc/dudao/<service>.json, access.json, routes.json, catalog/, reporting.json  configuration, root:dudao 0640;
 #        an existing file is never overwritten: the shipped version is written beside it as .new
 #   /etc/dudao/tls/        0750 root:dudao; keys (*.key) dudao 0600, the rest root:dudao 0640;
 #                          revoked.json (empty list) is created when absent
@@ -148,6 +148,7 @@ fi
 if has dudao-indicators; then
   dir "$root/etc/dudao/catalog" 0 "$gid" 0750
   for f in "$here"/catalog/*.json; do place "$f" "$root/etc/dudao/catalog/$(basename "$f")"; done
+  place "$here/reporting.json" "$root/etc/dudao/reporting.json"
 fi
 
 tls=$root/etc/dudao/tls

@@ -1,5 +1,6 @@
 import DudaoCore
 import DudaoEvaluation
+import DudaoFeeds
 import DudaoService
 import DudaoWire
 import GRDB
@@ -27,7 +28,7 @@ struct IndicatorQueries: Sendable {
 
     static let types = [
         "indicators.evaluate", "indicators.contributors", "indicators.history", "indicators.towns", "indicators.snapshot",
-        "indicators.catalogs", "indicators.readiness",
+        "indicators.catalogs", "indicators.readiness", "indicators.completeness",
     ]
 
     func answer(type: String, body: JSONObject) async throws -> JSONValue {
@@ -46,6 +47,18 @@ struct IndicatorQueries: Sendable {
             let names = body["catalog"] == nil ? await model.catalogs.map(\.name) : try await catalogs(body)
             let limit = body["limit"]?.intValue.map(Int.init) ?? 10
             return await model.readiness(year: year, catalogs: names, limit: max(0, min(limit, 1000)))
+        case "indicators.completeness":
+            let year = try Self.year(body)
+            var type: FeedType?
+            if let value = body["type"] {
+                let owed = model.schedule.feeds.map(\.type.rawValue)
+                guard let text = value.stringValue, let named = FeedType(rawValue: text), owed.contains(text) else {
+                    throw WireError(
+                        .invalidField, "body.type must be a report institutions owe: \(owed.joined(separator: ", "))", path: "body.type")
+                }
+                type = named
+            }
+            return await model.completeness(year: year, type: type, now: .now())
         case "indicators.catalogs":
             return [
                 "catalogs": .array(

@@ -22,6 +22,11 @@ struct IndicatorsCommand: AsyncParsableCommand {
         abstract: "Evaluate the plan's indicators live from the ingest log; answer indicators.* queries.",
         subcommands: [Serve.self, CheckConfig.self], defaultSubcommand: Serve.self)
 
+    /// The service's own files: the catalogs and the reporting schedule.
+    static func catalogsAndSchedule(_ settings: IndicatorsConfig) throws -> (Catalog, ReportingSchedule) {
+        (try Catalog.load(paths: settings.catalogPaths), try settings.reportingPath.map { path throws in try ReportingSchedule.load(path: path) } ?? .none)
+    }
+
     struct CheckConfig: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "check-config", abstract: "Validate the configuration, access file and catalog without starting.")
@@ -31,8 +36,9 @@ struct IndicatorsCommand: AsyncParsableCommand {
 
         func run() throws {
             let ok = ConfigurationCheck.run(configPath: config) {
-                let (files, catalog) = try ServiceFiles<IndicatorsConfig>.read(config: config) { try Catalog.load(paths: $0.catalogPaths) }
-                return "\(files.access.grants.count) identities, \(catalog.indicators.count) indicators in \(catalog.names.joined(separator: ", "))"
+                let (files, (catalog, schedule)) = try ServiceFiles<IndicatorsConfig>.read(config: config, extra: IndicatorsCommand.catalogsAndSchedule)
+                return "\(files.access.grants.count) identities, \(catalog.indicators.count) indicators in \(catalog.names.joined(separator: ", ")), "
+                    + "\(schedule.feeds.count) reports owed"
             }
             if !ok { throw ExitCode(78) }
         }
@@ -45,10 +51,11 @@ struct IndicatorsCommand: AsyncParsableCommand {
         var config: String = "deploy/indicators.json"
 
         func serve() async throws {
-            let (start, catalog) = try ServiceBootstrap<IndicatorsConfig>.start(config: config) { try Catalog.load(paths: $0.catalogPaths) }
+            let (start, (catalog, schedule)) = try ServiceBootstrap<IndicatorsConfig>.start(config: config, reading: IndicatorsCommand.catalogsAndSchedule)
             let (settings, logger, tls) = (start.settings, start.logger, start.tls)
             let store = try IndicatorsStore(path: settings.databasePath)
-            let model = try IndicatorsModel(catalog: catalog, store: store, currentYear: settings.currentYear, logger: logger)
+            let model = try IndicatorsModel(
+                catalog: catalog, schedule: schedule, store: store, currentYear: settings.currentYear, logger: logger)
             let server = try await start.listen(IndicatorQueries.sessions(model: model, store: store, policy: start.policy))
             let consumer = LogConsumer(
                 host: settings.ingest.host, port: settings.ingest.port, tls: tls, serverIdentity: settings.ingest.identity, logger: logger,

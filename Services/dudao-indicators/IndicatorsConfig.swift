@@ -12,6 +12,8 @@ struct IndicatorsConfig: FrameServiceSettings {
     /// Catalogs evaluated beside the plan's (the national assessment criteria), each naming its
     /// indicators' `catalog`.
     var extraCatalogPaths: [String]
+    /// Which feeds institutions owe and by when (ReportingSchedule); nil: no completeness.
+    var reportingPath: String?
     /// The plan's catalog first, then the others.
     var catalogPaths: [String] { [catalogPath] + extraCatalogPaths }
     var ingest: Endpoint
@@ -25,6 +27,7 @@ struct IndicatorsConfig: FrameServiceSettings {
         databasePath = try file.filePath("database", default: "data/indicators.sqlite")
         catalogPath = try file.filePath("catalog", default: "catalog/enping-2023-2025.json")
         extraCatalogPaths = try file.strings("extra_catalogs").map(file.resolve)
+        reportingPath = try file.optionalFilePath("reporting_file")
         ingest = try file.endpoint("ingest", defaultPort: 7401)
         notify = try file.endpoint("notify", defaultPort: 7404)
         currentYear = try file.int("current_year", default: 0, range: 0...2100)

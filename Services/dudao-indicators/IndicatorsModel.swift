@@ -21,8 +21,15 @@ actor IndicatorsModel {
     private(set) var dataYears: Set<Int> = []
     private(set) var names = PlaceNames()
 
-    init(catalog: Catalog, store: IndicatorsStore, currentYear: Int, logger: Logger) throws {
+    /// Which reports institutions owe and by when.
+    let schedule: ReportingSchedule
+    /// When each record first arrived (``Arrivals``).
+    private(set) var arrivals: [String: Int64]
+
+    init(catalog: Catalog, schedule: ReportingSchedule = .none, store: IndicatorsStore, currentYear: Int, logger: Logger) throws {
         engine = IndicatorEngine(catalog: catalog)
+        self.schedule = schedule
+        arrivals = try store.loadArrivals()
         self.store = store
         self.logger = logger
         self.configuredYear = currentYear
@@ -83,6 +90,8 @@ actor IndicatorsModel {
         guard let last = batch.last else { return }
         var affected = Set<AffectedKey>()
         for record in batch {
+            let arrival = Arrivals.key(record.type.rawValue, record.key)
+            if arrivals[arrival].map({ $0 > record.receivedAt.millis }) ?? true { arrivals[arrival] = record.receivedAt.millis }
             guard let feed = Self.decode(record.type, record.body, logger: logger) else { continue }
             affected.formUnion(engine.apply(feed, receivedAt: record.receivedAt))
             names.note(feed.feed)
@@ -111,9 +120,13 @@ actor IndicatorsModel {
         }
         try store.pool.write { db in
             let upsert = try db.cachedStatement(sql: "INSERT OR REPLACE INTO records (type, key, body, received_at) VALUES (?, ?, ?, ?)")
+            let arrived = try db.cachedStatement(
+                sql: "INSERT INTO arrivals (type, key, first_received_at) VALUES (?, ?, ?) "
+                    + "ON CONFLICT (type, key) DO UPDATE SET first_received_at = MIN(first_received_at, excluded.first_received_at)")
             for record in batch {
                 try upsert.execute(
                     arguments: [record.type.rawValue, record.key, JSONWriter.string(.object(record.body)), record.receivedAt.millis])
+                try arrived.execute(arguments: [record.type.rawValue, record.key, record.receivedAt.millis])
             }
             let status = try db.cachedStatement(
                 sql: "INSERT OR REPLACE INTO statuses (indicator, year, scope, status, value, since) VALUES (?, ?, ?, ?, ?, ?)")

@@ -29,6 +29,16 @@ final class IndicatorsStore: Sendable {
         migrator.registerMigration("v2-records-received-at") { db in
             try db.execute(sql: "ALTER TABLE records ADD COLUMN received_at INTEGER")
         }
+        // When each record (type, key) first arrived: data timeliness (Completeness.swift). Rows
+        // from before it take their current version's receipt.
+        migrator.registerMigration("v3-arrivals") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE arrivals (type TEXT NOT NULL, key TEXT NOT NULL, first_received_at INTEGER NOT NULL,
+                        PRIMARY KEY (type, key)) WITHOUT ROWID;
+                    INSERT INTO arrivals SELECT type, key, received_at FROM records WHERE received_at IS NOT NULL;
+                    """)
+        }
         ConsumerPosition.registerMigration(in: &migrator)
         Outbox.registerMigration(in: &migrator)
         pool = try DurableDatabase.open(path: path, migrator: migrator)
@@ -37,6 +47,19 @@ final class IndicatorsStore: Sendable {
     struct StoredStatus: Sendable {
         var status: IndicatorStatus
         var since: Int64
+    }
+
+    /// When each record first arrived, by ``Arrivals/key(_:_:)``.
+    func loadArrivals() throws -> [String: Int64] {
+        try pool.read { db in
+            var arrivals: [String: Int64] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT type, key, first_received_at FROM arrivals") {
+                let type: String = row[0]
+                let key: String = row[1]
+                arrivals[Arrivals.key(type, key)] = row[2]
+            }
+            return arrivals
+        }
     }
 
     /// Everything needed to rebuild the in-memory state at start.

@@ -18,6 +18,7 @@ extension IndicatorsModel {
                 if result.status != .tracked { judged += 1 }
                 var row = result.json.objectValue ?? [:]
                 row["gap"] = engine.gap(of: result)?.json ?? .null
+                row["missing_reports"] = .array(missingReports(for: result.id, year: year))
                 var townRows: [JSONValue] = []
                 for town in towns {
                     guard let local = engine.evaluate(indicator: result.id, year: year, scope: .town(town), now: now) else { break }

@@ -1,4 +1,5 @@
 import DudaoCore
+import DudaoFeeds
 
 /// The plan's indicators, read from a catalog file (`deploy/catalog/enping-2023-2025.json`).
 ///
@@ -89,6 +90,12 @@ public struct Catalog: Sendable {
         catalog.names = names
         catalog.titles = titles
         return catalog
+    }
+
+    /// The feed types indicator `id`'s formula reads (empty for an unknown id).
+    public func feeds(of id: String) -> Set<FeedType> {
+        guard let indicator = indicator(id) else { return [] }
+        return Set(indicator.compiled.aggregates.map { aggregates[$0].feed })
     }
 
     /// The indicators of catalog `name`, in file order.

@@ -95,6 +95,11 @@ public final class IndicatorEngine {
         stores[FeedType.registryTown.ordinal].keys.sorted()
     }
 
+    /// Registered institutions with their town and level, by id.
+    public var registeredInstitutions: [String: (town: String, level: String)] {
+        institutions.mapValues { ($0.town, $0.level) }
+    }
+
     /// Registered institution ids, sorted.
     public var institutionIDs: [String] {
         institutions.keys.sorted()

@@ -1,0 +1,148 @@
+import DudaoCore
+import DudaoEvaluation
+import DudaoFeeds
+import DudaoLinks
+import DudaoTesting
+import Logging
+import Testing
+
+@testable import dudao_indicators
+
+/// Data completeness and timeliness on a hand-made city, through the real model and its SQLite
+/// store, with receipt times chosen by the test. Towns t1 (kg-a, kg-b, ps-a), t2 (kg-c, kg-d).
+/// Due 2025: census 2025-09-30, inventories 2025-03-31, compulsory census 2025-10-31 (end of
+/// day, Beijing time).
+///
+/// - preschool.census 2025: kg-a 09-01 (a correction on 11-01 keeps its first arrival: on time),
+///   kg-b 10-02 (late), kg-c none, kg-d 09-30 23:00 +08:00 (on time, its last hour) → expected 4,
+///   sent 3, late 1, missing 1: 75 % reported, 50 % on time; t1 2 of 2 (one late), t2 1 of 2.
+/// - safety.inventory (kept current; sent once is sent): kg-a 01-10, kg-c 04-02 (late) → 2 of 4.
+/// - compulsory.census 2025: ps-a none → 0 of 1.
+@Suite struct CompletenessTests {
+    static let schedule = """
+        {"feeds": [
+          {"type": "preschool.census", "levels": ["kindergarten"], "yearly": true, "due": "09-30"},
+          {"type": "safety.inventory", "levels": ["kindergarten"], "yearly": false, "due": "03-31"},
+          {"type": "compulsory.census", "levels": ["primary"], "yearly": true, "due": "10-31", "remind_days": 7}
+        ]}
+        """
+
+    static func time(_ text: String) -> Timestamp { Timestamp(rfc3339: text)! }
+
+    static var records: [(FeedType, JSONObject, Timestamp)] {
+        typealias F = EvaluationFixture
+        let early = time("2025-01-02T00:00:00+08:00")
+        let kgA = F.census("kg-a", 2025, [("s1", "small", 20, 2, 1)], teachers: 2, caregivers: 1, staff: 3, certified: 2)
+        var corrected = kgA
+        corrected.1["staff_total"] = 4
+        return [
+            (F.town("t1").0, F.town("t1").1, early), (F.town("t2").0, F.town("t2").1, early),
+            (F.institution("kg-a", town: "t1").0, F.institution("kg-a", town: "t1").1, early),
+            (F.institution("kg-b", town: "t1").0, F.institution("kg-b", town: "t1").1, early),
+            (F.institution("ps-a", town: "t1", level: "primary").0, F.institution("ps-a", town: "t1", level: "primary").1, early),
+            (F.institution("kg-c", town: "t2").0, F.institution("kg-c", town: "t2").1, early),
+            (F.institution("kg-d", town: "t2").0, F.institution("kg-d", town: "t2").1, early),
+            (kgA.0, kgA.1, time("2025-09-01T10:00:00+08:00")),
+            (.preschoolCensus, F.census("kg-b", 2025, [("s1", "small", 20, 2, 1)], teachers: 2, caregivers: 1, staff: 3, certified: 2).1,
+             time("2025-10-02T10:00:00+08:00")),
+            (.preschoolCensus, F.census("kg-d", 2025, [("s1", "small", 20, 2, 1)], teachers: 2, caregivers: 1, staff: 3, certified: 2).1,
+             time("2025-09-30T23:00:00+08:00")),
+            (corrected.0, corrected.1, time("2025-11-01T10:00:00+08:00")),
+            (.safetyInventory, F.inventory("kg-a", devices: [], linked: true, closed: true, required: 1, guards: 1).1,
+             time("2025-01-10T10:00:00+08:00")),
+            (.safetyInventory, F.inventory("kg-c", devices: [], linked: true, closed: true, required: 1, guards: 1).1,
+             time("2025-04-02T10:00:00+08:00")),
+        ]
+    }
+
+    static func model(_ directory: TestDirectory) throws -> IndicatorsModel {
+        let store = try IndicatorsStore(path: directory.file("indicators.sqlite"))
+        let schedule = try ReportingSchedule.parse(try JSONParser.parse(Self.schedule), file: "reporting.json")
+        return try IndicatorsModel(
+            catalog: EvaluationNationalTests.both, schedule: schedule, store: store, currentYear: 2025, logger: Logger(label: "test"))
+    }
+
+    static func apply(_ model: IndicatorsModel) async throws {
+        var batch: [LogRecord] = []
+        for (index, (type, body, receivedAt)) in records.enumerated() {
+            let key = try EvaluationFixture.key(type, body)
+            var record = LogRecord(seq: Int64(index + 1), type: type, key: key, body: body, asOf: receivedAt)
+            record.receivedAt = receivedAt
+            batch.append(record)
+        }
+        try await model.apply(batch)
+    }
+
+    func feed(_ answer: JSONValue, _ type: String) throws -> JSONValue {
+        try #require(answer["feeds"]?.arrayValue?.first { $0["type"]?.stringValue == type })
+    }
+
+    @Test func whoSentWhoWasLateWhoIsMissing() async throws {
+        let directory = try TestDirectory()
+        let model = try Self.model(directory)
+        try await Self.apply(model)
+        let now = Self.time("2025-12-01T00:00:00Z")
+        for round in 0..<2 {
+            // The second round: a new model on the same file (a restart) answers the same.
+            let asked = round == 0 ? model : try Self.model(directory)
+            let answer = await asked.completeness(year: 2025, type: nil, now: now)
+            let census = try feed(answer, "preschool.census")
+            #expect(census["expected"] == 4 && census["sent"] == 3 && census["late"] == 1 && census["on_time"] == 2 && census["missing"] == 1)
+            #expect(census["reporting_rate"] == 75 && census["on_time_rate"] == 50)
+            #expect(census["due"] == "2025-09-30T15:59:59.999Z" && census["overdue"] == true && census["title_zh"] == "幼儿园普查")
+            let towns = census["towns"]?.arrayValue ?? []
+            #expect(towns.map { $0["town_id"] } == ["t1", "t2"])
+            #expect(towns[0]["sent"] == 2 && towns[0]["late"] == 1 && towns[0]["reporting_rate"] == 100 && towns[0]["on_time_rate"] == 50)
+            #expect(towns[0]["late_institutions"]?.arrayValue?.map { $0["institution_id"] } == ["kg-b"])
+            #expect(towns[0]["late_institutions"]?.arrayValue?.first?["first_received_at"] == "2025-10-02T02:00:00.000Z")
+            #expect(towns[1]["missing_institutions"]?.arrayValue?.map { $0["institution_id"] } == ["kg-c"])
+            #expect(towns[1]["missing_institutions"]?.arrayValue?.first?["name"] == "园 kg-c")
+            #expect(towns[1]["reporting_rate"] == 50)
+            let inventory = try feed(answer, "safety.inventory")
+            #expect(inventory["sent"] == 2 && inventory["late"] == 1 && inventory["missing"] == 2 && inventory["yearly"] == false)
+            let compulsory = try feed(answer, "compulsory.census")
+            #expect(compulsory["expected"] == 1 && compulsory["missing"] == 1 && compulsory["reporting_rate"] == 0)
+            // Before the due date nothing is overdue yet.
+            let early = await asked.completeness(year: 2025, type: .preschoolCensus, now: Self.time("2025-09-01T00:00:00Z"))
+            #expect(early["feeds"]?.arrayValue?.count == 1 && early["feeds"]?[0]?["overdue"] == false)
+            // Another year: nothing sent.
+            let next = try feed(await asked.completeness(year: 2026, type: nil, now: now), "preschool.census")
+            #expect(next["sent"] == 0 && next["missing"] == 4)
+        }
+    }
+
+    /// A missing census reads as missing beside the value it would change, not as zero.
+    @Test func theReadinessReportNamesTheMissingReports() async throws {
+        let directory = try TestDirectory()
+        let model = try Self.model(directory)
+        try await Self.apply(model)
+        let readiness = await model.readiness(year: 2025, catalogs: ["national-2020"], limit: 5)
+        let criteria = readiness["catalogs"]?[0]?["criteria"]?.arrayValue ?? []
+        let enrolment = try #require(criteria.first { $0["id"] == "national.gross_enrollment_rate" })
+        #expect(enrolment["missing_reports"] == [["type": "preschool.census", "title_zh": "幼儿园普查", "missing": 1]])
+        let recognition = try #require(criteria.first { $0["id"] == "national.social_recognition" })
+        #expect(recognition["missing_reports"] == [])
+    }
+
+    @Test func aBadScheduleIsRefusedNamingTheMember() throws {
+        for (text, message) in [
+            (#"{"feeds": [{"type": "preschool.census", "levels": ["kindergarten"], "yearly": true, "due": "02-30"}]}"#, "feeds[0].due"),
+            (#"{"feeds": [{"type": "registry.town", "levels": ["kindergarten"], "yearly": true, "due": "09-30"}]}"#, "feeds[0].type"),
+            (#"{"feeds": [{"type": "preschool.census", "levels": ["creche"], "yearly": true, "due": "09-30"}]}"#, "feeds[0].levels"),
+            (#"{"feeds": [{"type": "preschool.census", "levels": ["kindergarten"], "yearly": true, "due": "09-30", "colour": 1}]}"#, "feeds[0].colour"),
+            (#"{"feeds": [{"type": "preschool.census", "levels": ["kindergarten"], "yearly": true, "due": "09-30", "due_by_year": {"2025": "2024-12-01"}}]}"#, "feeds[0].due_by_year.2025"),
+        ] {
+            do {
+                _ = try ReportingSchedule.parse(try JSONParser.parse(text), file: "r.json")
+                Issue.record("accepted: \(text)")
+            } catch let error as ReportingFileError {
+                #expect(error.description.hasPrefix("r.json: \(message)"), "\(error)")
+            }
+        }
+        let moved = try ReportingSchedule.parse(
+            try JSONParser.parse(#"{"feeds": [{"type": "preschool.census", "levels": ["kindergarten"], "yearly": true, "due": "09-30", "due_by_year": {"2025": "2025-10-15"}}]}"#),
+            file: "r.json")
+        #expect(moved.feeds[0].dueDate(year: 2025) == Self.time("2025-10-15T23:59:59.999+08:00"))
+        #expect(moved.feeds[0].dueDate(year: 2026) == Self.time("2026-09-30T23:59:59.999+08:00"))
+    }
+}
