@@ -64,9 +64,10 @@ struct IndicatorsCommand: AsyncParsableCommand {
             let sender = OutboxSender(
                 pool: store.pool, host: settings.notify.host, port: settings.notify.port, tls: tls,
                 serverIdentity: settings.notify.identity, logger: logger)
+            let reminders = ReportingLoop(model: model, interval: .milliseconds(Int64(settings.reportingCheckSeconds * 1000)), logger: logger)
             let figures = GaugeFamily("dudao_indicators", dimensions: ["figure"])
             try await start.run(
-                [server, consumer, sender], servers: [server],
+                [server, consumer, sender, reminders], servers: [server],
                 ready: { consumer.isFollowing },
                 collect: {
                     if let position = try? store.position() { figures.record(["position"], Double(position)) }

@@ -14,6 +14,8 @@ struct IndicatorsConfig: FrameServiceSettings {
     var extraCatalogPaths: [String]
     /// Which feeds institutions owe and by when (ReportingSchedule); nil: no completeness.
     var reportingPath: String?
+    /// How often reports not sent are checked for reminders and alerts.
+    var reportingCheckSeconds: Double
     /// The plan's catalog first, then the others.
     var catalogPaths: [String] { [catalogPath] + extraCatalogPaths }
     var ingest: Endpoint
@@ -28,6 +30,7 @@ struct IndicatorsConfig: FrameServiceSettings {
         catalogPath = try file.filePath("catalog", default: "catalog/enping-2023-2025.json")
         extraCatalogPaths = try file.strings("extra_catalogs").map(file.resolve)
         reportingPath = try file.optionalFilePath("reporting_file")
+        reportingCheckSeconds = max(0.1, try file.double("reporting_check_seconds", default: 3600))
         ingest = try file.endpoint("ingest", defaultPort: 7401)
         notify = try file.endpoint("notify", defaultPort: 7404)
         currentYear = try file.int("current_year", default: 0, range: 0...2100)

@@ -14,9 +14,9 @@ import Logging
 actor IndicatorsModel {
     /// Read by this actor's extensions (Readiness.swift) only.
     let engine: IndicatorEngine
-    private let store: IndicatorsStore
-    private let logger: Logger
-    private let configuredYear: Int
+    let store: IndicatorsStore
+    let logger: Logger
+    let configuredYear: Int
     private var statuses: [StatusKey: IndicatorsStore.StoredStatus]
     private(set) var dataYears: Set<Int> = []
     private(set) var names = PlaceNames()

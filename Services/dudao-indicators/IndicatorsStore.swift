@@ -39,6 +39,15 @@ final class IndicatorsStore: Sendable {
                     INSERT INTO arrivals SELECT type, key, received_at FROM records WHERE received_at IS NOT NULL;
                     """)
         }
+        // Where each (report, year, town) stands in reminding: none, reminded, overdue, complete
+        // (Reminders.swift), so a check raises each event once.
+        migrator.registerMigration("v4-reminders") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE reminders (type TEXT NOT NULL, year INTEGER NOT NULL, town TEXT NOT NULL, state TEXT NOT NULL,
+                        PRIMARY KEY (type, year, town)) WITHOUT ROWID;
+                    """)
+        }
         ConsumerPosition.registerMigration(in: &migrator)
         Outbox.registerMigration(in: &migrator)
         pool = try DurableDatabase.open(path: path, migrator: migrator)

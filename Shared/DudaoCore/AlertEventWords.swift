@@ -25,6 +25,12 @@ public enum AlertEventType: String, Sendable, CaseIterable {
     case institutionOnline = "safety.institution_online"
     /// A one-key alarm was pressed (firing).
     case alarm = "safety.alarm"
+    /// A town's institutions owe a report due soon (firing; a reminder).
+    case dataDueSoon = "data.due_soon"
+    /// A town's institutions owe a report past its due date (firing).
+    case dataOverdue = "data.overdue"
+    /// Every institution of the town has sent the report (resolves due_soon / overdue).
+    case dataComplete = "data.complete"
 
     /// How people read it (messages, the dashboard).
     public var nameZh: String {
@@ -39,6 +45,9 @@ public enum AlertEventType: String, Sendable, CaseIterable {
         case .institutionOffline: "机构链路中断"
         case .institutionOnline: "机构链路恢复"
         case .alarm: "一键报警"
+        case .dataDueSoon: "数据报送即将到期"
+        case .dataOverdue: "数据报送逾期"
+        case .dataComplete: "数据报送已齐全"
         }
     }
 }

@@ -27,24 +27,40 @@ public final class IndicatorsFixture: @unchecked Sendable {
             .appendingPathComponent("deploy/sample/data").path
     }
 
-    public init(currentYear: Int = 2025) throws {
+    /// The real `dudao-notify`, when the fixture was made with `notifyRoutes`.
+    public private(set) var notify: ServiceProcess?
+
+    /// - Parameters:
+    ///   - settings: extra top-level members for indicators.json (`"reporting_file": …`).
+    ///   - notifyRoutes: when given, a real `dudao-notify` with this routes file (same PKI) is
+    ///     started first and the indicators deliver their events to it.
+    public init(currentYear: Int = 2025, settings: String = "", notifyRoutes: String? = nil) throws {
         ingest = try IngestFixture()
         let root = ingest.root
-        try root.write("indicators.json", Self.config(ingestPort: ingest.port, currentYear: currentYear))
+        var notifyPort = 1
+        if let notifyRoutes {
+            let notify = try SafetyFixture.startNotify(root: root, routes: notifyRoutes)
+            self.notify = notify
+            notifyPort = notify.port
+        }
+        try root.write(
+            "indicators.json",
+            Self.config(ingestPort: ingest.port, currentYear: currentYear, notifyPort: notifyPort, settings: settings))
         configPath = root.file("indicators.json")
         indicators = try Self.launch(configPath: configPath, root: root, port: 0, generation: 0)
     }
 
     /// indicators.json for a test folder laid out by ``IngestFixture`` (certs/, access.json, data/).
-    public static func config(ingestPort: Int, currentYear: Int = 2025) -> String {
-        """
+    public static func config(ingestPort: Int, currentYear: Int = 2025, notifyPort: Int = 1, settings: String = "") -> String {
+        let extra = settings.isEmpty ? "" : ",\n" + settings
+        return """
         {"listen": {"host": "127.0.0.1", "port": 0},
          "tls": {"ca": "certs/ca.pem", "certificate": "certs/dudao-indicators.pem", "key": "certs/dudao-indicators.key"},
          "access_file": "access.json", "database": "data/indicators.sqlite",
          "catalog": "\(Self.catalogPath)", "extra_catalogs": ["\(Self.nationalCatalogPath)"],
          "ingest": {"host": "127.0.0.1", "port": \(ingestPort)},
-         "notify": {"host": "127.0.0.1", "port": 1},
-         "current_year": \(currentYear)}
+         "notify": {"host": "127.0.0.1", "port": \(notifyPort)},
+         "current_year": \(currentYear)\(extra)}
         """
     }
 
@@ -85,6 +101,7 @@ public final class IndicatorsFixture: @unchecked Sendable {
 
     public func stop() {
         indicators.stop()
+        notify?.stop()
         ingest.stop()
     }
 }

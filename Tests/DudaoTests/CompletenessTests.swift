@@ -3,6 +3,7 @@ import DudaoEvaluation
 import DudaoFeeds
 import DudaoLinks
 import DudaoTesting
+import GRDB
 import Logging
 import Testing
 
@@ -122,6 +123,63 @@ import Testing
         #expect(enrolment["missing_reports"] == [["type": "preschool.census", "title_zh": "幼儿园普查", "missing": 1]])
         let recognition = try #require(criteria.first { $0["id"] == "national.social_recognition" })
         #expect(recognition["missing_reports"] == [])
+    }
+
+    /// The queued events (id → frame), oldest first.
+    static func outbox(_ directory: TestDirectory) throws -> [(id: String, frame: JSONValue)] {
+        let store = try IndicatorsStore(path: directory.file("indicators.sqlite"))
+        return try store.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT frame_id, frame FROM outbox ORDER BY seq").map { row in
+                let text: String = row[1]
+                return (row[0], try JSONParser.parse(text))
+            }
+        }
+    }
+
+    /// 2025-09-20 is within the census's 14 days before 09-30: t2 (kg-c missing) is reminded;
+    /// the inventories were due 03-31: t1 (kg-b) and t2 (kg-d) are overdue; the compulsory
+    /// census (due 10-31, reminded 7 days before) is not yet reminded. After 09-30 t2's census
+    /// reminder becomes an overdue alert on the same key; kg-c's census ends it; a check again,
+    /// or after a restart, raises nothing more.
+    @Test func remindersBeforeTheDueDateAlertsAfterAndTheEndWhenComplete() async throws {
+        let directory = try TestDirectory()
+        let model = try Self.model(directory)
+        try await Self.apply(model)
+        let before = Set(try Self.outbox(directory).map(\.id))
+        #expect(try await model.checkReporting(now: Self.time("2025-09-10T00:00:00+08:00")) == 2, "only the overdue inventories")
+        #expect(try await model.checkReporting(now: Self.time("2025-09-20T00:00:00+08:00")) == 1)
+        #expect(try await model.checkReporting(now: Self.time("2025-09-21T00:00:00+08:00")) == 0)
+        var events = try Self.outbox(directory).filter { !before.contains($0.id) }
+        #expect(events.map(\.id) == [
+            "data:overdue:safety.inventory:2025:t1", "data:overdue:safety.inventory:2025:t2", "data:due_soon:preschool.census:2025:t2",
+        ])
+        let reminder = try #require(events.last?.frame)
+        #expect(reminder["type"] == "data.due_soon" && reminder["body"]?["severity"] == "info" && reminder["body"]?["status"] == "firing")
+        #expect(reminder["body"]?["alert_key"] == "data:preschool.census:2025:t2" && reminder["body"]?["scope"] == "town:t2")
+        #expect(reminder["body"]?["summary"] == "镇 t2 幼儿园普查（2025年）将于 2025-09-30 截止，尚有 1 所未报送：园 kg-c")
+        #expect(reminder["body"]?["details"]?["missing_institutions"] == ["kg-c"])
+
+        #expect(try await model.checkReporting(now: Self.time("2025-10-01T00:00:00+08:00")) == 1)
+        events = try Self.outbox(directory).filter { !before.contains($0.id) }
+        let overdue = try #require(events.last?.frame)
+        #expect(overdue["type"] == "data.overdue" && overdue["body"]?["severity"] == "warning")
+        #expect(overdue["body"]?["alert_key"] == "data:preschool.census:2025:t2")
+        #expect(overdue["body"]?["summary"] == "镇 t2 幼儿园普查（2025年）已逾期（截止 2025-09-30），尚有 1 所未报送：园 kg-c")
+
+        // kg-c's census arrives (late): the alert ends.
+        let census = EvaluationFixture.census("kg-c", 2025, [("s1", "small", 20, 2, 1)], teachers: 2, caregivers: 1, staff: 3, certified: 2)
+        var record = LogRecord(seq: 100, type: census.0, key: "kg-c|2025", body: census.1, asOf: Self.time("2025-10-05T00:00:00Z"))
+        record.receivedAt = Self.time("2025-10-05T00:00:00Z")
+        try await model.apply([record])
+        let restarted = try Self.model(directory)
+        #expect(try await restarted.checkReporting(now: Self.time("2025-10-06T00:00:00+08:00")) == 1)
+        events = try Self.outbox(directory).filter { !before.contains($0.id) }
+        let complete = try #require(events.last?.frame)
+        #expect(complete["type"] == "data.complete" && complete["body"]?["status"] == "resolved")
+        #expect(complete["body"]?["alert_key"] == "data:preschool.census:2025:t2")
+        #expect(complete["body"]?["summary"] == "镇 t2 幼儿园普查（2025年）已全部报送（2 所）")
+        #expect(try await restarted.checkReporting(now: Self.time("2025-10-07T00:00:00+08:00")) == 0)
+        #expect(try await Self.model(directory).checkReporting(now: Self.time("2025-10-08T00:00:00+08:00")) == 0)
     }
 
     @Test func aBadScheduleIsRefusedNamingTheMember() throws {

@@ -1,0 +1,110 @@
+import DudaoCore
+import DudaoEvaluation
+import DudaoFeeds
+import DudaoStorage
+import DudaoWire
+import GRDB
+import Logging
+
+/// Reminders and alerts for reports not sent, through dudao-notify: per report, year and town,
+///
+/// - within `remind_days` before the due date, while institutions of the town have not sent it:
+///   `data.due_soon` (info, firing), once;
+/// - after the due date, while they still have not: `data.overdue` (warning, firing) on the same
+///   alert key, once — the reminder's alert escalates;
+/// - once every institution of the town has sent it, after either: `data.complete` (info,
+///   resolved).
+///
+/// Alert key `data:<type>:<year>:<town>`, scope `town:<id>` (routes send it to the town and the
+/// education bureau). Where each stands is kept in the `reminders` table and changed in the
+/// transaction that queues the event, so a check after a restart raises nothing twice.
+extension IndicatorsModel {
+    enum ReminderState: String {
+        case none, reminded, overdue, complete
+    }
+
+    /// Checks the reports of the current year at `now`; returns the events queued.
+    @discardableResult
+    func checkReporting(now: Timestamp) throws -> Int {
+        let year = configuredYear > 0 ? configuredYear : Self.calendarYear(now)
+        var changes: [(type: String, town: String, state: ReminderState, event: AlertEvent)] = []
+        let known = try store.pool.read { db in
+            var states: [String: ReminderState] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT type, town, state FROM reminders WHERE year = ?", arguments: [year]) {
+                let type: String = row[0]
+                let town: String = row[1]
+                states[type + "|" + town] = ReminderState(rawValue: row[2]) ?? ReminderState.none
+            }
+            return states
+        }
+        for feed in schedule.feeds {
+            let due = feed.dueDate(year: year)
+            let remindFrom = due.millis - Int64(feed.remindDays) * 86_400_000
+            let reports = reports(feed, year: year)
+            for town in Set(reports.map(\.town)).sorted() {
+                let local = reports.filter { $0.town == town }
+                let missing = local.filter { $0.firstReceived == nil }.map(\.institution)
+                let state = known[feed.type.rawValue + "|" + town] ?? ReminderState.none
+                let next: (ReminderState, AlertEventType)?
+                if missing.isEmpty {
+                    next = state == .reminded || state == .overdue ? (.complete, .dataComplete) : nil
+                } else if now > due {
+                    next = state != .overdue ? (.overdue, .dataOverdue) : nil
+                } else if now.millis >= remindFrom {
+                    next = state == .none || state == .complete ? (.reminded, .dataDueSoon) : nil
+                } else {
+                    next = nil
+                }
+                guard let (newState, type) = next else { continue }
+                let event = reminderEvent(
+                    type, feed: feed, year: year, town: town, due: due, missing: missing, expected: local.count, at: now)
+                changes.append((feed.type.rawValue, town, newState, event))
+            }
+        }
+        guard !changes.isEmpty else { return 0 }
+        try store.pool.write { db in
+            for change in changes {
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO reminders (type, year, town, state) VALUES (?, ?, ?, ?)",
+                    arguments: [change.type, year, change.town, change.state.rawValue])
+                try Outbox.enqueue(db, id: change.event.id, frame: change.event.frame, now: now)
+            }
+        }
+        logger.info("reporting reminders", metadata: ["events": "\(changes.count)", "year": "\(year)"])
+        return changes.count
+    }
+
+    /// `东成镇 幼儿园普查（2025年）已逾期（截止 2025-09-30）：尚有 2 所未报送：园A、园B`.
+    func reminderEvent(
+        _ type: AlertEventType, feed: ReportingSchedule.Feed, year: Int, town: String, due: Timestamp, missing: [String], expected: Int,
+        at now: Timestamp
+    ) -> AlertEvent {
+        let townName = names.towns[town] ?? town
+        let title = FeedSheet.of(feed.type).titleZh
+        let dueDay = feed.dueByYear[year] ?? "\(year)-\(feed.due)"
+        let names = missing.map { self.names.institutions[$0]?.name ?? $0 }
+        let listed = names.prefix(10).joined(separator: "、") + (names.count > 10 ? " 等" : "")
+        let summary: String
+        switch type {
+        case .dataDueSoon: summary = "\(townName) \(title)（\(year)年）将于 \(dueDay) 截止，尚有 \(missing.count) 所未报送：\(listed)"
+        case .dataOverdue: summary = "\(townName) \(title)（\(year)年）已逾期（截止 \(dueDay)），尚有 \(missing.count) 所未报送：\(listed)"
+        default: summary = "\(townName) \(title)（\(year)年）已全部报送（\(expected) 所）"
+        }
+        let stem = "\(feed.type.rawValue):\(year):\(town)"
+        let id: String
+        switch type {
+        case .dataDueSoon: id = "data:due_soon:\(stem)"
+        case .dataOverdue: id = "data:overdue:\(stem)"
+        default: id = "data:complete:\(stem):\(now.millis)"
+        }
+        return AlertEvent(
+            type: type, id: id, severity: type == .dataOverdue ? .warning : .info, alertKey: "data:\(stem)",
+            status: type == .dataComplete ? .resolved : .firing, scope: "town:\(town)", townID: town, summary: summary,
+            details: [
+                "report_type": .string(feed.type.rawValue), "report_name": .string(title), "year": .int(Int64(year)),
+                "due": .string(due.description), "expected": .int(Int64(expected)), "missing": .int(Int64(missing.count)),
+                "missing_institutions": .array(missing.map { .string($0) }), "town_name": .string(townName),
+            ],
+            at: now)
+    }
+}
