@@ -20,6 +20,17 @@ extension ReadinessReport {
             <p>Assessment readiness · generated \(generatedAt.description)</p>
 
             """
+        if !reports.isEmpty {
+            out += "<h2>数据报送情况 <small>Reports owed</small></h2>\n<table><tr><th>报表</th><th>应报</th><th>已报</th><th>逾期</th><th>缺报</th><th>报送率</th><th>缺报单位</th></tr>\n"
+            for feed in reports {
+                let missing = Self.missingLines(feed)
+                out += "<tr><td>\(escape(feed["title_zh"]?.stringValue ?? ""))</td><td>\(feed["expected"]?.intValue ?? 0)</td>"
+                out += "<td>\(feed["sent"]?.intValue ?? 0)</td><td>\(feed["late"]?.intValue ?? 0)</td>"
+                out += "<td class=\"\(missing.isEmpty ? "met" : "not_met")\">\(feed["missing"]?.intValue ?? 0)</td>"
+                out += "<td>\(ProgressReport.number(feed["reporting_rate"], unit: "%"))</td><td>\(escape(missing.joined(separator: "；")))</td></tr>\n"
+            }
+            out += "</table>\n"
+        }
         for catalog in catalogs {
             let criteria = catalog["criteria"]?.arrayValue ?? []
             out += "<h2>\(escape(catalog["title_zh"]?.stringValue ?? ""))<small> \(escape(catalog["name"]?.stringValue ?? ""))</small></h2>\n"

@@ -8,11 +8,14 @@ public struct ReadinessReport: Sendable {
     public var year: Int
     /// `indicators.readiness`'s `catalogs`.
     public var catalogs: [JSONValue]
+    /// `indicators.completeness`'s `feeds`: who has sent the reports the criteria are computed from.
+    public var reports: [JSONValue]
     public var generatedAt: Timestamp
 
-    public init(year: Int, catalogs: [JSONValue], generatedAt: Timestamp) {
+    public init(year: Int, catalogs: [JSONValue], reports: [JSONValue] = [], generatedAt: Timestamp) {
         self.year = year
         self.catalogs = catalogs
+        self.reports = reports
         self.generatedAt = generatedAt
     }
 
@@ -21,7 +24,25 @@ public struct ReadinessReport: Sendable {
         var body: JSONObject = ["year": .int(Int64(year))]
         if let catalog { body["catalog"] = .string(catalog) }
         let answer = try await ask("indicators.readiness", .object(body))
-        return ReadinessReport(year: year, catalogs: answer["catalogs"]?.arrayValue ?? [], generatedAt: Timestamp.now())
+        let completeness = try await ask("indicators.completeness", ["year": .int(Int64(year))])
+        return ReadinessReport(
+            year: year, catalogs: answer["catalogs"]?.arrayValue ?? [], reports: completeness["feeds"]?.arrayValue ?? [],
+            generatedAt: Timestamp.now())
+    }
+
+    /// `幼儿园普查：应报 80，已报 77（逾期 2），缺报 3，报送率 96.25%`.
+    public static func reportLine(_ feed: JSONValue) -> String {
+        let rate = ProgressReport.number(feed["reporting_rate"], unit: "%")
+        return "\(feed["title_zh"]?.stringValue ?? "")：应报 \(feed["expected"]?.intValue ?? 0)，已报 \(feed["sent"]?.intValue ?? 0)"
+            + "（逾期 \(feed["late"]?.intValue ?? 0)），缺报 \(feed["missing"]?.intValue ?? 0)，报送率 \(rate)"
+    }
+
+    /// The towns with reports missing: `恩城街道 缺 1（恩平市小博士幼儿园）`.
+    public static func missingLines(_ feed: JSONValue) -> [String] {
+        (feed["towns"]?.arrayValue ?? []).filter { ($0["missing"]?.intValue ?? 0) > 0 }.map { town in
+            let names = (town["missing_institutions"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue }
+            return "\(town["name"]?.stringValue ?? "") 缺 \(town["missing"]?.intValue ?? 0)（\(names.joined(separator: "、"))）"
+        }
     }
 
     public var title: String { "恩平市学前教育普及普惠评估准备情况 \(year)年" }
@@ -54,6 +75,13 @@ public struct ReadinessReport: Sendable {
 
     public func markdown() -> String {
         var out = "# \(title)\n\n生成时间 \(generatedAt.description)\n"
+        if !reports.isEmpty {
+            out += "\n## 数据报送情况\n\n"
+            for feed in reports {
+                out += "- \(Self.reportLine(feed))\n"
+                for line in Self.missingLines(feed) { out += "  - \(line)\n" }
+            }
+        }
         for catalog in catalogs {
             out += "\n## \(catalog["title_zh"]?.stringValue ?? "")（\(catalog["name"]?.stringValue ?? "")）：\(Self.tally(catalog))\n\n"
             out += "| 指标 | 数值 | 目标 | 状态 | 差距 |\n|---|---|---|---|---|\n"

@@ -21,7 +21,8 @@ import Testing
     }
 
     @Test func sampleCityThroughTheRealExecutables() async throws {
-        let system = try IndicatorsFixture()
+        let reporting = EvaluationFixture.repoRoot + "/deploy/reporting.json"
+        let system = try IndicatorsFixture(settings: #""reporting_file": "\#(reporting)""#)
         defer { system.stop() }
         let files = try FileManager.default.contentsOfDirectory(atPath: IndicatorsFixture.sampleDataPath)
             .filter { $0.hasSuffix(".jsonl") }.sorted().map { "\(IndicatorsFixture.sampleDataPath)/\($0)" }
@@ -120,6 +121,11 @@ import Testing
             ["report", "--readiness", "--year", "2025", "--catalog", "national-2020", "--format", "md", "--port",
              String(system.indicators.port), "--certs", system.ingest.pki.directory])
         #expect(markdown.output.contains("| 每个乡镇办好一所公办中心园 | 90.91% | ≥100% | 未达标 | 还需在 1 个镇（街）办好公办中心幼儿园 |"), "\(markdown.output)")
+        // Who has sent what the criteria are computed from (deploy/reporting.json): every census
+        // arrived, three inventories are missing, all of them after their due date.
+        #expect(markdown.output.contains("## 数据报送情况"), "\(markdown.output)")
+        #expect(markdown.output.contains("- 幼儿园普查：应报 80，已报 80（逾期 80），缺报 0，报送率 100%"), "\(markdown.output)")
+        #expect(markdown.output.contains("- 幼儿园安全设施台账：应报 80，已报 77（逾期 77），缺报 3，报送率 96.25%"), "\(markdown.output)")
         let wrongMonth = try runTool(
             "dudao", ["report", "--readiness", "--year", "2025", "--month", "6", "--port", String(system.indicators.port)])
         #expect(wrongMonth.status != 0 && wrongMonth.error.contains("--readiness reports a year"))
