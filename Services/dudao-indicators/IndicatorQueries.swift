@@ -28,7 +28,7 @@ struct IndicatorQueries: Sendable {
 
     static let types = [
         "indicators.evaluate", "indicators.contributors", "indicators.history", "indicators.towns", "indicators.snapshot",
-        "indicators.catalogs", "indicators.readiness", "indicators.completeness",
+        "indicators.catalogs", "indicators.readiness", "indicators.completeness", "indicators.forecast",
     ]
 
     func answer(type: String, body: JSONObject) async throws -> JSONValue {
@@ -47,6 +47,8 @@ struct IndicatorQueries: Sendable {
             let names = body["catalog"] == nil ? await model.catalogs.map(\.name) : try await catalogs(body)
             let limit = body["limit"]?.intValue.map(Int.init) ?? 10
             return await model.readiness(year: year, catalogs: names, limit: max(0, min(limit, 1000)))
+        case "indicators.forecast":
+            return await model.forecast(year: try Self.year(body), now: .now())
         case "indicators.completeness":
             let year = try Self.year(body)
             var type: FeedType?

@@ -61,7 +61,27 @@ extension IndicatorsModel {
                 changes.append((feed.type.rawValue, town, newState, event))
             }
         }
-        guard !changes.isEmpty else { return 0 }
+        // Projects past their due date and not done: one alert each, ended when done.
+        let today = String(LocalTime(offsetMinutes: 480).format(now).prefix(10))
+        let behind = Set(projectsBehind(today: today).map(\.projectID))
+        let projectStates = try store.pool.read { db in
+            var states: [String: ReminderState] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT town, state FROM reminders WHERE type = 'project.progress' AND year = 0") {
+                let id: String = row[0]
+                states[id] = ReminderState(rawValue: row[1]) ?? ReminderState.none
+            }
+            return states
+        }
+        var projectChanges: [(id: String, state: ReminderState, event: AlertEvent)] = []
+        for project in projects {
+            let state = projectStates[project.projectID] ?? ReminderState.none
+            if behind.contains(project.projectID), state != .overdue {
+                projectChanges.append((project.projectID, .overdue, projectEvent(.projectBehind, project, at: now)))
+            } else if !behind.contains(project.projectID), state == .overdue {
+                projectChanges.append((project.projectID, .complete, projectEvent(.projectDone, project, at: now)))
+            }
+        }
+        guard !changes.isEmpty || !projectChanges.isEmpty else { return 0 }
         try store.pool.write { db in
             for change in changes {
                 try db.execute(
@@ -69,9 +89,35 @@ extension IndicatorsModel {
                     arguments: [change.type, year, change.town, change.state.rawValue])
                 try Outbox.enqueue(db, id: change.event.id, frame: change.event.frame, now: now)
             }
+            for change in projectChanges {
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO reminders (type, year, town, state) VALUES ('project.progress', 0, ?, ?)",
+                    arguments: [change.id, change.state.rawValue])
+                try Outbox.enqueue(db, id: change.event.id, frame: change.event.frame, now: now)
+            }
         }
-        logger.info("reporting reminders", metadata: ["events": "\(changes.count)", "year": "\(year)"])
-        return changes.count
+        logger.info("reporting reminders", metadata: ["events": "\(changes.count + projectChanges.count)", "year": "\(year)"])
+        return changes.count + projectChanges.count
+    }
+
+    /// `恩平市实验幼儿园新建工程 已超过完工日期 2024-08-31，状态 在建，已交付学位 0/500`.
+    func projectEvent(_ type: AlertEventType, _ project: ProjectProgress, at now: Timestamp) -> AlertEvent {
+        let status = FeedSheet.choiceZh(project.status.rawValue) ?? project.status.rawValue
+        let summary =
+            type == .projectBehind
+            ? "\(project.name) 已超过完工日期 \(project.due)，状态 \(status)，已交付学位 \(project.seatsDelivered)/\(project.seatsPlanned)"
+            : "\(project.name) 已完成，交付学位 \(project.seatsDelivered)/\(project.seatsPlanned)"
+        return AlertEvent(
+            type: type, id: type == .projectBehind ? "project:behind:\(project.projectID):\(project.due)" : "project:done:\(project.projectID):\(now.millis)",
+            severity: type == .projectBehind ? .warning : .info, alertKey: "project:\(project.projectID)",
+            status: type == .projectBehind ? .firing : .resolved, scope: "city", summary: summary,
+            details: [
+                "project_id": .string(project.projectID), "project_name": .string(project.name), "kind": .string(project.kind.rawValue),
+                "due": .string(project.due), "status": .string(project.status.rawValue), "seats_planned": .int(project.seatsPlanned),
+                "seats_delivered": .int(project.seatsDelivered),
+                "departments": ["natural_resources", "housing", "development"],
+            ],
+            at: now)
     }
 
     /// `东成镇 幼儿园普查（2025年）已逾期（截止 2025-09-30）：尚有 2 所未报送：园A、园B`.

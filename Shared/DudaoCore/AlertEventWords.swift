@@ -31,6 +31,10 @@ public enum AlertEventType: String, Sendable, CaseIterable {
     case dataOverdue = "data.overdue"
     /// Every institution of the town has sent the report (resolves due_soon / overdue).
     case dataComplete = "data.complete"
+    /// A construction project is past its due date and not done (firing).
+    case projectBehind = "project.behind"
+    /// A project that was behind is done (resolves project.behind).
+    case projectDone = "project.done"
 
     /// How people read it (messages, the dashboard).
     public var nameZh: String {
@@ -48,6 +52,8 @@ public enum AlertEventType: String, Sendable, CaseIterable {
         case .dataDueSoon: "数据报送即将到期"
         case .dataOverdue: "数据报送逾期"
         case .dataComplete: "数据报送已齐全"
+        case .projectBehind: "建设项目滞后"
+        case .projectDone: "建设项目已完成"
         }
     }
 }

@@ -12,7 +12,7 @@ struct CatalogReader {
     static let topMembers = ["name", "title_zh", "description", "default_at_risk_margin", "departments", "indicators"]
     static let indicatorMembers = [
         "id", "name_zh", "name_en", "unit", "op", "targets", "target", "scopes", "clause", "departments",
-        "at_risk_margin", "formula", "note", "gap",
+        "at_risk_margin", "formula", "note", "gap", "forecast",
     ]
 
     init(file: String, lines: CatalogLines, plan: PlanBuilder = PlanBuilder()) {
@@ -129,10 +129,15 @@ struct CatalogReader {
             default: gap = rule
             }
         }
+        var forecast: ForecastRule?
+        if let value = object.object["forecast"] {
+            guard case .ratio = compiled else { throw CatalogIssue("forecast is for a ratio") }
+            forecast = try ForecastRule(value)
+        }
         return IndicatorDefinition(
             id: id, catalog: catalogName, nameZh: try object.string("name_zh"), nameEn: try object.string("name_en"), unit: unit, op: op,
             target: target, scopes: scopes, clause: try object.string("clause"), departments: departments,
-            atRiskMargin: margin, formula: formula, gap: gap, line: line, compiled: compiled)
+            atRiskMargin: margin, formula: formula, gap: gap, forecast: forecast, line: line, compiled: compiled)
     }
 
     func targetRule(_ object: CatalogObject) throws(CatalogIssue) -> TargetRule {

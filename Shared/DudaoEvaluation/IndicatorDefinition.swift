@@ -28,6 +28,8 @@ public struct IndicatorDefinition: Sendable {
     public var formula: JSONValue
     /// How a miss is told in things to do (a ratio's `gap`), if the catalog says.
     public var gap: GapRule?
+    /// How the value moves as places being built open (the forecast), if the catalog says.
+    public var forecast: ForecastRule?
     /// The line of the indicator in the catalog file.
     public var line: Int
 

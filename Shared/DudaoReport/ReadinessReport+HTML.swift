@@ -20,6 +20,9 @@ extension ReadinessReport {
             <p>Assessment readiness · generated \(generatedAt.description)</p>
 
             """
+        if !forecastLines.isEmpty {
+            out += "<h2>明年预测 <small>Forecast</small></h2>\n<ul>\n" + forecastLines.map { "<li>\(escape($0))</li>\n" }.joined() + "</ul>\n"
+        }
         if !reports.isEmpty {
             out += "<h2>数据报送情况 <small>Reports owed</small></h2>\n<table><tr><th>报表</th><th>应报</th><th>已报</th><th>逾期</th><th>缺报</th><th>报送率</th><th>缺报单位</th></tr>\n"
             for feed in reports {

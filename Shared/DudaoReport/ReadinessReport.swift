@@ -10,12 +10,15 @@ public struct ReadinessReport: Sendable {
     public var catalogs: [JSONValue]
     /// `indicators.completeness`'s `feeds`: who has sent the reports the criteria are computed from.
     public var reports: [JSONValue]
+    /// `indicators.forecast` of the next year, if asked.
+    public var forecast: JSONValue?
     public var generatedAt: Timestamp
 
-    public init(year: Int, catalogs: [JSONValue], reports: [JSONValue] = [], generatedAt: Timestamp) {
+    public init(year: Int, catalogs: [JSONValue], reports: [JSONValue] = [], forecast: JSONValue? = nil, generatedAt: Timestamp) {
         self.year = year
         self.catalogs = catalogs
         self.reports = reports
+        self.forecast = forecast
         self.generatedAt = generatedAt
     }
 
@@ -25,9 +28,33 @@ public struct ReadinessReport: Sendable {
         if let catalog { body["catalog"] = .string(catalog) }
         let answer = try await ask("indicators.readiness", .object(body))
         let completeness = try await ask("indicators.completeness", ["year": .int(Int64(year))])
+        let forecast = try await ask("indicators.forecast", ["year": .int(Int64(year + 1))])
         return ReadinessReport(
             year: year, catalogs: answer["catalogs"]?.arrayValue ?? [], reports: completeness["feeds"]?.arrayValue ?? [],
-            generatedAt: Timestamp.now())
+            forecast: forecast, generatedAt: Timestamp.now())
+    }
+
+    /// The forecast's lines: `学前三年毛入园率（2026年预测）：按期完工 103.5%（达标，目标 ≥100%）；如项目均未完工 98.2%（未达标）`,
+    /// then the projects behind schedule.
+    public var forecastLines: [String] {
+        guard let forecast, let next = forecast["year"]?.intValue else { return [] }
+        var lines: [String] = []
+        let pending = forecast["seats_pending"]?.intValue ?? 0
+        lines.append("\(next)年预测：在建公办幼儿园学位 \(pending) 个如期交付（基于 \(forecast["base_year"]?.intValue ?? 0) 年数据）")
+        let shown = Set(catalogs.compactMap { $0["name"]?.stringValue })
+        for row in forecast["indicators"]?.arrayValue ?? [] where shown.contains(row["catalog"]?.stringValue ?? "") {
+            let unit = row["unit"]?.stringValue ?? ""
+            let status = { (code: JSONValue?) in ProgressReport.statusNames[code?.stringValue ?? ""] ?? "—" }
+            lines.append(
+                "\(row["name_zh"]?.stringValue ?? "")：按期完工 \(ProgressReport.number(row["projected"], unit: unit))（\(status(row["projected_status"]))，目标 "
+                    + "\(ProgressReport.target(row))）；如均未完工 \(ProgressReport.number(row["without_projects"], unit: unit))（\(status(row["without_projects_status"]))）")
+        }
+        for project in forecast["projects_behind"]?.arrayValue ?? [] {
+            lines.append(
+                "滞后项目：\(project["name"]?.stringValue ?? "")（截止 \(project["due"]?.stringValue ?? "")，已交付 "
+                    + "\(project["seats_delivered"]?.intValue ?? 0)/\(project["seats_planned"]?.intValue ?? 0)）")
+        }
+        return lines
     }
 
     /// `幼儿园普查：应报 80，已报 77（逾期 2），缺报 3，报送率 96.25%`.
@@ -75,6 +102,9 @@ public struct ReadinessReport: Sendable {
 
     public func markdown() -> String {
         var out = "# \(title)\n\n生成时间 \(generatedAt.description)\n"
+        if !forecastLines.isEmpty {
+            out += "\n## 明年预测\n\n" + forecastLines.map { "- \($0)\n" }.joined()
+        }
         if !reports.isEmpty {
             out += "\n## 数据报送情况\n\n"
             for feed in reports {
