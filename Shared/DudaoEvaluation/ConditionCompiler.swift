@@ -62,6 +62,19 @@ struct ConditionCompiler {
             let ops = Comparison.allCases.map(\.rawValue).joined(separator: " ")
             throw CatalogIssue("\(what).op \"\(opText)\" is not an operator; use one of \(ops) nonempty empty")
         }
+        if raw["per"] != nil {
+            let object = try CatalogObject(value, what, allowed: ["field", "op", "per", "value"])
+            let field = try numeric(try object.string("field"), what)
+            guard field.source == .record else { throw CatalogIssue("\(what): per compares a field of the record") }
+            let perText = try object.string("per")
+            let (itemField, items) = try FieldResolver.numberField(perText, of: resolver.feed)
+            guard let items else {
+                throw CatalogIssue("\(what).per must be a number of each item, such as \"classes[].children\"; got \"\(perText)\"")
+            }
+            let limit = try object.number("value")
+            guard limit > 0 else { throw CatalogIssue("\(what).value must be > 0 (an amount per item unit)") }
+            return .test(field, .comparePer(op, items: items, itemField: itemField.keys[0], value: limit))
+        }
         if raw["other_field"] != nil {
             let object = try CatalogObject(value, what, allowed: ["field", "op", "other_field", "min"])
             let field = try numeric(try object.string("field"), what)

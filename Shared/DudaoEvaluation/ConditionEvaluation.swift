@@ -55,12 +55,23 @@ extension Condition {
                 guard let actual = value?.doubleValue, let key = context.value(by)?.stringValue, let limit = limits[key]
                 else { return false }
                 return op.holds(actual, limit)
+            case .comparePer(let op, let items, let itemField, let per):
+                guard let actual = value?.doubleValue, let units = Condition.units(context.record, items, itemField), units > 0 else {
+                    return false
+                }
+                return op.holds(actual / units, per)
             case .nonEmpty:
                 return (value?.arrayValue?.isEmpty == false)
             case .empty:
                 return value?.arrayValue?.isEmpty ?? true
             }
         }
+    }
+
+    /// `Σ record[items][].itemField`; nil without the array.
+    static func units(_ record: JSONObject, _ items: String, _ itemField: String) -> Double? {
+        guard let array = record[items]?.arrayValue else { return nil }
+        return array.reduce(0) { $0 + ($1[itemField]?.doubleValue ?? 0) }
     }
 
     /// `max(other, minimum)`; nil when neither is known.
@@ -80,6 +91,8 @@ extension Condition {
         case .compare(_, .number(let number)): return number
         case .compareField(_, let other, let minimum): return Condition.limit(context.value(other), minimum)
         case .compareBy(_, let by, let limits): return context.value(by)?.stringValue.flatMap { limits[$0] }
+        // The amount the record needs: per item unit × its units (m² for its children).
+        case .comparePer(_, let items, let itemField, let per): return Condition.units(context.record, items, itemField).map { $0 * per }
         default: return nil
         }
     }

@@ -87,6 +87,9 @@ enum ConditionTest: Sendable, Equatable {
     case compareField(Comparison, other: FieldPath, minimum: Double?)
     /// `value <op> limits[by]`: the limit depends on another field (class level).
     case compareBy(Comparison, by: FieldPath, limits: [String: Double])
+    /// `value / Σ items[].itemField <op> value`: an amount per child (outdoor m² per child), a
+    /// standard each kindergarten meets or not. No items (or their sum 0) fails.
+    case comparePer(Comparison, items: String, itemField: String, value: Double)
     /// The array is not empty.
     case nonEmpty
     /// The array is empty or missing.

@@ -113,6 +113,7 @@ enum FeedSheetLabels {
     }
 
     static func count(_ zh: String, _ example: String) -> Label { Label(zh: zh, kind: .integer, example: example) }
+    static func area(_ zh: String, _ example: String) -> Label { Label(zh: zh, kind: .number, example: example, optional: true) }
     static func classSize(_ zh: String, _ example: String) -> Label {
         Label(zh: zh, kind: .integer, example: example, range: 0...FeedValidator.maxClassSize)
     }
@@ -148,6 +149,8 @@ enum FeedSheetLabels {
             "classes.caregivers": count("班级保育员数", "1"),
             "full_time_teachers": count("专任教师数", "4"), "caregivers": count("保育员数", "2"), "staff_total": count("教职工总数", "8"),
             "certified_teachers": count("持证专任教师数", "4"), "disabled_children_certified": count("持证残疾幼儿数", "1"),
+            "outdoor_area_m2": area("户外活动场地面积（平方米）", "1200"), "activity_room_area_m2": area("活动室面积（平方米）", "560"),
+            "building_area_m2": area("园舍建筑面积（平方米）", "2600"),
         ],
         .compulsoryCensus: [
             "institution_id": Label(zh: "学校代码", kind: .identifier, example: "ps-dongcheng-01"), "year": year,

@@ -117,6 +117,16 @@ struct FieldReader {
         }
     }
 
+    /// An optional amount (an area, …): a number >= 0, absent or `null` → nil.
+    func optionalMoney(_ name: String) throws(WireError) -> Double? {
+        guard let value = optional(name) else { return nil }
+        switch value {
+        case .int(let number) where number >= 0: return Double(number)
+        case .double(let number) where number >= 0 && number.isFinite: return number
+        default: throw wrong(name, Expected.money, got: value)
+        }
+    }
+
     // MARK: - Strings
 
     /// An id: 1–64 characters of `[A-Za-z0-9._-]`.

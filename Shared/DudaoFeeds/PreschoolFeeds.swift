@@ -19,13 +19,19 @@ public struct PreschoolCensus: Sendable, Equatable {
     public var staffTotal: Int64
     public var certifiedTeachers: Int64
     public var disabledChildrenCertified: Int64
+    /// The premises, m² (optional; the national assessment's 办园条件 per child): outdoor play
+    /// ground, activity rooms, the building.
+    public var outdoorAreaM2: Double?
+    public var activityRoomAreaM2: Double?
+    public var buildingAreaM2: Double?
     public var asOf: Timestamp?
 }
 
 extension FeedValidator {
     static let preschoolCensusFields = [
         "institution_id", "year", "classes", "full_time_teachers", "caregivers", "staff_total",
-        "certified_teachers", "disabled_children_certified", "as_of",
+        "certified_teachers", "disabled_children_certified", "outdoor_area_m2", "activity_room_area_m2", "building_area_m2",
+        "as_of",
     ]
     static let preschoolClassFields = ["class_id", "level", "children", "teachers", "caregivers"]
     /// Most children or students one class may report.
@@ -59,7 +65,9 @@ extension FeedValidator {
                 institutionID: institutionID, year: year, classes: classes, fullTimeTeachers: fullTimeTeachers,
                 caregivers: caregivers, staffTotal: staffTotal, certifiedTeachers: certified,
                 disabledChildrenCertified: try reader.count("disabled_children_certified"),
-                asOf: try reader.optionalTimestamp("as_of")))
+                outdoorAreaM2: try reader.optionalMoney("outdoor_area_m2"),
+                activityRoomAreaM2: try reader.optionalMoney("activity_room_area_m2"),
+                buildingAreaM2: try reader.optionalMoney("building_area_m2"), asOf: try reader.optionalTimestamp("as_of")))
     }
 }
 

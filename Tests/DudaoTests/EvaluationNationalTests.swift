@@ -23,7 +23,8 @@ import Testing
     static let ids = [
         "national.gross_enrollment_rate", "national.inclusive_coverage", "national.public_share", "national.town_central_coverage",
         "national.public_funds_per_pupil", "national.inclusive_private_subsidy", "national.children_per_teacher",
-        "national.certified_teacher_rate", "national.class_size_compliance", "national.social_recognition",
+        "national.certified_teacher_rate", "national.class_size_compliance", "national.outdoor_space_compliance",
+        "national.activity_room_compliance", "national.building_area_compliance", "national.social_recognition",
     ]
 
     @Test func bothCatalogsLoadSideBySideEachIndicatorNamingItsCatalog() {
@@ -101,6 +102,60 @@ import Testing
         #expect(try gap("national.children_per_teacher", .city) == nil)
         // The plan's own target, 100 %: all 310 children, 54 more.
         #expect(try gap("preschool.gross_enrollment_rate", .city) == Gap(amount: 54, zh: "还需增加在园幼儿 54 人"))
+    }
+
+    /// Kindergartens meeting a standard per child, counted (not a ratio of sums), of those that
+    /// report the area: kg-a 91 children, outdoor 400 m² (4.40 per child), activity rooms 150
+    /// (1.65), building 900 (9.89); kg-b 59: 200 (3.39), 130 (2.20), 600 (10.17); kg-c 66: 264
+    /// (4.00 exactly), no activity room figure, 500 (7.58); kg-d reports no area.
+    @Test func perKindergartenStandardsCountKindergartens() throws {
+        let areas: [String: JSONObject] = [
+            "kg-a": ["outdoor_area_m2": 400, "activity_room_area_m2": 150, "building_area_m2": 900],
+            "kg-b": ["outdoor_area_m2": 200, "activity_room_area_m2": 130, "building_area_m2": 600],
+            "kg-c": ["outdoor_area_m2": 264, "building_area_m2": 500],
+        ]
+        let records = CityFixture.records.map { record -> (FeedType, JSONObject) in
+            guard record.0 == .preschoolCensus, record.1["year"] == 2025, let id = record.1["institution_id"]?.stringValue,
+                let extra = areas[id]
+            else { return record }
+            var body = record.1
+            for member in extra { body[member.key] = member.value }
+            return (record.0, body)
+        }
+        let engine = try EvaluationFixture.engine(records, catalog: Self.both)
+        for expected in [
+            Expected("national.outdoor_space_compliance", .city, 200.0 / 3, "not_met", num: 2, den: 3, target: 100),
+            Expected("national.activity_room_compliance", .city, 50, "not_met", num: 1, den: 2),
+            Expected("national.building_area_compliance", .city, 200.0 / 3, "not_met", num: 2, den: 3),
+            Expected("national.outdoor_space_compliance", .institution("kg-c"), 100, "met", num: 1, den: 1),
+            Expected("national.outdoor_space_compliance", .institution("kg-d"), nil, "no_data"),
+            Expected("national.outdoor_space_compliance", .town("t1"), 50, "not_met", num: 1, den: 2),
+        ] {
+            expected.check(engine)
+        }
+        let outdoor = try #require(engine.evaluate(indicator: "national.outdoor_space_compliance", year: 2025, scope: .city, now: CityFixture.now))
+        #expect(engine.gap(of: outdoor) == Gap(amount: 1, zh: "还需 1 所幼儿园的生均户外活动场地达到 4 平方米"))
+        // The kindergarten that makes the gap, with the area it would need (59 children × 4 m²).
+        let rows = engine.contributors(indicator: "national.outdoor_space_compliance", year: 2025, scope: .city, now: CityFixture.now, limit: 10)
+        #expect(rows.compactMap { $0["institution_id"]?.stringValue } == ["kg-b"], "\(rows)")
+        #expect(JSONWriter.string(.array(rows)).contains("236"), "\(JSONWriter.string(.array(rows)))")
+    }
+
+    @Test func aPerChildConditionIsCheckedAtLoad() {
+        let base = #"{"name": "p", "indicators": [{"id": "p.rate", "name_zh": "甲", "name_en": "a", "unit": "%", "op": ">=", "targets": {"2025": 50}, "scopes": ["city"], "clause": "1", "departments": ["education"], "formula": {"count": {"feed": "preschool.census", "where": [COND]}}}]}"#
+        for (condition, message) in [
+            (#"{"field": "outdoor_area_m2", "op": ">=", "per": "full_time_teachers", "value": 4}"#, "per must be a number of each item"),
+            (#"{"field": "outdoor_area_m2", "op": ">=", "per": "classes[].level", "value": 4}"#, "only numbers can be summed"),
+            (#"{"field": "outdoor_area_m2", "op": ">=", "per": "classes[].children", "value": 0}"#, "value must be > 0"),
+            (#"{"field": "institution_id", "op": ">=", "per": "classes[].children", "value": 4}"#, "needs a number field"),
+        ] {
+            do {
+                _ = try Catalog.parse(Array(base.replacingOccurrences(of: "COND", with: condition).utf8), name: "p.json")
+                Issue.record("\(condition) was accepted")
+            } catch {
+                #expect(error.message.contains(message), "\(error.message)")
+            }
+        }
     }
 
     @Test func aGapRuleIsCheckedAtLoad() {

@@ -73,13 +73,13 @@ import Testing
             Frame.query("indicators.evaluate", id: "n", body: ["year": 2025, "scope": "city", "catalog": "national-2020"]))
         #expect(national["body"]?["catalog"] == "national-2020")
         let nationalRows = national["body"]?["indicators"]?.arrayValue ?? []
-        #expect(nationalRows.allSatisfy { $0["catalog"] == "national-2020" } && nationalRows.count == 10)
+        #expect(nationalRows.allSatisfy { $0["catalog"] == "national-2020" } && nationalRows.count == 13)
         let nationalRate = nationalRows.first { $0["id"] == "national.gross_enrollment_rate" }
         #expect(round1(nationalRate?["value"]) == 101.7 && nationalRate?["target"] == 85 && nationalRate?["status"] == "met")
         #expect(city["preschool.gross_enrollment_rate"]?["catalog"] == "enping-2023-2025")
         let all = try await client.request(
             Frame.query("indicators.evaluate", id: "a", body: ["year": 2025, "scope": "city", "catalog": "all"]))
-        #expect((all["body"]?["indicators"]?.arrayValue?.count ?? 0) == city.count + 10 && all["body"]?["catalog"] == nil)
+        #expect((all["body"]?["indicators"]?.arrayValue?.count ?? 0) == city.count + 13 && all["body"]?["catalog"] == nil)
         let catalogs = try await client.request(Frame.query("indicators.catalogs", id: "k"))
         #expect(catalogs["body"]?["catalogs"]?.arrayValue?.compactMap { $0["name"]?.stringValue } == ["enping-2023-2025", "national-2020"])
         let noCatalog = try await client.request(
@@ -113,7 +113,7 @@ import Testing
             ["report", "--readiness", "--year", "2025", "--format", "html", "--port", String(system.indicators.port), "--certs",
              system.ingest.pki.directory])
         #expect(readiness.status == 0, "\(readiness.error)")
-        #expect(readiness.output.contains("达标 6 / 8 项") && readiness.output.contains("<svg"))
+        #expect(readiness.output.contains("达标 6 / 11 项") && readiness.output.contains("<svg"))
         #expect(readiness.output.contains("县域学前教育普及普惠督导评估（国家，2020）") && readiness.output.contains("恩平市基础教育高质量发展行动方案"))
         #expect(readiness.output.contains("造成差距的单位：那吉镇"), "the town without a central kindergarten is named")
         let markdown = try runTool(

@@ -18,6 +18,7 @@ import os
 import random
 import re
 import sys
+import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_DIR = os.path.join(HERE, "data")
@@ -83,6 +84,21 @@ def money(x):
     """A decimal amount: integral values as integers, others to one decimal."""
     x = round(float(x), 1)
     return int(x) if x == int(x) else x
+
+
+def with_areas(body):
+    """The census with its premises (outdoor ground, activity rooms, building; m²), per child
+    within a range by kindergarten: derived from the id (crc32), not from the seeded generator,
+    so every other figure of the sample stays as it was."""
+    children = sum(c["children"] for c in body["classes"])
+    def per_child(field, low, high):
+        fraction = (zlib.crc32((body["institution_id"] + field).encode()) % 1000) / 1000
+        return round(children * (low + (high - low) * fraction))
+    body = dict(body)
+    body["outdoor_area_m2"] = per_child("outdoor", 3.6, 6.5)
+    body["activity_room_area_m2"] = per_child("activity", 1.8, 2.9)
+    body["building_area_m2"] = per_child("building", 8.6, 12.5)
+    return body
 
 
 def envelope(env_id, feed_type, body):
@@ -333,7 +349,7 @@ def build(rng):
     for year in YEARS:
         for body in pre[year]:
             files["04-preschool-census.jsonl"].append(envelope(
-                "sample-preschool.census-%s-%d" % (body["institution_id"], year), "preschool.census", body))
+                "sample-preschool.census-%s-%d" % (body["institution_id"], year), "preschool.census", with_areas(body)))
         disabled_kg[year] = sum(b["disabled_children_certified"] for b in pre[year])
 
     f5 = files["05-compulsory.jsonl"]
@@ -465,7 +481,8 @@ SCHEMA = {
     "population.cohort": {"town_id": (STR, 1), "year": (INT, 1), "age_3": (INT, 1), "age_4": (INT, 1), "age_5": (INT, 1)},
     "preschool.census": {"institution_id": (STR, 1), "year": (INT, 1), "classes": ("classes_kg", 1),
                          "full_time_teachers": (INT, 1), "caregivers": (INT, 1), "staff_total": (INT, 1),
-                         "certified_teachers": (INT, 1), "disabled_children_certified": (INT, 1)},
+                         "certified_teachers": (INT, 1), "disabled_children_certified": (INT, 1),
+                         "outdoor_area_m2": (NUM, 0), "activity_room_area_m2": (NUM, 0), "building_area_m2": (NUM, 0)},
     "compulsory.census": {"institution_id": (STR, 1), "year": (INT, 1), "students": (INT, 1),
                           "migrant_students": (INT, 1), "classes": ("classes_cs", 1)},
     "compulsory.retention": {"year": (INT, 1), "grade9_students": (INT, 1), "cohort_entrants": (INT, 1)},
