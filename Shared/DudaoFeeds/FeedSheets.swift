@@ -149,6 +149,8 @@ enum FeedSheetLabels {
             "classes.caregivers": count("班级保育员数", "1"),
             "full_time_teachers": count("专任教师数", "4"), "caregivers": count("保育员数", "2"), "staff_total": count("教职工总数", "8"),
             "certified_teachers": count("持证专任教师数", "4"), "disabled_children_certified": count("持证残疾幼儿数", "1"),
+            "principals": Label(zh: "园长数", kind: .integer, example: "1", optional: true),
+            "certified_principals": Label(zh: "持证园长数", kind: .integer, example: "1", optional: true),
             "outdoor_area_m2": area("户外活动场地面积（平方米）", "1200"), "activity_room_area_m2": area("活动室面积（平方米）", "560"),
             "building_area_m2": area("园舍建筑面积（平方米）", "2600"),
         ],

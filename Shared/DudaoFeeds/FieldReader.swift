@@ -117,6 +117,13 @@ struct FieldReader {
         }
     }
 
+    /// An optional count: an integer >= 0, absent or `null` → nil.
+    func optionalCount(_ name: String) throws(WireError) -> Int64? {
+        guard let value = optional(name) else { return nil }
+        guard case .int(let number) = value, number >= 0 else { throw wrong(name, Expected.count, got: value) }
+        return number
+    }
+
     /// An optional amount (an area, …): a number >= 0, absent or `null` → nil.
     func optionalMoney(_ name: String) throws(WireError) -> Double? {
         guard let value = optional(name) else { return nil }

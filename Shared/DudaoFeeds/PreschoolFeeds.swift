@@ -19,6 +19,10 @@ public struct PreschoolCensus: Sendable, Equatable {
     public var staffTotal: Int64
     public var certifiedTeachers: Int64
     public var disabledChildrenCertified: Int64
+    /// Principals (园长) and those holding the certificate (optional; the national assessment's
+    /// 园长和专任教师持证上岗率).
+    public var principals: Int64?
+    public var certifiedPrincipals: Int64?
     /// The premises, m² (optional; the national assessment's 办园条件 per child): outdoor play
     /// ground, activity rooms, the building.
     public var outdoorAreaM2: Double?
@@ -30,8 +34,8 @@ public struct PreschoolCensus: Sendable, Equatable {
 extension FeedValidator {
     static let preschoolCensusFields = [
         "institution_id", "year", "classes", "full_time_teachers", "caregivers", "staff_total",
-        "certified_teachers", "disabled_children_certified", "outdoor_area_m2", "activity_room_area_m2", "building_area_m2",
-        "as_of",
+        "certified_teachers", "disabled_children_certified", "principals", "certified_principals", "outdoor_area_m2",
+        "activity_room_area_m2", "building_area_m2", "as_of",
     ]
     static let preschoolClassFields = ["class_id", "level", "children", "teachers", "caregivers"]
     /// Most children or students one class may report.
@@ -60,11 +64,18 @@ extension FeedValidator {
         let staffTotal = try reader.count("staff_total")
         let certified = try reader.count("certified_teachers")
         try reader.requireNotAbove("certified_teachers", certified, "full_time_teachers", fullTimeTeachers)
+        let disabled = try reader.count("disabled_children_certified")
+        let principals = try reader.optionalCount("principals")
+        let certifiedPrincipals = try reader.optionalCount("certified_principals")
+        if let certifiedPrincipals {
+            try reader.requireNotAbove("certified_principals", certifiedPrincipals, "principals", principals ?? 0)
+        }
         return .preschoolCensus(
             PreschoolCensus(
                 institutionID: institutionID, year: year, classes: classes, fullTimeTeachers: fullTimeTeachers,
                 caregivers: caregivers, staffTotal: staffTotal, certifiedTeachers: certified,
-                disabledChildrenCertified: try reader.count("disabled_children_certified"),
+                disabledChildrenCertified: disabled,
+                principals: principals, certifiedPrincipals: certifiedPrincipals,
                 outdoorAreaM2: try reader.optionalMoney("outdoor_area_m2"),
                 activityRoomAreaM2: try reader.optionalMoney("activity_room_area_m2"),
                 buildingAreaM2: try reader.optionalMoney("building_area_m2"), asOf: try reader.optionalTimestamp("as_of")))

@@ -94,7 +94,7 @@ import Testing
         #expect(try gap("national.inclusive_coverage", .city) == Gap(amount: 15, zh: "还需将 15 个学位转为普惠性学位"))
         #expect(try gap("national.town_central_coverage", .city) == Gap(amount: 1, zh: "还需在 1 个镇（街）办好公办中心幼儿园"))
         #expect(try gap("national.children_per_teacher", .institution("kg-c")) == Gap(amount: 1, zh: "还需增加专任教师 1 名"))
-        #expect(try gap("national.certified_teacher_rate", .city) == Gap(amount: 1, zh: "还需 1 名专任教师取得教师资格证"))
+        #expect(try gap("national.certified_teacher_rate", .city) == Gap(amount: 1, zh: "还需 1 名园长或专任教师取得资格证书"))
         #expect(try gap("national.class_size_compliance", .city) == Gap(amount: 2, zh: "还需 2 个班的班额降至标准以内"))
         #expect(try gap("national.public_share", .town("t2")) == Gap(amount: 26, zh: "还需增加公办学位 26 个"))
         // Met or at risk: no gap.
@@ -139,6 +139,33 @@ import Testing
         let rows = engine.contributors(indicator: "national.outdoor_space_compliance", year: 2025, scope: .city, now: CityFixture.now, limit: 10)
         #expect(rows.compactMap { $0["institution_id"]?.stringValue } == ["kg-b"], "\(rows)")
         #expect(JSONWriter.string(.array(rows)).contains("236"), "\(JSONWriter.string(.array(rows)))")
+    }
+
+    /// Principals count with the teachers when a census gives them: kg-a adds a certified
+    /// principal, kg-b one without the certificate: (18 + 1) / (19 + 2) = 90.48 %, 2 to go.
+    @Test func principalsCountWhenTheCensusGivesThem() throws {
+        let principals: [String: JSONObject] = ["kg-a": ["principals": 1, "certified_principals": 1], "kg-b": ["principals": 1, "certified_principals": 0]]
+        let records = CityFixture.records.map { record -> (FeedType, JSONObject) in
+            guard record.0 == .preschoolCensus, record.1["year"] == 2025, let id = record.1["institution_id"]?.stringValue,
+                let extra = principals[id]
+            else { return record }
+            var body = record.1
+            for member in extra { body[member.key] = member.value }
+            return (record.0, body)
+        }
+        let engine = try EvaluationFixture.engine(records, catalog: Self.both)
+        Expected("national.certified_teacher_rate", .city, 1900.0 / 21, "not_met", num: 19, den: 21).check(engine)
+        let result = try #require(engine.evaluate(indicator: "national.certified_teacher_rate", year: 2025, scope: .city, now: CityFixture.now))
+        #expect(engine.gap(of: result) == Gap(amount: 2, zh: "还需 2 名园长或专任教师取得资格证书"))
+        // More certified principals than principals is refused at the field.
+        var census = CityFixture.kgA2025.1
+        census["principals"] = 1
+        census["certified_principals"] = 2
+        guard case .failure(let error) = FeedValidator.validate(.preschoolCensus, body: census) else {
+            Issue.record("accepted more certified principals than principals")
+            return
+        }
+        #expect(error.code == .invalidField && error.path == "body.certified_principals", "\(error)")
     }
 
     @Test func aPerChildConditionIsCheckedAtLoad() {

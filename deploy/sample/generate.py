@@ -87,7 +87,7 @@ def money(x):
 
 
 def with_areas(body):
-    """The census with its premises (outdoor ground, activity rooms, building; m²), per child
+    """The census with its principal (certified or not) and premises (outdoor ground, activity rooms, building; m²), per child
     within a range by kindergarten: derived from the id (crc32), not from the seeded generator,
     so every other figure of the sample stays as it was."""
     children = sum(c["children"] for c in body["classes"])
@@ -95,6 +95,8 @@ def with_areas(body):
         fraction = (zlib.crc32((body["institution_id"] + field).encode()) % 1000) / 1000
         return round(children * (low + (high - low) * fraction))
     body = dict(body)
+    body["principals"] = 1
+    body["certified_principals"] = 0 if zlib.crc32((body["institution_id"] + "principal").encode()) % 12 == 0 else 1
     body["outdoor_area_m2"] = per_child("outdoor", 3.6, 6.5)
     body["activity_room_area_m2"] = per_child("activity", 1.8, 2.9)
     body["building_area_m2"] = per_child("building", 8.6, 12.5)
@@ -482,7 +484,7 @@ SCHEMA = {
     "preschool.census": {"institution_id": (STR, 1), "year": (INT, 1), "classes": ("classes_kg", 1),
                          "full_time_teachers": (INT, 1), "caregivers": (INT, 1), "staff_total": (INT, 1),
                          "certified_teachers": (INT, 1), "disabled_children_certified": (INT, 1),
-                         "outdoor_area_m2": (NUM, 0), "activity_room_area_m2": (NUM, 0), "building_area_m2": (NUM, 0)},
+                         "principals": (INT, 0), "certified_principals": (INT, 0), "outdoor_area_m2": (NUM, 0), "activity_room_area_m2": (NUM, 0), "building_area_m2": (NUM, 0)},
     "compulsory.census": {"institution_id": (STR, 1), "year": (INT, 1), "students": (INT, 1),
                           "migrant_students": (INT, 1), "classes": ("classes_cs", 1)},
     "compulsory.retention": {"year": (INT, 1), "grade9_students": (INT, 1), "cohort_entrants": (INT, 1)},

@@ -39,7 +39,7 @@ TYPES = [
          "classes": [{"class_id": "s1", "level": "small", "children": 25, "teachers": 2, "caregivers": 1},
                      {"class_id": "m1", "level": "middle", "children": 30, "teachers": 2, "caregivers": 1}],
          "full_time_teachers": 4, "caregivers": 2, "staff_total": 8, "certified_teachers": 4,
-         "disabled_children_certified": 1, "outdoor_area_m2": 1200, "activity_room_area_m2": 560,
+         "disabled_children_certified": 1, "principals": 1, "certified_principals": 1, "outdoor_area_m2": 1200, "activity_room_area_m2": 560,
          "building_area_m2": 2600},
     ]),
     ("compulsory.census", [
