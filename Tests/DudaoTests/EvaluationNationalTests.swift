@@ -104,6 +104,18 @@ import Testing
         #expect(try gap("preschool.gross_enrollment_rate", .city) == Gap(amount: 54, zh: "还需增加在园幼儿 54 人"))
     }
 
+    /// The small city with these members added to kindergartens' 2025 census, by id.
+    static func records(adding extra: [String: JSONObject]) -> [(FeedType, JSONObject)] {
+        CityFixture.records.map { record in
+            guard record.0 == .preschoolCensus, record.1["year"] == 2025, let id = record.1["institution_id"]?.stringValue,
+                let members = extra[id]
+            else { return record }
+            var body = record.1
+            for member in members { body[member.key] = member.value }
+            return (record.0, body)
+        }
+    }
+
     /// Kindergartens meeting a standard per child, counted (not a ratio of sums), of those that
     /// report the area: kg-a 91 children, outdoor 400 m² (4.40 per child), activity rooms 150
     /// (1.65), building 900 (9.89); kg-b 59: 200 (3.39), 130 (2.20), 600 (10.17); kg-c 66: 264
@@ -114,15 +126,7 @@ import Testing
             "kg-b": ["outdoor_area_m2": 200, "activity_room_area_m2": 130, "building_area_m2": 600],
             "kg-c": ["outdoor_area_m2": 264, "building_area_m2": 500],
         ]
-        let records = CityFixture.records.map { record -> (FeedType, JSONObject) in
-            guard record.0 == .preschoolCensus, record.1["year"] == 2025, let id = record.1["institution_id"]?.stringValue,
-                let extra = areas[id]
-            else { return record }
-            var body = record.1
-            for member in extra { body[member.key] = member.value }
-            return (record.0, body)
-        }
-        let engine = try EvaluationFixture.engine(records, catalog: Self.both)
+        let engine = try EvaluationFixture.engine(Self.records(adding: areas), catalog: Self.both)
         for expected in [
             Expected("national.outdoor_space_compliance", .city, 200.0 / 3, "not_met", num: 2, den: 3, target: 100),
             Expected("national.activity_room_compliance", .city, 50, "not_met", num: 1, den: 2),
@@ -145,15 +149,7 @@ import Testing
     /// principal, kg-b one without the certificate: (18 + 1) / (19 + 2) = 90.48 %, 2 to go.
     @Test func principalsCountWhenTheCensusGivesThem() throws {
         let principals: [String: JSONObject] = ["kg-a": ["principals": 1, "certified_principals": 1], "kg-b": ["principals": 1, "certified_principals": 0]]
-        let records = CityFixture.records.map { record -> (FeedType, JSONObject) in
-            guard record.0 == .preschoolCensus, record.1["year"] == 2025, let id = record.1["institution_id"]?.stringValue,
-                let extra = principals[id]
-            else { return record }
-            var body = record.1
-            for member in extra { body[member.key] = member.value }
-            return (record.0, body)
-        }
-        let engine = try EvaluationFixture.engine(records, catalog: Self.both)
+        let engine = try EvaluationFixture.engine(Self.records(adding: principals), catalog: Self.both)
         Expected("national.certified_teacher_rate", .city, 1900.0 / 21, "not_met", num: 19, den: 21).check(engine)
         let result = try #require(engine.evaluate(indicator: "national.certified_teacher_rate", year: 2025, scope: .city, now: CityFixture.now))
         #expect(engine.gap(of: result) == Gap(amount: 2, zh: "还需 2 名园长或专任教师取得资格证书"))
