@@ -76,10 +76,16 @@ struct SafetyBenchCommand: AsyncParsableCommand {
         let setup = try await WireClient.connect(host: host, port: ingestPort, tls: clientTLS)
         var frames: [[UInt8]] = []
         for t in 0..<towns {
-            frames.append(Self.payload(id: "bench-\(runID)-t\(t)", type: "registry.town", body: #"{"town_id":"bench-town-\#(t)","name":"压测镇\#(t)","kind":"town"}"#))
+            frames.append(
+                Self.payload(
+                    id: "bench-\(runID)-t\(t)", type: "registry.town",
+                    body: ["town_id": .string("bench-town-\(t)"), "name": .string("压测镇\(t)"), "kind": "town"]))
         }
         for i in 0..<institutions {
-            let body = #"{"institution_id":"\#(Self.institution(i))","name":"压测幼儿园\#(i)","town_id":"bench-town-\#(i % towns)","level":"kindergarten","ownership":"public"}"#
+            let body: JSONObject = [
+                "institution_id": .string(Self.institution(i)), "name": .string("压测幼儿园\(i)"), "town_id": .string("bench-town-\(i % towns)"),
+                "level": "kindergarten", "ownership": "public",
+            ]
             frames.append(Self.payload(id: "bench-\(runID)-i\(i)", type: "registry.institution", body: body))
         }
         let setupOutcome = try await Self.pipeline(setup, frames, window: 256)
@@ -103,7 +109,9 @@ struct SafetyBenchCommand: AsyncParsableCommand {
                 n += 1
                 let at = Timestamp.now()
                 let device = "bench-alarm-\(runID)-\(n)"
-                let body = #"{"device_id":"\#(device)","institution_id":"\#(Self.institution(0))","at":"\#(at.description)","note":"压测"}"#
+                let body: JSONObject = [
+                    "device_id": .string(device), "institution_id": .string(Self.institution(0)), "at": .string(at.description), "note": "压测",
+                ]
                 guard (try? await client.sendPayload(Self.payload(id: "bench-\(runID)-a\(n)", type: "safety.alarm", body: body))) != nil,
                     let reply = try? await client.receive(), case .ack(_, .accepted) = Answer(reply)
                 else { continue }
@@ -151,7 +159,10 @@ struct SafetyBenchCommand: AsyncParsableCommand {
                         while payloads.count < chunk, sent < perConnection {
                             let device = k % devices
                             let at = Timestamp(millis: base + Int64(k / devices) * 60_000 + Int64(device % 1000))
-                            let body = #"{"device_id":"\#(Self.device(device))","institution_id":"\#(Self.institution(device % institutions))","device_kind":"alarm","at":"\#(at.description)","status":"ok"}"#
+                            let body: JSONObject = [
+                                "device_id": .string(Self.device(device)), "institution_id": .string(Self.institution(device % institutions)),
+                                "device_kind": "alarm", "at": .string(at.description), "status": "ok",
+                            ]
                             payloads.append(Self.payload(id: "bench-\(runID)-h\(k)", type: "safety.heartbeat", body: body))
                             k += connections
                             sent += 1
@@ -239,8 +250,8 @@ struct SafetyBenchCommand: AsyncParsableCommand {
         return (stale, refused)
     }
 
-    static func payload(id: String, type: String, body: String) -> [UInt8] {
-        Array(#"{"v":1,"kind":"feed","id":"\#(id)","type":"\#(type)","body":\#(body)}"#.utf8)
+    static func payload(id: String, type: String, body: JSONObject) -> [UInt8] {
+        JSONWriter.bytes(Frame.feed(id: id, type: type, body: .object(body)))
     }
 
     static func institution(_ i: Int) -> String { "bkg-\(i)" }
