@@ -76,6 +76,14 @@ import Testing
         #expect(overdue.count == 3, "one each, not once per check: \(overdue.count)")
         #expect(overdue.allSatisfy { $0["severity"] == "warning" && $0["summary"]?.stringValue?.contains("幼儿园安全设施台账（2025年）已逾期") == true })
 
+        // Projects past their due date and not done are alerted (routed, in deploy/routes.json, to
+        // natural resources, housing and development; here to the education bureau, grouped by
+        // event and town: one message for them all).
+        let projects = Self.payloads(receiver, "/education").filter { $0["event"] == "project.behind" }
+        #expect(projects.count == 1, "\(projects.count) messages")
+        #expect((projects.first?["count"]?.intValue ?? 0) >= 1)
+        #expect(JSONWriter.string(projects.first ?? .null).contains("恩平市实验幼儿园新建工程 已超过完工日期 2024-08-31"))
+
         // The first owing kindergarten sends its inventory: its town's alert ends.
         let first = try #require(owing.first)
         let kindergarten = try #require(first["missing_institutions"]?[0]?["institution_id"]?.stringValue)
