@@ -137,10 +137,13 @@ extension IndicatorsModel {
         default: summary = "\(townName) \(title)（\(year)年）已全部报送（\(expected) 所）"
         }
         let stem = "\(feed.type.rawValue):\(year):\(town)"
+        // The check's time in the id: the event and its state change are committed together, so
+        // a restart never raises it again, and a second episode (a town complete, then owing
+        // again for an institution registered later) is a new event, not a duplicate.
         let id: String
         switch type {
-        case .dataDueSoon: id = "data:due_soon:\(stem)"
-        case .dataOverdue: id = "data:overdue:\(stem)"
+        case .dataDueSoon: id = "data:due_soon:\(stem):\(now.millis)"
+        case .dataOverdue: id = "data:overdue:\(stem):\(now.millis)"
         default: id = "data:complete:\(stem):\(now.millis)"
         }
         return AlertEvent(

@@ -150,8 +150,11 @@ import Testing
         #expect(try await model.checkReporting(now: Self.time("2025-09-20T00:00:00+08:00")) == 1)
         #expect(try await model.checkReporting(now: Self.time("2025-09-21T00:00:00+08:00")) == 0)
         var events = try Self.outbox(directory).filter { !before.contains($0.id) }
+        let t0910 = Self.time("2025-09-10T00:00:00+08:00").millis
+        let t0920 = Self.time("2025-09-20T00:00:00+08:00").millis
         #expect(events.map(\.id) == [
-            "data:overdue:safety.inventory:2025:t1", "data:overdue:safety.inventory:2025:t2", "data:due_soon:preschool.census:2025:t2",
+            "data:overdue:safety.inventory:2025:t1:\(t0910)", "data:overdue:safety.inventory:2025:t2:\(t0910)",
+            "data:due_soon:preschool.census:2025:t2:\(t0920)",
         ])
         let reminder = try #require(events.last?.frame)
         #expect(reminder["type"] == "data.due_soon" && reminder["body"]?["severity"] == "info" && reminder["body"]?["status"] == "firing")
@@ -180,6 +183,18 @@ import Testing
         #expect(complete["body"]?["summary"] == "镇 t2 幼儿园普查（2025年）已全部报送（2 所）")
         #expect(try await restarted.checkReporting(now: Self.time("2025-10-07T00:00:00+08:00")) == 0)
         #expect(try await Self.model(directory).checkReporting(now: Self.time("2025-10-08T00:00:00+08:00")) == 0)
+
+        // A kindergarten registered later in t2 owes its census too: a second episode, a new event.
+        let registered = EvaluationFixture.institution("kg-e", town: "t2")
+        var registration = LogRecord(seq: 101, type: registered.0, key: "kg-e", body: registered.1, asOf: Self.time("2025-10-08T00:00:00Z"))
+        registration.receivedAt = Self.time("2025-10-08T00:00:00Z")
+        let reopened = try Self.model(directory)
+        try await reopened.apply([registration])
+        let t1009 = Self.time("2025-10-09T00:00:00+08:00")
+        // Only the census: t2's inventories are overdue already (kg-d's), that alert goes on.
+        #expect(try await reopened.checkReporting(now: t1009) == 1)
+        events = try Self.outbox(directory).filter { !before.contains($0.id) }
+        #expect(events.contains { $0.id == "data:overdue:preschool.census:2025:t2:\(t1009.millis)" })
     }
 
     @Test func aBadScheduleIsRefusedNamingTheMember() throws {
