@@ -72,12 +72,7 @@ extension IndicatorsModel {
         let expected = reports.count
         let sent = reports.filter { $0.firstReceived != nil }.count
         let late = reports.filter(\.late).count
-        // Whole numbers as integers, as indicator values are written.
-        func rate(_ part: Int) -> JSONValue {
-            guard expected > 0 else { return .null }
-            let value = Double(part) * 100 / Double(expected)
-            return value.rounded() == value ? .int(Int64(value)) : .double(value)
-        }
+        func rate(_ part: Int) -> JSONValue { number(expected == 0 ? nil : Double(part) * 100 / Double(expected)) }
         return [
             "expected": .int(Int64(expected)), "sent": .int(Int64(sent)), "on_time": .int(Int64(sent - late)), "late": .int(Int64(late)),
             "missing": .int(Int64(expected - sent)), "reporting_rate": rate(sent), "on_time_rate": rate(sent - late),
@@ -86,11 +81,19 @@ extension IndicatorsModel {
 
     /// The reports an indicator's formula reads that are missing in `year`, by type: the
     /// readiness report shows them beside the value, so a missing census reads as missing.
-    func missingReports(for indicator: String, year: Int) -> [JSONValue] {
+    /// `missing`: ``missingCounts(year:)``, worked out once per request.
+    func missingReports(for indicator: String, missing: [FeedType: Int]) -> [JSONValue] {
         let read = engine.catalog.feeds(of: indicator)
         return schedule.feeds.filter { read.contains($0.type) }.compactMap { feed in
-            let missing = reports(feed, year: year).filter { $0.firstReceived == nil }.count
-            return missing == 0 ? nil : ["type": .string(feed.type.rawValue), "title_zh": .string(FeedSheet.of(feed.type).titleZh), "missing": .int(Int64(missing))]
+            let count = missing[feed.type] ?? 0
+            return count == 0 ? nil : ["type": .string(feed.type.rawValue), "title_zh": .string(FeedSheet.of(feed.type).titleZh), "missing": .int(Int64(count))]
         }
+    }
+
+    /// How many reports of each owed type are missing in `year`.
+    func missingCounts(year: Int) -> [FeedType: Int] {
+        var counts: [FeedType: Int] = [:]
+        for feed in schedule.feeds { counts[feed.type] = reports(feed, year: year).filter { $0.firstReceived == nil }.count }
+        return counts
     }
 }

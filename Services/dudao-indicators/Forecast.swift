@@ -25,9 +25,10 @@ extension IndicatorsModel {
         }.sorted { $0.projectID < $1.projectID }
     }
 
-    /// Projects past their due date and not done on `today` (`YYYY-MM-DD`, Beijing).
-    func projectsBehind(today: String) -> [ProjectProgress] {
-        projects.filter { $0.status != .done && $0.due < today }
+    /// Projects past their due date and not done at `now` (dates compared as Beijing's calendar).
+    func projectsBehind(at now: Timestamp) -> [ProjectProgress] {
+        let today = String(LocalTime(offsetMinutes: 480).format(now).prefix(10))
+        return projects.filter { $0.status != .done && $0.due < today }
     }
 
     /// `indicators.forecast`: the enrolment indicators of `year` (every catalog's that declares a
@@ -37,7 +38,6 @@ extension IndicatorsModel {
         let base = year - 1
         let all = projects
         let (seats, pending) = Self.pendingSeats(all, by: year)
-        let today = String(LocalTime(offsetMinutes: 480).format(now).prefix(10))
         // The forecast year's resident children, when its cohorts are in.
         var cohort: Double?
         for indicator in engine.catalog.indicators where indicator.forecast?.cohort == true {
@@ -77,7 +77,7 @@ extension IndicatorsModel {
         return [
             "year": .int(Int64(year)), "base_year": .int(Int64(base)), "cohort": Self.number(cohort),
             "seats_pending": .int(seats), "projects_pending": .array(pending.map(project)),
-            "projects_behind": .array(projectsBehind(today: today).map(project)), "indicators": .array(rows),
+            "projects_behind": .array(projectsBehind(at: now).map(project)), "indicators": .array(rows),
         ]
     }
 }

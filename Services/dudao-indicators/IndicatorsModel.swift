@@ -70,7 +70,10 @@ actor IndicatorsModel {
         }
     }
 
-    var currentYear: Int { configuredYear > 0 ? configuredYear : Self.calendarYear(Timestamp.now()) }
+    var currentYear: Int { currentYear(at: .now()) }
+
+    /// `current_year`, or the calendar year at `now` when it is 0.
+    func currentYear(at now: Timestamp) -> Int { configuredYear > 0 ? configuredYear : Self.calendarYear(now) }
 
     static func calendarYear(_ time: Timestamp) -> Int {
         Int(String(time.description.prefix(4))) ?? 2025

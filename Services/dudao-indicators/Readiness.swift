@@ -8,6 +8,7 @@ extension IndicatorsModel {
     func readiness(year: Int, catalogs names: [String], limit: Int) -> JSONValue {
         let now = Timestamp.now()
         let towns = engine.towns
+        let missing = missingCounts(year: year)
         var catalogs: [JSONValue] = []
         for name in names {
             var criteria: [JSONValue] = []
@@ -18,7 +19,7 @@ extension IndicatorsModel {
                 if result.status != .tracked { judged += 1 }
                 var row = result.json.objectValue ?? [:]
                 row["gap"] = engine.gap(of: result)?.json ?? .null
-                row["missing_reports"] = .array(missingReports(for: result.id, year: year))
+                row["missing_reports"] = .array(missingReports(for: result.id, missing: missing))
                 var townRows: [JSONValue] = []
                 for town in towns {
                     guard let local = engine.evaluate(indicator: result.id, year: year, scope: .town(town), now: now) else { break }

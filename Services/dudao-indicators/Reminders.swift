@@ -26,7 +26,7 @@ extension IndicatorsModel {
     /// Checks the reports of the current year at `now`; returns the events queued.
     @discardableResult
     func checkReporting(now: Timestamp) throws -> Int {
-        let year = configuredYear > 0 ? configuredYear : Self.calendarYear(now)
+        let year = currentYear(at: now)
         var changes: [(type: String, town: String, state: ReminderState, event: AlertEvent)] = []
         let known = try store.pool.read { db in
             var states: [String: ReminderState] = [:]
@@ -62,8 +62,7 @@ extension IndicatorsModel {
             }
         }
         // Projects past their due date and not done: one alert each, ended when done.
-        let today = String(LocalTime(offsetMinutes: 480).format(now).prefix(10))
-        let behind = Set(projectsBehind(today: today).map(\.projectID))
+        let behind = Set(projectsBehind(at: now).map(\.projectID))
         let projectStates = try store.pool.read { db in
             var states: [String: ReminderState] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT town, state FROM reminders WHERE type = 'project.progress' AND year = 0") {
