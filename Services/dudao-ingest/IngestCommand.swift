@@ -2,6 +2,7 @@ import ArgumentParser
 import DudaoCore
 import DudaoObservability
 import DudaoService
+import DudaoStorage
 import DudaoWire
 import Foundation
 import Logging
@@ -44,12 +45,24 @@ struct IngestCommand: AsyncParsableCommand {
             let start = try ServiceBootstrap<IngestConfig>(config: config)
             let (settings, logger) = (start.settings, start.logger)
             let metrics = IngestMetrics()
-            let store = try SQLiteIngestStore(path: settings.databasePath)
+            let store: any IngestStore
+            var watchers: [any Service] = []
+            switch settings.store {
+            case .sqlite(let path):
+                store = try SQLiteIngestStore(path: path)
+            case .postgres(let location):
+                store = try PostgresIngestStore(location: location, logger: logger)
+                logger.info("storing on PostgreSQL", metadata: ["database": "\(location)"])
+            }
             let hub = LogHub(head: try store.head())
             let committer = try GroupCommitter(store: store, maxBatch: settings.maxBatch, logger: logger, metrics: metrics) { seq in
                 hub.published(upTo: seq)
             }
             committer.start()
+            if case .postgres = settings.store {
+                // Other instances' commits, for this instance's subscribers.
+                watchers.append(HeadWatch(store: store, hub: hub, interval: .milliseconds(50), logger: logger))
+            }
             let context = IngestContext(
                 policy: start.policy, committer: committer, store: store, hub: hub, threadPool: NIOThreadPool.singleton,
                 dedupeWindowMillis: settings.retention.dedupeWindowMillis, logger: logger, metrics: metrics)
@@ -60,7 +73,7 @@ struct IngestCommand: AsyncParsableCommand {
             // Stopped last to first: compaction, then the server (every feed it read is
             // answered), then the committer (everything queued is durable).
             try await start.run(
-                [committer, server, compaction], servers: [server],
+                [committer, server, compaction] + watchers, servers: [server],
                 collect: {
                     metrics.head.record(Double(hub.head))
                     // Every configured consumer, also one that never subscribed (its lag is the whole log).

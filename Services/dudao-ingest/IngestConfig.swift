@@ -1,4 +1,5 @@
 import DudaoService
+import DudaoStorage
 import DudaoWire
 import NIOCore
 
@@ -8,14 +9,20 @@ struct IngestConfig: FrameServiceSettings {
     static let environmentPrefix = "DUDAO_INGEST_"
 
     var basics: FrameServiceBasics
-    var databasePath: String
+    /// `database`: a SQLite file (the default) or a `postgres://` URL (several instances may share it).
+    var store: StoreLocation
     var maxBatch: Int
     var retention: RetentionPolicy
     var compactIntervalSeconds: Int
 
     init(file: ConfigFile) throws(ConfigError) {
         basics = try FrameServiceBasics(file: file, defaultPort: 7401, defaultInFlight: 256)
-        databasePath = try file.filePath("database", default: "data/ingest.sqlite")
+        let database = try file.string("database", default: "data/ingest.sqlite", secret: true)
+        do {
+            store = try StoreLocation(database, resolve: file.resolve)
+        } catch {
+            throw ConfigError("\(file.path): database: \(error)")
+        }
         maxBatch = try file.int("max_batch", default: 4096, range: 1...1_000_000)
         let dedupeDays = try file.double("dedupe_window_days", default: 7)
         let eventDays = try file.double("retention.event_days", default: 90)

@@ -91,7 +91,6 @@ final class SQLiteIngestStore: IngestStore {
         do {
             var working = registry
             try pool.write { db in
-                let dedupeCutoff = now.millis
                 let findDedupe = try db.cachedStatement(
                     sql: "SELECT received_at FROM dedupe WHERE sender = ? AND feed_id = ?")
                 let findCurrent = try db.cachedStatement(sql: "SELECT as_of, seq FROM current WHERE type = ? AND key = ?")
@@ -103,47 +102,17 @@ final class SQLiteIngestStore: IngestStore {
                 let insertDedupe = try db.cachedStatement(
                     sql: "INSERT OR REPLACE INTO dedupe (sender, feed_id, received_at) VALUES (?, ?, ?)")
                 for request in batch {
-                    if let seenAt = try Int64.fetchOne(findDedupe, arguments: [request.sender, request.feedID]),
-                        seenAt >= dedupeCutoff - request.dedupeWindowMillis
-                    {
-                        outcomes.append(.duplicate)
-                        continue
-                    }
                     let feed = request.feed
-                    if let error = working.check(feed.references) {
-                        outcomes.append(.rejected(error))
-                        continue
-                    }
-                    if let towns = request.allowedTowns {
-                        let town = working.town(of: feed)
-                        guard let town, towns.contains(town) else {
-                            let message =
-                                "identity \"\(request.sender)\" may send feeds only for \(towns.sorted().joined(separator: ", ")); "
-                                + (town.map { "this record belongs to \($0)" } ?? "this record belongs to no town")
-                            let zh =
-                                "身份 \"\(request.sender)\" 只能发送 \(towns.sorted().joined(separator: "、")) 的数据；"
-                                + (town.map { "此记录属于 \($0)" } ?? "此记录不属于任何镇街")
-                            outcomes.append(.rejected(WireError(.forbidden, message, zh: zh)))
-                            continue
-                        }
-                    }
-                    let asOf = feed.asOf?.millis ?? request.receivedAt.millis
-                    let bodyText = JSONWriter.string(.object(feed.body))
-                    if let row = try Row.fetchOne(findCurrent, arguments: [feed.type.rawValue, feed.key]) {
-                        let storedAsOf: Int64 = row[0]
-                        // Older loses; on a tie the larger body wins, so arrival order never decides.
-                        var isStale = asOf < storedAsOf
-                        if asOf == storedAsOf {
+                    let seenAt = try Int64.fetchOne(findDedupe, arguments: [request.sender, request.feedID])
+                    let verdict = try IngestAdmission.verdict(request, registry: working, now: now, seenAt: seenAt) {
+                        try Row.fetchOne(findCurrent, arguments: [feed.type.rawValue, feed.key]).map { row in
                             let storedSeq: Int64 = row[1]
-                            // Bytes, not Strings: Swift compares canonically equivalent text as
-                            // equal ("é" vs "e\u{301}"), which would let arrival order decide.
-                            let storedBody = try String.fetchOne(findBody, arguments: [storedSeq]) ?? ""
-                            isStale = !storedBody.utf8.lexicographicallyPrecedes(bodyText.utf8)
+                            return IngestAdmission.Current(asOf: row[0]) { try String.fetchOne(findBody, arguments: [storedSeq]) ?? "" }
                         }
-                        if isStale {
-                            outcomes.append(.stale)
-                            continue
-                        }
+                    }
+                    guard case .store(let asOf, let bodyText) = verdict else {
+                        if case .answer(let outcome) = verdict { outcomes.append(outcome) }
+                        continue
                     }
                     try insertLog.execute(arguments: [
                         request.sender, request.feedID, feed.type.rawValue, feed.key, asOf, request.receivedAt.millis, bodyText,

@@ -10,6 +10,8 @@ public final class IngestFixture: @unchecked Sendable {
     public let pki: TestPKI
     public let configPath: String
     public private(set) var process: ServiceProcess
+    /// Extra environment for every instance (`DUDAO_INGEST_DATABASE` for PostgreSQL).
+    public let environment: [String: String]
     private var restarts = 0
 
     public var port: Int { process.port }
@@ -18,7 +20,9 @@ public final class IngestFixture: @unchecked Sendable {
     /// - Parameters:
     ///   - settings: extra top-level members for ingest.json (e.g. `"max_frame_bytes": 4096`).
     ///   - revocationList: `tls.revoked` is `revoked.json` in the test folder (written empty).
-    public init(settings: String = "", revocationList: Bool = false) throws {
+    ///   - environment: extra environment variables for the process (`DUDAO_INGEST_DATABASE`: a postgres:// URL).
+    public init(settings: String = "", revocationList: Bool = false, environment: [String: String] = [:]) throws {
+        self.environment = environment
         root = try TestDirectory("dudao-ingest")
         pki = try TestPKI(in: root)
         try root.write("access.json", TestPKI.accessFile)
@@ -34,13 +38,24 @@ public final class IngestFixture: @unchecked Sendable {
              "consumers": ["dudao-indicators"]\(extra)}
             """)
         configPath = root.file("ingest.json")
-        process = try Self.launch(configPath: configPath, root: root, port: 0, generation: 0)
+        process = try Self.launch(configPath: configPath, root: root, port: 0, generation: 0, environment: environment)
     }
 
-    static func launch(configPath: String, root: TestDirectory, port: Int, generation: Int) throws -> ServiceProcess {
+    static func launch(configPath: String, root: TestDirectory, port: Int, generation: Int, environment: [String: String]) throws
+        -> ServiceProcess
+    {
         try ServiceProcess(
             executable: "dudao-ingest", arguments: ["--config", configPath],
-            environment: ["DUDAO_INGEST_LISTEN_PORT": String(port)], logTo: root.file("ingest-\(generation).log"))
+            environment: environment.merging(["DUDAO_INGEST_LISTEN_PORT": String(port)]) { $1 },
+            logTo: root.file("ingest-\(generation).log"))
+    }
+
+    /// Another instance with the same configuration, certificates and database (PostgreSQL:
+    /// several instances share one), on `port` (0: a new one); the caller stops it.
+    public func launchInstance(port: Int = 0, label: String) throws -> ServiceProcess {
+        try ServiceProcess(
+            executable: "dudao-ingest", arguments: ["--config", configPath],
+            environment: environment.merging(["DUDAO_INGEST_LISTEN_PORT": String(port)]) { $1 }, logTo: root.file("ingest-\(label).log"))
     }
 
     /// `kill -9` the ingest and start it again on the same port and database.
@@ -48,7 +63,7 @@ public final class IngestFixture: @unchecked Sendable {
         let port = process.port
         process.kill9()
         restarts += 1
-        process = try Self.launch(configPath: configPath, root: root, port: port, generation: restarts)
+        process = try Self.launch(configPath: configPath, root: root, port: port, generation: restarts, environment: environment)
     }
 
     /// Registers the sample town and kindergarten (which heartbeats and censuses name).
@@ -67,12 +82,14 @@ public final class IngestFixture: @unchecked Sendable {
         process.stop()
         let status = process.process.terminationStatus
         restarts += 1
-        process = try Self.launch(configPath: configPath, root: root, port: port, generation: restarts)
+        process = try Self.launch(configPath: configPath, root: root, port: port, generation: restarts, environment: environment)
         return status
     }
 
-    public func connect(as identity: String = "operator") async throws -> WireClient {
-        try await WireClient.connect(host: "127.0.0.1", port: port, tls: try pki.clientContext(identity), serverIdentity: "dudao-ingest")
+    /// A connection to this instance, or to another one's `port`.
+    public func connect(as identity: String = "operator", port: Int? = nil) async throws -> WireClient {
+        try await WireClient.connect(
+            host: "127.0.0.1", port: port ?? self.port, tls: try pki.clientContext(identity), serverIdentity: "dudao-ingest")
     }
 
     /// Waits until each of `consumers` has committed a position at the ingest log's head.

@@ -10,19 +10,6 @@ import FoundationNetworking
 
 /// `/metrics`, `/health` and `/ready` of the real dudao-ingest, on their own port.
 @Suite struct MetricsEndpointTests {
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
     static func get(_ url: String) async throws -> (Int, String) {
         for _ in 0..<100 {
             do {
@@ -36,7 +23,7 @@ import FoundationNetworking
     }
 
     @Test func countersAndHistogramsOfTheIngest() async throws {
-        let port = try Self.freePort()
+        let port = try freeLoopbackPort()
         let ingest = try IngestFixture(settings: #""metrics": {"host": "127.0.0.1", "port": \#(port)}"#)
         defer { ingest.stop() }
         let base = "http://127.0.0.1:\(port)"

@@ -11,8 +11,8 @@ import Testing
 /// A random set of versions of a few keys (towns, kindergartens, cohorts, censuses, heartbeats;
 /// `as_of` from four instants, spelled in UTC or in UTC+8, so exact ties with different bodies
 /// are common), plus duplicates (the same sender and id again) and stale re-sends (an old body
-/// under a new id), is sent in two random orders to `SQLiteIngestStore.commit` — the real store,
-/// a real SQLite file per order — in batches of random size, with a reopen of the store at a
+/// under a new id), is sent in two random orders to the real store's `commit` — on each backend:
+/// a real SQLite file, or a real PostgreSQL database, per order — in batches of random size, with a reopen of the store at a
 /// random point. A feed answered `unknown_reference` (its town or kindergarten not registered
 /// yet) is re-sent after the stream, as an integrator would. Each reply is checked against a
 /// model of SPEC section 3 as it comes, and the final state against the model:
@@ -171,8 +171,9 @@ import Testing
         Stamp(asOf: feed.asOf!.millis, body: JSONWriter.string(.object(feed.body)))
     }
 
-    @Test func repliesAndStateDoNotDependOnArrivalOrder() async throws {
-        await Self.check(variants: 0...3)
+    @Test(arguments: IngestStoreBackend.allCases)
+    func repliesAndStateDoNotDependOnArrivalOrder(backend: IngestStoreBackend) async throws {
+        await Self.check(variants: 0...3, backend: backend)
     }
 
     /// The same with names that differ only in their Unicode normalization (`é` as U+00E9 or as
@@ -182,13 +183,15 @@ import Testing
     /// `as_of` whose names differ only so — the one that arrived first was stored, the other
     /// answered `stale`, because `SQLiteIngestStore.commit` broke the tie by comparing Swift
     /// Strings, which are equal for canonically equivalent text. It compares bytes now.
-    @Test
-    func repliesAndStateDoNotDependOnArrivalOrderWithEquivalentTexts() async throws {
-        await Self.check(variants: 0...5)
+    @Test(arguments: IngestStoreBackend.allCases)
+    func repliesAndStateDoNotDependOnArrivalOrderWithEquivalentTexts(backend: IngestStoreBackend) async throws {
+        await Self.check(variants: 0...5, backend: backend)
     }
 
-    static func check(variants: ClosedRange<Int>) async {
-        await propertyCheck(count: Self.iterations, input: Self.scenarios(variants: variants)) { scenario in
+    static func check(variants: ClosedRange<Int>, backend: IngestStoreBackend) async {
+        // A PostgreSQL run creates a database per order: fewer scenarios keep the suite quick.
+        let count = backend == .sqlite ? Self.iterations : Self.iterations / 3
+        await propertyCheck(count: count, input: Self.scenarios(variants: variants)) { scenario in
             let feeds = Self.feeds(scenario)
             // The newest version of every key among everything sent.
             var expected: [String: Stamp] = [:]
@@ -200,7 +203,7 @@ import Testing
             }
             var finals: [[String: Stamp]] = []
             for seed in scenario.seeds {
-                finals.append(try Self.run(feeds, seed: seed))
+                finals.append(try Self.run(feeds, seed: seed, backend: backend))
                 #expect(finals.last == expected, "order seed \(seed): final state")
             }
             #expect(finals.count == 2 && finals[0] == finals[1], "two orders, two final states")
@@ -209,12 +212,12 @@ import Testing
 
     /// Sends `feeds` in the order `seed` picks, checks every reply against the model and
     /// returns the stored current version of every key.
-    static func run(_ feeds: [Feed], seed: UInt64) throws -> [String: Stamp] {
+    static func run(_ feeds: [Feed], seed: UInt64, backend: IngestStoreBackend) throws -> [String: Stamp] {
         var random = Xoshiro(seed: (seed, ~seed, 0x9E37_79B9_7F4A_7C15, 1))
         let directory = try TestDirectory("property-ingest")
         defer { directory.remove() }
-        let path = directory.file("ingest.sqlite")
-        var store = try SQLiteIngestStore(path: path)
+        let place = try backend.freshPlace(in: directory)
+        var store = try backend.open(place)
         var registry = try store.loadRegistry()
         let now = Timestamp(millis: t0 + 86_400_000)
 
@@ -273,7 +276,7 @@ import Testing
                 batchNumber += 1
                 if batchNumber == reopenAfterBatch {
                     // A restart: a new store on the same file; the registry and dedupe come from disk.
-                    store = try SQLiteIngestStore(path: path)
+                    store = try backend.open(place)
                     registry = try store.loadRegistry()
                 }
             }
