@@ -58,7 +58,7 @@ struct IndicatorsCommand: AsyncParsableCommand {
                 catalog: catalog, schedule: schedule, store: store, currentYear: settings.currentYear, logger: logger)
             let server = try await start.listen(IndicatorQueries.sessions(model: model, store: store, policy: start.policy))
             let consumer = LogConsumer(
-                host: settings.ingest.host, port: settings.ingest.port, tls: tls, serverIdentity: settings.ingest.identity, logger: logger,
+                host: settings.ingest.host, port: settings.ingest.port, failover: settings.ingestFailover, tls: tls, serverIdentity: settings.ingest.identity, logger: logger,
                 position: { try store.position() },
                 apply: { batch in try await model.apply(batch) })
             let sender = OutboxSender(

@@ -19,6 +19,8 @@ struct IndicatorsConfig: FrameServiceSettings {
     /// The plan's catalog first, then the others.
     var catalogPaths: [String] { [catalogPath] + extraCatalogPaths }
     var ingest: Endpoint
+    /// `ingest.failover`: more ingest instances on the same PostgreSQL database.
+    var ingestFailover: [(host: String, port: Int)]
     var notify: Endpoint
     /// Years whose transitions raise alerts when a record without a year (projects, inventories,
     /// the registry) changes; `0` = the current calendar year.
@@ -32,6 +34,7 @@ struct IndicatorsConfig: FrameServiceSettings {
         reportingPath = try file.optionalFilePath("reporting_file")
         reportingCheckSeconds = max(0.1, try file.double("reporting_check_seconds", default: 3600))
         ingest = try file.endpoint("ingest", defaultPort: 7401)
+        ingestFailover = try file.failover("ingest")
         notify = try file.endpoint("notify", defaultPort: 7404)
         currentYear = try file.int("current_year", default: 0, range: 0...2100)
         // Last: anything in the file or the environment not read above is a typo.

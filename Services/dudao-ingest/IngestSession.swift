@@ -193,6 +193,10 @@ final class IngestSession: FrameSession {
                 "this log ended at \(markedHead) when \(consumer) was first refused, and the records numbered since are not the ones it saw")
         }
         guard position > head else { return nil }
+        // The hub's head may trail the database's by a moment: another instance on the same
+        // PostgreSQL database committed records this one has not heard of yet.
+        let head = max(head, try store.head())
+        guard position > head else { return nil }
         try store.setDivergence(name: consumer, logHead: head, position: position, now: .now())
         logger.critical(
             "a consumer has processed records past the end of this log: refused until it is rebuilt (was the ingest database restored?)",

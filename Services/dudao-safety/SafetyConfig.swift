@@ -9,6 +9,8 @@ struct SafetyConfig: FrameServiceSettings {
     var basics: FrameServiceBasics
     var databasePath: String
     var ingest: Endpoint
+    /// `ingest.failover`: more ingest instances on the same PostgreSQL database.
+    var ingestFailover: [(host: String, port: Int)]
     var notify: Endpoint
     var engine: SafetySettings
     /// How often device timers and open alarms are looked at.
@@ -22,6 +24,7 @@ struct SafetyConfig: FrameServiceSettings {
         basics = try FrameServiceBasics(file: file, defaultPort: 7403, defaultInFlight: 64)
         databasePath = try file.filePath("database", default: "data/safety.sqlite")
         ingest = try file.endpoint("ingest", defaultPort: 7401)
+        ingestFailover = try file.failover("ingest")
         notify = try file.endpoint("notify", defaultPort: 7404)
         func millis(_ name: String, default fallback: Double, scale: Double, minimum: Double) throws(ConfigError) -> Int64 {
             let value = try file.double(name, default: fallback)

@@ -32,7 +32,7 @@ struct ServeCommand: ServiceCommand {
 
         let server = try await start.listen(SafetyQueries.sessions(engine: engine, policy: start.policy, threadPool: NIOThreadPool.singleton))
         let consumer = LogConsumer(
-            host: settings.ingest.host, port: settings.ingest.port, tls: tls, serverIdentity: settings.ingest.identity, types: ["registry.*", "safety.*"],
+            host: settings.ingest.host, port: settings.ingest.port, failover: settings.ingestFailover, tls: tls, serverIdentity: settings.ingest.identity, types: ["registry.*", "safety.*"],
             batchSize: settings.consumerBatch, logger: logger,
             position: { engine.consumerPosition() }, urgent: { $0.type == .safetyAlarm }, linkLost: { engine.linkLost() },
             apply: { records in try await engine.apply(records) })

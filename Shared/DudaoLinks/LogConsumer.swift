@@ -16,8 +16,7 @@ import ServiceLifecycle
 public final class LogConsumer: Service, Sendable {
     public typealias Apply = @Sendable ([LogRecord]) async throws -> Void
 
-    private let host: String
-    private let port: Int
+    private let places: [ReconnectingLink.Place]
     private let tls: any ClientTLSSource
     private let serverIdentity: String?
     private let types: [String]
@@ -33,20 +32,22 @@ public final class LogConsumer: Service, Sendable {
     public var isFollowing: Bool { following.withLockedValue { $0 } }
 
     /// - Parameters:
+    ///   - failover: more ingest instances (`host:port`) on the same PostgreSQL database,
+    ///     followed when the one in use fails: every instance serves the same log.
     ///   - types: type patterns to receive (`safety.*`); empty: everything.
     ///   - position: the last applied sequence number, read from the service's store.
     ///   - urgent: records that must not wait for the rest of a batch (a pressed alarm behind
     ///     thousands of heartbeats): the batch is applied right after such a record.
     ///   - apply: applies a batch durably (state and position in one transaction).
     public init(
-        host: String, port: Int, tls: any ClientTLSSource, serverIdentity: String?, types: [String] = [], batchSize: Int = 512, logger: Logger,
+        host: String, port: Int, failover: [(host: String, port: Int)] = [], tls: any ClientTLSSource, serverIdentity: String?,
+        types: [String] = [], batchSize: Int = 512, logger: Logger,
         position: @escaping @Sendable () async throws -> Int64, urgent: @escaping @Sendable (LogRecord) -> Bool = { _ in false },
         linkLost: @escaping @Sendable () -> Void = {}, apply: @escaping Apply
     ) {
         self.linkLost = linkLost
         self.urgent = urgent
-        self.host = host
-        self.port = port
+        places = [ReconnectingLink.Place(host: host, port: port)] + failover.map { ReconnectingLink.Place(host: $0.host, port: $0.port) }
         self.tls = tls
         self.serverIdentity = serverIdentity
         self.types = types
@@ -63,7 +64,7 @@ public final class LogConsumer: Service, Sendable {
 
     private func followWithRetries() async {
         let link = ReconnectingLink(
-            host: host, port: port, tls: tls, serverIdentity: serverIdentity, logger: logger,
+            places: places, tls: tls, serverIdentity: serverIdentity, logger: logger,
             failure: "log subscription lost; retrying", peerKey: "ingest")
         await link.run(lost: { following.withLockedValue { $0 = false } }) { client, working in
             try await follow(client, from: try await position() + 1) {

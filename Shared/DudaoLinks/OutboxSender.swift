@@ -45,7 +45,7 @@ public final class OutboxSender: Service, Sendable {
 
     private func deliverWithRetries() async {
         let link = ReconnectingLink(
-            host: host, port: port, tls: tls, serverIdentity: serverIdentity, logger: logger,
+            places: [ReconnectingLink.Place(host: host, port: port)], tls: tls, serverIdentity: serverIdentity, logger: logger,
             failure: "outbox delivery failed; retrying", peerKey: "to")
         await link.run { client, working in
             working()

@@ -274,6 +274,21 @@ extension ConfigFile {
             host: try string("\(name).host", default: "127.0.0.1"), port: try int("\(name).port", default: defaultPort, range: 1...65535),
             identity: try string("\(name).identity", default: "dudao-\(name)"))
     }
+
+    /// `NAME.failover`: more `host:port` places serving the same thing (ingest instances on one
+    /// PostgreSQL database), tried in turn when the one in use fails.
+    public func failover(_ name: String) throws(ConfigError) -> [(host: String, port: Int)] {
+        var places: [(host: String, port: Int)] = []
+        for text in try strings("\(name).failover") {
+            guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port),
+                colon > text.startIndex
+            else {
+                throw ConfigError("\(path): \(name).failover: \"\(text)\" is not host:port")
+            }
+            places.append((String(text[..<colon]), port))
+        }
+        return places
+    }
 }
 
 /// Where another service listens.

@@ -93,8 +93,8 @@ public final class IngestFixture: @unchecked Sendable {
     }
 
     /// Waits until each of `consumers` has committed a position at the ingest log's head.
-    public func waitUntilConsumed(by consumers: [String], timeout: Duration = .seconds(60)) async throws {
-        let client = try await connect()
+    public func waitUntilConsumed(by consumers: [String], port: Int? = nil, timeout: Duration = .seconds(60)) async throws {
+        let client = try await connect(port: port)
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             let status = try await client.request(Frame.query("ingest.status", id: "s"))["body"]

@@ -14,6 +14,8 @@ public final class SafetyFixture: @unchecked Sendable {
     /// The real `dudao-notify`, when the fixture was made with `notifyRoutes`.
     public private(set) var notify: ServiceProcess?
     private var restarts = 0
+    /// Extra environment for the safety process (`DUDAO_SAFETY_INGEST_FAILOVER`, …).
+    private let environment: [String: String]
 
     public var root: TestDirectory { ingest.root }
     public var pki: TestPKI { ingest.pki }
@@ -26,8 +28,13 @@ public final class SafetyFixture: @unchecked Sendable {
     ///   - access: safety's own access file (default: the ingest's, ``TestPKI/accessFile``).
     ///   - notifyRoutes: when given, a real `dudao-notify` with this routes file (same PKI) is
     ///     started first and safety delivers to it.
-    public init(settings: String = "", notifyPort: Int = 1, access: String? = nil, notifyRoutes: String? = nil) throws {
-        ingest = try IngestFixture()
+    ///   - ingestEnvironment, environment: extra environment for the ingest and for safety.
+    public init(
+        settings: String = "", notifyPort: Int = 1, access: String? = nil, notifyRoutes: String? = nil,
+        ingestEnvironment: [String: String] = [:], environment: [String: String] = [:]
+    ) throws {
+        ingest = try IngestFixture(environment: ingestEnvironment)
+        self.environment = environment
         var notifyPort = notifyPort
         if let notifyRoutes {
             let notify = try Self.startNotify(root: ingest.root, routes: notifyRoutes)
@@ -46,7 +53,8 @@ public final class SafetyFixture: @unchecked Sendable {
             """)
         configPath = ingest.root.file("safety.json")
         self.notifyPort = notifyPort
-        process = try Self.launch(configPath: configPath, root: ingest.root, port: 0, notifyPort: notifyPort, generation: 0)
+        process = try Self.launch(
+            configPath: configPath, root: ingest.root, port: 0, notifyPort: notifyPort, generation: 0, environment: environment)
     }
 
     static func startNotify(root: TestDirectory, routes: String) throws -> ServiceProcess {
@@ -57,10 +65,12 @@ public final class SafetyFixture: @unchecked Sendable {
             executable: "dudao-notify", arguments: ["--config", root.file("notify.json")], logTo: root.file("notify-0.log"))
     }
 
-    static func launch(configPath: String, root: TestDirectory, port: Int, notifyPort: Int, generation: Int) throws -> ServiceProcess {
+    static func launch(
+        configPath: String, root: TestDirectory, port: Int, notifyPort: Int, generation: Int, environment: [String: String]
+    ) throws -> ServiceProcess {
         try ServiceProcess(
             executable: "dudao-safety", arguments: ["--config", configPath],
-            environment: ["DUDAO_SAFETY_LISTEN_PORT": String(port), "DUDAO_SAFETY_NOTIFY_PORT": String(notifyPort)],
+            environment: environment.merging(["DUDAO_SAFETY_LISTEN_PORT": String(port), "DUDAO_SAFETY_NOTIFY_PORT": String(notifyPort)]) { $1 },
             logTo: root.file("safety-\(generation).log"))
     }
 
@@ -71,7 +81,7 @@ public final class SafetyFixture: @unchecked Sendable {
         process.kill9()
         if let notifyPort { self.notifyPort = notifyPort }
         restarts += 1
-        process = try Self.launch(configPath: configPath, root: root, port: port, notifyPort: self.notifyPort, generation: restarts)
+        process = try Self.launch(configPath: configPath, root: root, port: port, notifyPort: self.notifyPort, generation: restarts, environment: environment)
     }
 
     /// SIGTERM the safety service, wait for it to exit, and start it again on the same port.
@@ -79,7 +89,7 @@ public final class SafetyFixture: @unchecked Sendable {
         let port = process.port
         process.stop()
         restarts += 1
-        process = try Self.launch(configPath: configPath, root: root, port: port, notifyPort: notifyPort, generation: restarts)
+        process = try Self.launch(configPath: configPath, root: root, port: port, notifyPort: notifyPort, generation: restarts, environment: environment)
     }
 
     /// A client of the safety service.

@@ -12,6 +12,12 @@ It is an independent client: Python's ssl module and the wire contract of SPEC s
 
     deploy/soak/soak.py --seconds 60 --kill-every 20          # CI's short run
     deploy/soak/soak.py --seconds 600 --kill-every 20         # the README's 10-minute run
+    deploy/soak/soak.py --store postgres --seconds 60         # the ingest on PostgreSQL (below)
+
+With --store postgres a throwaway PostgreSQL cluster (deploy/postgres/test-cluster.sh) holds
+the ingest's state, two dudao-ingest instances share it (the load goes to either; indicators
+and safety list the second under ingest.failover), and the kill rotation also takes the
+second instance and the PostgreSQL server itself (kill -9 of the postmaster and its children).
 """
 import argparse, atexit, http.server, json, os, random, shutil, signal, socket, ssl, struct, subprocess, sys, tempfile, threading, time
 
@@ -109,10 +115,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 
 class System:
-    def __init__(self, work, bin_dir, receiver_port):
-        self.work, self.bin = work, bin_dir
-        self.ports = {s: free_port() for s in SERVICES}
+    def __init__(self, work, bin_dir, receiver_port, store="sqlite"):
+        self.work, self.bin, self.store = work, bin_dir, store
+        self.services = SERVICES + (["dudao-ingest-2"] if store == "postgres" else [])
+        self.ingests = [s for s in self.services if s.startswith("dudao-ingest")]
+        self.ports = {s: free_port() for s in self.services}
         self.procs = {}
+        database = "data/ingest.sqlite"
+        if store == "postgres":
+            self.pg_dir, self.pg_port = f"{work}/postgresql", free_port()
+            os.makedirs(self.pg_dir)
+            os.chmod(work, 0o755)
+            self.start_postgres()
+            database = f"postgres://postgres@127.0.0.1:{self.pg_port}/postgres"
         self.certs = f"{work}/certs"
         subprocess.run([f"{bin_dir}/dudao", "certs", "init", self.certs, "--integrator", "soak-checker"],
                        check=True, stdout=subprocess.DEVNULL)
@@ -123,10 +138,12 @@ class System:
         tls = lambda name: {"ca": "certs/ca.pem", "certificate": f"certs/{name}.pem", "key": f"certs/{name}.key"}
         listen = lambda name: {"host": "127.0.0.1", "port": self.ports[name]}
         ingest, notify = {"host": "127.0.0.1", "port": self.ports["dudao-ingest"]}, {"host": "127.0.0.1", "port": self.ports["dudao-notify"]}
+        if store == "postgres":
+            ingest["failover"] = [f"127.0.0.1:{self.ports['dudao-ingest-2']}"]
         configs = {
             # No compaction during the soak: the checker reads every version back from the log.
             "dudao-ingest": {"listen": listen("dudao-ingest"), "tls": tls("dudao-ingest"), "access_file": "access.json",
-                             "database": "data/ingest.sqlite", "retention": {"compact_interval_seconds": 86400}},
+                             "database": database, "retention": {"compact_interval_seconds": 86400}},
             "dudao-indicators": {"listen": listen("dudao-indicators"), "tls": tls("dudao-indicators"), "access_file": "access.json",
                                  "database": "data/indicators.sqlite", "catalog": f"{ROOT}/deploy/catalog/enping-2023-2025.json",
                                  "ingest": ingest, "notify": notify, "current_year": 2025},
@@ -138,6 +155,8 @@ class System:
                              "delivery": {"concurrency": 8, "max_attempts": 1000, "backoff_initial_seconds": 0.2,
                                           "backoff_max_seconds": 1, "jitter": 0.2}},
         }
+        if store == "postgres":
+            configs["dudao-ingest-2"] = dict(configs["dudao-ingest"], listen=listen("dudao-ingest-2"))
         for name, config in configs.items():
             json.dump(config, open(f"{work}/{name}.json", "w"))
         hook = lambda dept: {"channels": [{"type": "webhook", "url": f"http://127.0.0.1:{receiver_port}/{dept}",
@@ -153,7 +172,8 @@ class System:
     def start(self, name):
         out = open(f"{self.work}/{name}.out", "a")
         log = open(f"{self.work}/{name}.log", "a")
-        args = [f"{self.bin}/{name}"] + (["serve"] if name in ("dudao-indicators", "dudao-notify") else []) + ["--config", f"{self.work}/{name}.json"]
+        executable = "dudao-ingest" if name.startswith("dudao-ingest") else name
+        args = [f"{self.bin}/{executable}"] + (["serve"] if name in ("dudao-indicators", "dudao-notify") else []) + ["--config", f"{self.work}/{name}.json"]
         env = dict(os.environ, SWIFT_BACKTRACE="enable=no")
         self.procs[name] = subprocess.Popen(args, stdout=out, stderr=log, env=env)
         deadline = time.time() + 60
@@ -167,7 +187,21 @@ class System:
                 time.sleep(0.1)
         raise SystemExit(f"{name} did not start")
 
+    def start_postgres(self):
+        subprocess.run([f"{ROOT}/deploy/postgres/test-cluster.sh", "start", self.pg_dir, str(self.pg_port)],
+                       check=True, stdout=subprocess.DEVNULL)
+
+    def kill9_postgres(self):
+        """kill -9 of the postmaster and its children (a power cut, for the database)."""
+        pid = open(f"{self.pg_dir}/data/postmaster.pid").readline().strip()
+        subprocess.run(["pkill", "-9", "-P", pid])
+        os.kill(int(pid), signal.SIGKILL)
+        while subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1", "-p", str(self.pg_port)]).returncode == 0:
+            time.sleep(0.05)
+
     def kill9(self, name):
+        if name == "postgresql":
+            return self.kill9_postgres()
         proc = self.procs[name]
         proc.send_signal(signal.SIGKILL)
         proc.wait()
@@ -181,6 +215,8 @@ class System:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 proc.kill()
+        if self.store == "postgres":
+            subprocess.run([f"{ROOT}/deploy/postgres/test-cluster.sh", "stop", self.pg_dir])
 
     def connect(self, name, identity="operator"):
         return Wire(self.ports[name], self.certs, identity)
@@ -243,7 +279,7 @@ class Load:
         pending = list(frames)
         while pending:
             try:
-                wire = self.system.connect("dudao-ingest")
+                wire = self.system.connect(random.choice(self.system.ingests))
                 wire.send_many(pending)
                 while pending:
                     reply = wire.recv()
@@ -331,16 +367,19 @@ def main():
     parser.add_argument("--bin", default=f"{ROOT}/.build/debug")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--store", choices=["sqlite", "postgres"], default="sqlite",
+                        help="the ingest's backend (postgres: two instances on a throwaway cluster)")
     args = parser.parse_args()
     random.seed(args.seed)
 
     work = tempfile.mkdtemp(prefix="dudao-soak-")
     receiver = Receiver(args.fail_rate)
     threading.Thread(target=receiver.serve_forever, daemon=True).start()
-    system = System(work, args.bin, receiver.server_address[1])
+    system = System(work, args.bin, receiver.server_address[1], args.store)
     atexit.register(system.stop_all)  # also when the checker itself fails
-    for name in SERVICES:
+    for name in system.services:
         system.start(name)
+    victims = system.services + (["postgresql"] if args.store == "postgres" else [])
     load = Load(system, args.threads)
     load.setup()
     workers = [threading.Thread(target=load.worker, args=(t,)) for t in range(args.threads)]
@@ -348,7 +387,7 @@ def main():
     for w in workers:
         w.start()
 
-    kills = {s: 0 for s in SERVICES}
+    kills = {s: 0 for s in victims}
     notify_kills = []
     rotation = []
     started = time.time()
@@ -358,14 +397,17 @@ def main():
         if time.time() >= next_kill:
             # Every service in turn, in a shuffled order each round.
             if not rotation:
-                rotation = random.sample(SERVICES, len(SERVICES))
+                rotation = random.sample(victims, len(victims))
             victim = rotation.pop()
             system.kill9(victim)
             kills[victim] += 1
             if victim == "dudao-notify":
                 notify_kills.append(time.time())
             time.sleep(random.uniform(0.1, 1.0))
-            system.start(victim)
+            if victim == "postgresql":
+                system.start_postgres()
+            else:
+                system.start(victim)
             next_kill = time.time() + args.kill_every * random.uniform(0.75, 1.25)
     load.stop.set()
     for w in workers:
@@ -447,6 +489,7 @@ def main():
     system.stop_all()
 
     total_kills = sum(kills.values())
+    print(f"soak: store {args.store}" + (f" (ingest instances: {', '.join(system.ingests)})" if args.store == "postgres" else ""))
     print(f"soak: {elapsed:.0f} s, {total_kills} kills ({', '.join(f'{k} {v}' for k, v in kills.items())})")
     print(f"soak: feeds sent {len(load.sent)}, acknowledged {len(load.acked)}, refused {len(load.nacked)}; "
           f"queries answered {load.queries['ok']}, failed during kills {load.queries['failed']}")
