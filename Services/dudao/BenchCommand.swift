@@ -50,6 +50,11 @@ struct IngestBench: AsyncParsableCommand {
     @Option(help: "Frames in flight per connection.")
     var window: Int = 8
 
+    @Option(
+        name: .customLong("also-port"),
+        help: "Another instance's port on the same host (repeatable; instances sharing one PostgreSQL database): connections are spread over every port.")
+    var alsoPorts: [Int] = []
+
     func run() async throws {
         let runID = String(UInt64(Date().timeIntervalSince1970 * 1000), radix: 36)
         // A town and a kindergarten to hang the feeds on.
@@ -93,7 +98,8 @@ struct IngestBench: AsyncParsableCommand {
 
     /// One connection: keeps `window` frames in flight; returns each ack's latency in ms.
     func runConnection(index: Int, feeds: Int, runID: String, institution: String) async throws -> [Double] {
-        let client = try await connection.connect()
+        let ports = [connection.port] + alsoPorts
+        let client = try await connection.connect(port: ports[index % ports.count])
         var sentAt = [UInt64](repeating: 0, count: feeds)
         var latencies: [Double] = []
         latencies.reserveCapacity(feeds)

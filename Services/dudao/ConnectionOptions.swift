@@ -21,7 +21,8 @@ struct ConnectionOptions: ParsableArguments {
     var serverIdentity: String?
 
     /// Connects to `service` (its identity is checked unless --server-identity says otherwise).
-    func connect(service: String = "dudao-ingest") async throws -> WireClient {
+    /// `port` overrides `--port` (another instance of the same service).
+    func connect(service: String = "dudao-ingest", port: Int? = nil) async throws -> WireClient {
         let files = TLSFiles(directory: certs, name: identity)
         for path in [files.caPath, files.certificatePath, files.keyPath] where !FileManager.default.fileExists(atPath: path) {
             throw ValidationError("missing \(path): run `dudao certs init \(certs) --integrator \(identity)` or pass --certs/--identity")
@@ -29,7 +30,7 @@ struct ConnectionOptions: ParsableArguments {
         let context = try files.makeClientContext()
         let expected = serverIdentity ?? service
         return try await WireClient.connect(
-            host: host, port: port, tls: context, serverIdentity: expected == "*" ? nil : expected,
+            host: host, port: port ?? self.port, tls: context, serverIdentity: expected == "*" ? nil : expected,
             group: MultiThreadedEventLoopGroup.singleton)
     }
 }

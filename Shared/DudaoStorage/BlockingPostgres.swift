@@ -32,7 +32,11 @@ public final class BlockingPostgres: Sendable {
             if let held, !held.isClosed {
                 live = held
             } else {
-                live = try connect()
+                do {
+                    live = try connect()
+                } catch {
+                    throw PostgresFailure(error)
+                }
                 held = live
             }
             do {

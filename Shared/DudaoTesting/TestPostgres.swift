@@ -62,10 +62,15 @@ public final class PostgresServer: Sendable {
     public func kill9() throws {
         let pidFile = try String(contentsOfFile: "\(directory)/data/postmaster.pid", encoding: .utf8)
         guard let pid = pidFile.split(separator: "\n").first.flatMap({ Int32($0) }) else { return }
-        _ = try Self.spawnAndWait("/usr/bin/pkill", ["-9", "-P", String(pid)])
+        // The postmaster first: killed children alone make it reinitialize, not stop.
         kill(pid, SIGKILL)
-        // Gone once the port no longer answers.
-        for _ in 0..<100 where (try? Self.spawnAndWait("/usr/bin/pg_isready", ["-q", "-h", "127.0.0.1", "-p", String(port)]).status) == 0 {
+        _ = try Self.spawnAndWait("/usr/bin/pkill", ["-9", "-P", String(pid)])
+        // Gone once neither it (a zombie counts as gone) nor a child of it is left.
+        for _ in 0..<200 {
+            let state = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?.split(separator: ")").last?
+                .split(separator: " ").first
+            let children = (try? Self.spawnAndWait("/usr/bin/pgrep", ["-P", String(pid)]).status) == 0
+            if (state == nil || state == "Z") && !children { break }
             usleep(50_000)
         }
     }

@@ -37,6 +37,13 @@ fsync = on
 synchronous_commit = on
 CONF
   fi
+  # After a kill -9 the dead postmaster may linger as a zombie until something reaps it, and
+  # PostgreSQL takes a zombie's PID in postmaster.pid for a live server: such a file is stale.
+  if [ -f "$dir/data/postmaster.pid" ]; then
+    old=$(head -n 1 "$dir/data/postmaster.pid")
+    state=$(awk '{print $3}' "/proc/$old/stat" 2>/dev/null || true)
+    if [ -z "$state" ] || [ "$state" = Z ]; then rm -f "$dir/data/postmaster.pid" "$dir"/.s.PGSQL.*.lock; fi
+  fi
   as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w start >/dev/null
   echo "postgres://postgres@127.0.0.1:$port/postgres"
   ;;

@@ -194,9 +194,12 @@ class System:
     def kill9_postgres(self):
         """kill -9 of the postmaster and its children (a power cut, for the database)."""
         pid = open(f"{self.pg_dir}/data/postmaster.pid").readline().strip()
-        subprocess.run(["pkill", "-9", "-P", pid])
+        # The postmaster first: killed children alone make it reinitialize, not stop.
         os.kill(int(pid), signal.SIGKILL)
-        while subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1", "-p", str(self.pg_port)]).returncode == 0:
+        subprocess.run(["pkill", "-9", "-P", pid])
+        while os.path.exists(f"/proc/{pid}") and "Z" not in open(f"/proc/{pid}/stat").read().split(")")[-1].split()[0]:
+            time.sleep(0.05)
+        while subprocess.run(["pgrep", "-P", pid], stdout=subprocess.DEVNULL).returncode == 0:
             time.sleep(0.05)
 
     def kill9(self, name):
@@ -278,17 +281,30 @@ class Load:
     def send_until_acked(self, frames):
         pending = list(frames)
         while pending:
+            retry = []
             try:
                 wire = self.system.connect(random.choice(self.system.ingests))
                 wire.send_many(pending)
                 while pending:
-                    reply = wire.recv()
-                    self.record(pending.pop(0), reply)
+                    frame = pending.pop(0)
+                    if not self.record(frame, wire.recv()):
+                        retry.append(frame)
                 wire.close()
             except (OSError, ConnectionError, ValueError):
                 time.sleep(0.3)
+            if retry:
+                # "retry later" (the database restarting): what an integrator does.
+                time.sleep(0.3)
+            pending = retry + pending
+
+    RETRYABLE = ("internal", "overloaded")
 
     def record(self, frame, reply):
+        """Records the reply; False when it says to retry later (the feed is sent again)."""
+        if reply.get("id") == frame["id"] and reply.get("kind") == "nack" and (reply.get("error") or {}).get("code") in self.RETRYABLE:
+            with self.lock:
+                self.retried = getattr(self, "retried", 0) + 1
+            return False
         with self.lock:
             self.sent[frame["id"]] = frame["type"]
             if frame["type"] == "safety.alarm":
@@ -299,6 +315,7 @@ class Load:
                 self.acked[frame["id"]] = reply.get("status")
             else:
                 self.nacked[frame["id"]] = reply.get("error")
+        return True
 
     def worker(self, thread):
         n = 0
@@ -491,7 +508,8 @@ def main():
     total_kills = sum(kills.values())
     print(f"soak: store {args.store}" + (f" (ingest instances: {', '.join(system.ingests)})" if args.store == "postgres" else ""))
     print(f"soak: {elapsed:.0f} s, {total_kills} kills ({', '.join(f'{k} {v}' for k, v in kills.items())})")
-    print(f"soak: feeds sent {len(load.sent)}, acknowledged {len(load.acked)}, refused {len(load.nacked)}; "
+    print(f"soak: feeds sent {len(load.sent)}, acknowledged {len(load.acked)}, refused {len(load.nacked)}, "
+          f"answered retry-later and sent again {getattr(load, 'retried', 0)}; "
           f"queries answered {load.queries['ok']}, failed during kills {load.queries['failed']}")
     print(f"soak: feeds      ok {classes['ok']}  lost {classes['lost']}  duplicated {classes['duplicated']}  unexpected {classes['unexpected']}")
     print(f"soak: alarms     sent {len(load.alarms)}  alerts ok {alerts['ok']}  lost {alerts['lost'] + alerts['missing_alarm_alerts']}  "
