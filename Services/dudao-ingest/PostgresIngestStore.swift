@@ -17,8 +17,9 @@ import PostgresNIO
 /// been read.) The same lock makes the dedupe and `as_of` checks exact across instances: two
 /// instances given the same (sender, id) at once answer `accepted` once and `duplicate` once.
 /// What runs in parallel across instances is everything before the transaction: TLS,
-/// framing, JSON and validation; each transaction is one group commit of a whole batch, in a
-/// fixed number of statements (arrays through `unnest`), not one per feed.
+/// framing, JSON and validation; each transaction is one group commit of a whole batch in five
+/// round trips whatever its size (BEGIN, the lock, both lookups, every write, COMMIT: arrays
+/// through `unnest`), not one per feed.
 final class PostgresIngestStore: IngestStore {
     static let schema = "dudao_ingest"
 
@@ -166,27 +167,27 @@ final class PostgresIngestStore: IngestStore {
             if storedRegistrySeq != registrySeq.withLockedValue({ $0 }) {
                 working = try Self.fetchRegistry(session)
             }
+            // Both lookups in one statement (one round trip), after the lock: a statement's
+            // snapshot is taken when it starts, so it sees every batch committed before ours.
             var seen: [DedupeKey: Int64] = [:]
-            for row in try session.query(
-                """
-                SELECT d.sender, d.feed_id, d.received_at FROM dedupe d
-                JOIN unnest(\(batch.map(\.sender))::text[], \(batch.map(\.feedID))::text[]) AS u(sender, feed_id)
-                ON d.sender = u.sender AND d.feed_id = u.feed_id
-                """)
-            {
-                let (sender, feedID, receivedAt) = try row.decode((String, String, Int64).self)
-                seen[DedupeKey(sender: sender, feedID: feedID)] = receivedAt
-            }
             var current: [CurrentKey: Stored] = [:]
             for row in try session.query(
                 """
-                SELECT c.type, c.key, c.as_of, c.seq FROM current c
+                SELECT 0::int4, d.sender, d.feed_id, d.received_at, 0::int8 FROM dedupe d
+                JOIN unnest(\(batch.map(\.sender))::text[], \(batch.map(\.feedID))::text[]) AS u(sender, feed_id)
+                ON d.sender = u.sender AND d.feed_id = u.feed_id
+                UNION ALL
+                SELECT 1::int4, c.type, c.key, c.as_of, c.seq FROM current c
                 JOIN unnest(\(batch.map(\.feed.type.rawValue))::text[], \(batch.map(\.feed.key))::text[]) AS u(type, key)
                 ON c.type = u.type AND c.key = u.key
                 """)
             {
-                let (type, key, asOf, seq) = try row.decode((String, String, Int64, Int64).self)
-                current[CurrentKey(type: type, key: key)] = Stored(asOf: asOf, seq: seq)
+                let (table, first, second, number, seq) = try row.decode((Int32, String, String, Int64, Int64).self)
+                if table == 0 {
+                    seen[DedupeKey(sender: first, feedID: second)] = number
+                } else {
+                    current[CurrentKey(type: first, key: second)] = Stored(asOf: number, seq: seq)
+                }
             }
             var added = Columns()
             var outcomes: [CommitOutcome] = []
@@ -223,8 +224,7 @@ final class PostgresIngestStore: IngestStore {
                 outcomes.append(.accepted(seq: seq))
             }
             guard seq > startSeq else { return outcomes }
-            try Self.write(added, session: session)
-            try session.execute("UPDATE log_head SET seq = \(seq), registry_seq = \(newRegistrySeq) WHERE id = 1")
+            try Self.write(added, head: seq, registrySeq: newRegistrySeq, session: session)
             return outcomes
         }
         registry = working
@@ -232,15 +232,9 @@ final class PostgresIngestStore: IngestStore {
         return outcomes
     }
 
-    /// Inserts a batch's records, points their keys at them and remembers their ids: three
-    /// statements, whatever the batch's size.
-    private static func write(_ added: Columns, session: PostgresSession) throws {
-        try session.execute(
-            """
-            INSERT INTO log (seq, sender, feed_id, type, key, as_of, received_at, body)
-            SELECT * FROM unnest(\(added.seq)::bigint[], \(added.sender)::text[], \(added.feedID)::text[], \(added.type)::text[],
-                                 \(added.key)::text[], \(added.asOf)::bigint[], \(added.receivedAt)::bigint[], \(added.body)::text[])
-            """)
+    /// Inserts a batch's records, points their keys at them, remembers their ids and moves
+    /// `log_head`: one statement (data-modifying CTEs on four tables), whatever the batch's size.
+    private static func write(_ added: Columns, head: Int64, registrySeq: Int64, session: PostgresSession) throws {
         // One row per key and per id (the batch's last), as ON CONFLICT DO UPDATE needs.
         var lastOfKey: [CurrentKey: Int] = [:]
         var lastOfID: [DedupeKey: Int] = [:]
@@ -249,20 +243,24 @@ final class PostgresIngestStore: IngestStore {
             lastOfID[DedupeKey(sender: added.sender[index], feedID: added.feedID[index])] = index
         }
         let keyRows = lastOfKey.values.sorted()
-        try session.execute(
-            """
-            INSERT INTO current (type, key, as_of, seq)
-            SELECT * FROM unnest(\(keyRows.map { added.type[$0] })::text[], \(keyRows.map { added.key[$0] })::text[],
-                                 \(keyRows.map { added.asOf[$0] })::bigint[], \(keyRows.map { added.seq[$0] })::bigint[])
-            ON CONFLICT (type, key) DO UPDATE SET as_of = excluded.as_of, seq = excluded.seq
-            """)
         let idRows = lastOfID.values.sorted()
         try session.execute(
             """
-            INSERT INTO dedupe (sender, feed_id, received_at)
-            SELECT * FROM unnest(\(idRows.map { added.sender[$0] })::text[], \(idRows.map { added.feedID[$0] })::text[],
-                                 \(idRows.map { added.receivedAt[$0] })::bigint[])
-            ON CONFLICT (sender, feed_id) DO UPDATE SET received_at = excluded.received_at
+            WITH records AS (
+                INSERT INTO log (seq, sender, feed_id, type, key, as_of, received_at, body)
+                SELECT * FROM unnest(\(added.seq)::bigint[], \(added.sender)::text[], \(added.feedID)::text[], \(added.type)::text[],
+                                     \(added.key)::text[], \(added.asOf)::bigint[], \(added.receivedAt)::bigint[], \(added.body)::text[])),
+            keys AS (
+                INSERT INTO current (type, key, as_of, seq)
+                SELECT * FROM unnest(\(keyRows.map { added.type[$0] })::text[], \(keyRows.map { added.key[$0] })::text[],
+                                     \(keyRows.map { added.asOf[$0] })::bigint[], \(keyRows.map { added.seq[$0] })::bigint[])
+                ON CONFLICT (type, key) DO UPDATE SET as_of = excluded.as_of, seq = excluded.seq),
+            ids AS (
+                INSERT INTO dedupe (sender, feed_id, received_at)
+                SELECT * FROM unnest(\(idRows.map { added.sender[$0] })::text[], \(idRows.map { added.feedID[$0] })::text[],
+                                     \(idRows.map { added.receivedAt[$0] })::bigint[])
+                ON CONFLICT (sender, feed_id) DO UPDATE SET received_at = excluded.received_at)
+            UPDATE log_head SET seq = \(head), registry_seq = \(registrySeq) WHERE id = 1
             """)
     }
 

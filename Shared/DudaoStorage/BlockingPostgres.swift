@@ -100,16 +100,30 @@ public struct PostgresSession {
     let connection: PostgresConnection
     let logger: Logger
 
+    /// How long a statement may take before the connection is taken as dead and closed (a
+    /// server gone without a reset, a partition): the call then fails instead of waiting forever.
+    static let timeout = TimeAmount.seconds(30)
+
     /// Runs `query` and returns every row.
     @discardableResult
     public func query(_ query: PostgresQuery) throws -> PostgresQueryResult {
-        try connection.query(query, logger: logger).wait()
+        try waitOrClose(connection.query(query, logger: logger))
     }
 
     /// Runs a statement and returns how many rows it changed.
     @discardableResult
     public func execute(_ query: PostgresQuery) throws -> Int {
-        try connection.query(query, logger: logger).wait().metadata.rows ?? 0
+        try waitOrClose(connection.query(query, logger: logger)).metadata.rows ?? 0
+    }
+
+    private func waitOrClose<T: Sendable>(_ future: EventLoopFuture<T>) throws -> T {
+        let connection = self.connection
+        let guardTask = future.eventLoop.scheduleTask(in: Self.timeout) {
+            let closing: EventLoopFuture<Void> = connection.close()
+            closing.whenComplete { _ in _ = connection }
+        }
+        defer { guardTask.cancel() }
+        return try future.wait()
     }
 }
 

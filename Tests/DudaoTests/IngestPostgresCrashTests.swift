@@ -6,7 +6,7 @@ import NIOConcurrencyHelpers
 import Testing
 
 /// Two real `dudao-ingest` processes on one real PostgreSQL server, load on both; one instance
-/// is killed with `kill -9` and the PostgreSQL server itself is killed and restarted. Every
+/// is killed with `kill -9` mid-stream. Every
 /// acknowledged feed is stored exactly once, and a subscriber that follows the log throughout
 /// (reconnecting to whichever instance answers) receives every record once, in order.
 @Suite(.serialized) struct IngestPostgresCrashTests {
@@ -75,7 +75,7 @@ import Testing
         }
     }
 
-    @Test func killNineOfAnInstanceAndOfPostgresLosesNothingAndDuplicatesNothing() async throws {
+    @Test func killNineOfAnInstanceUnderLoadLosesNothingAndDuplicatesNothing() async throws {
         let server = try PostgresServer.startPrivate(label: "dudao-pg-crash")
         defer { server.remove() }
         let url = try server.freshDatabase("crash")
@@ -99,11 +99,9 @@ import Testing
             }
             group.addTask {
                 while acked.withLockedValue({ $0.count }) < total / 4 { try? await Task.sleep(for: .milliseconds(5)) }
-                // The first instance dies mid-stream; then the database server itself.
+                // The first instance dies mid-stream. (The PostgreSQL server's own crash restart
+                // is in the soak: `soak.py --store postgres`.)
                 ingest.process.kill9()
-                try? server.kill9()
-                try? await Task.sleep(for: .milliseconds(300))
-                try? server.start()
             }
         }
         try ingest.killAndRestart()

@@ -17,7 +17,8 @@ It is an independent client: Python's ssl module and the wire contract of SPEC s
 With --store postgres a throwaway PostgreSQL cluster (deploy/postgres/test-cluster.sh) holds
 the ingest's state, two dudao-ingest instances share it (the load goes to either; indicators
 and safety list the second under ingest.failover), and the kill rotation also takes the
-second instance and the PostgreSQL server itself (kill -9 of the postmaster and its children).
+second instance; with --kill-postgres also the PostgreSQL server itself (kill -9 of every server
+process but the postmaster, which then crash-restarts: every connection cut, WAL replayed).
 """
 import argparse, atexit, http.server, json, os, random, shutil, signal, socket, ssl, struct, subprocess, sys, tempfile, threading, time
 
@@ -192,15 +193,17 @@ class System:
                        check=True, stdout=subprocess.DEVNULL)
 
     def kill9_postgres(self):
-        """kill -9 of the postmaster and its children (a power cut, for the database)."""
+        """kill -9 of every server process but the postmaster: PostgreSQL's crash restart (every
+        connection cut, shared memory thrown away, WAL replayed), as after a power cut."""
         pid = open(f"{self.pg_dir}/data/postmaster.pid").readline().strip()
-        # The postmaster first: killed children alone make it reinitialize, not stop.
-        os.kill(int(pid), signal.SIGKILL)
         subprocess.run(["pkill", "-9", "-P", pid])
-        while os.path.exists(f"/proc/{pid}") and "Z" not in open(f"/proc/{pid}/stat").read().split(")")[-1].split()[0]:
-            time.sleep(0.05)
-        while subprocess.run(["pgrep", "-P", pid], stdout=subprocess.DEVNULL).returncode == 0:
-            time.sleep(0.05)
+
+    def wait_postgres(self):
+        deadline = time.time() + 30
+        while subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1", "-p", str(self.pg_port)]).returncode != 0:
+            if time.time() > deadline:
+                raise SystemExit("PostgreSQL did not come back after its crash restart")
+            time.sleep(0.1)
 
     def kill9(self, name):
         if name == "postgresql":
@@ -386,6 +389,8 @@ def main():
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--store", choices=["sqlite", "postgres"], default="sqlite",
                         help="the ingest's backend (postgres: two instances on a throwaway cluster)")
+    parser.add_argument("--kill-postgres", action="store_true",
+                        help="with --store postgres: the PostgreSQL server's crash restart joins the kill rotation")
     args = parser.parse_args()
     random.seed(args.seed)
 
@@ -396,7 +401,7 @@ def main():
     atexit.register(system.stop_all)  # also when the checker itself fails
     for name in system.services:
         system.start(name)
-    victims = system.services + (["postgresql"] if args.store == "postgres" else [])
+    victims = system.services + (["postgresql"] if args.store == "postgres" and args.kill_postgres else [])
     load = Load(system, args.threads)
     load.setup()
     workers = [threading.Thread(target=load.worker, args=(t,)) for t in range(args.threads)]
@@ -422,7 +427,7 @@ def main():
                 notify_kills.append(time.time())
             time.sleep(random.uniform(0.1, 1.0))
             if victim == "postgresql":
-                system.start_postgres()
+                system.wait_postgres()
             else:
                 system.start(victim)
             next_kill = time.time() + args.kill_every * random.uniform(0.75, 1.25)
