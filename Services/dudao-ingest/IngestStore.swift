@@ -42,6 +42,15 @@ struct RetentionPolicy: Sendable {
     var eventRetentionMillis: Int64
     /// Consumers whose position bounds compaction; a consumer not yet seen holds everything back.
     var consumers: [String]
+
+    /// Feed types whose every record is its own key: kept for the retention period only.
+    static let eventTypes: Set<String> = [FeedType.safetyAlarm.rawValue]
+
+    /// The highest position every configured consumer has processed (all of the log when none
+    /// is configured): compaction goes no further.
+    func safePosition(_ positions: [String: Int64]) -> Int64 {
+        consumers.isEmpty ? Int64.max : consumers.map { positions[$0] ?? 0 }.min() ?? 0
+    }
 }
 
 struct CompactionReport: Sendable {

@@ -324,7 +324,7 @@ final class PostgresIngestStore: IngestStore {
 
     func compact(policy: RetentionPolicy, now: Timestamp) throws -> CompactionReport {
         let positions = try consumerPositions()
-        let safe = policy.consumers.isEmpty ? Int64.max : policy.consumers.map { positions[$0] ?? 0 }.min() ?? 0
+        let safe = policy.safePosition(positions)
         var report = CompactionReport()
         let chunk = 20_000
         // Sequence numbers come from log_head, never from MAX(seq): removing the newest row
@@ -342,7 +342,7 @@ final class PostgresIngestStore: IngestStore {
             if removed < chunk { break }
         }
         let eventCutoff = now.millis - policy.eventRetentionMillis
-        for type in SQLiteIngestStore.eventTypes {
+        for type in RetentionPolicy.eventTypes {
             while true {
                 let removed = try upkeep.transaction { session in
                     let gone = try session.query(

@@ -9,9 +9,6 @@ import GRDB
 final class SQLiteIngestStore: IngestStore {
     private let pool: DatabasePool
 
-    /// Feed types whose every record is its own key: kept for the retention period only.
-    static let eventTypes: Set<String> = [FeedType.safetyAlarm.rawValue]
-
     init(path: String) throws {
         pool = try DurableDatabase.open(path: path, migrator: Self.migrator)
     }
@@ -192,7 +189,7 @@ final class SQLiteIngestStore: IngestStore {
     func compact(policy: RetentionPolicy, now: Timestamp) throws -> CompactionReport {
         let positions = try consumerPositions()
         // Everything at or below `safe` has been processed by every configured consumer.
-        let safe = policy.consumers.isEmpty ? Int64.max : policy.consumers.map { positions[$0] ?? 0 }.min() ?? 0
+        let safe = policy.safePosition(positions)
         var report = CompactionReport()
         let chunk = 20_000
         // Superseded versions: rows that are no longer any key's current version (never the
@@ -213,7 +210,7 @@ final class SQLiteIngestStore: IngestStore {
         }
         // Events past their retention.
         let eventCutoff = now.millis - policy.eventRetentionMillis
-        for type in Self.eventTypes {
+        for type in RetentionPolicy.eventTypes {
             while true {
                 let removed = try pool.write { db -> Int in
                     // Never the newest row: SQLite gives the next row MAX(seq) + 1, so deleting
