@@ -94,7 +94,7 @@ let package = Package(
         .target(
             name: "DudaoService",
             dependencies: [
-                "DudaoCore", "DudaoWire", "DudaoObservability",
+                "DudaoCore", "DudaoWire", "DudaoObservability", "DudaoStorage",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -2,8 +2,8 @@ import DudaoCore
 import DudaoEvaluation
 import DudaoFeeds
 import DudaoService
+import DudaoStorage
 import DudaoWire
-import GRDB
 
 extension IndicatorQueries {
     /// The connections of `dudao-indicators`: queries only. An identity restricted to some towns
@@ -175,15 +175,15 @@ struct IndicatorQueries: Sendable {
             let towns = try await townsTable(year: year)
             let results: JSONValue = ["city": .array(city.map(\.json)), "towns": towns["towns"] ?? .array([])]
             let now = Timestamp.now()
-            try await store.pool.write { db in
-                try db.execute(
-                    sql: "INSERT OR REPLACE INTO snapshots (year, month, scope, results, taken_at) VALUES (?, ?, 'all', ?, ?)",
-                    arguments: [year, month, JSONWriter.string(results), now.millis])
+            try await store.database.write { db in
+                try db.run(
+                    "INSERT INTO snapshots (year, month, scope, results, taken_at) VALUES (?, ?, 'all', ?, ?) "
+                        + "ON CONFLICT (year, month, scope) DO UPDATE SET results = excluded.results, taken_at = excluded.taken_at",
+                    [year, month, JSONWriter.string(results), now.millis])
             }
         }
-        let stored = try await store.pool.read { db -> (String, Int64)? in
-            let row = try Row.fetchOne(
-                db, sql: "SELECT results, taken_at FROM snapshots WHERE year = ? AND month = ? AND scope = 'all'", arguments: [year, month])
+        let stored = try await store.database.read { db -> (String, Int64)? in
+            let row = try db.row("SELECT results, taken_at FROM snapshots WHERE year = ? AND month = ? AND scope = 'all'", [year, month])
             return row.map { ($0[0], $0[1]) }
         }
         guard let (text, takenAt) = stored else { return ["year": .int(Int64(year)), "month": .int(Int64(month)), "snapshot": .null] }

@@ -7,7 +7,6 @@ import DudaoService
 import DudaoStorage
 import DudaoWire
 import Foundation
-import GRDB
 import Logging
 import NIOCore
 import NIOPosix
@@ -53,7 +52,7 @@ struct IndicatorsCommand: AsyncParsableCommand {
         func serve() async throws {
             let (start, (catalog, schedule)) = try ServiceBootstrap<IndicatorsConfig>.start(config: config, reading: IndicatorsCommand.catalogsAndSchedule)
             let (settings, logger, tls) = (start.settings, start.logger, start.tls)
-            let store = try IndicatorsStore(path: settings.databasePath)
+            let store = try IndicatorsStore(location: settings.store, logger: logger)
             let model = try IndicatorsModel(
                 catalog: catalog, schedule: schedule, store: store, currentYear: settings.currentYear, logger: logger)
             let server = try await start.listen(IndicatorQueries.sessions(model: model, store: store, policy: start.policy))
@@ -62,7 +61,7 @@ struct IndicatorsCommand: AsyncParsableCommand {
                 position: { try store.position() },
                 apply: { batch in try await model.apply(batch) })
             let sender = OutboxSender(
-                pool: store.pool, host: settings.notify.host, port: settings.notify.port, tls: tls,
+                database: store.database, host: settings.notify.host, port: settings.notify.port, tls: tls,
                 serverIdentity: settings.notify.identity, logger: logger)
             let reminders = ReportingLoop(model: model, interval: .milliseconds(Int64(settings.reportingCheckSeconds * 1000)), logger: logger)
             let figures = GaugeFamily("dudao_indicators", dimensions: ["figure"])
@@ -71,7 +70,7 @@ struct IndicatorsCommand: AsyncParsableCommand {
                 ready: { consumer.isFollowing },
                 collect: {
                     if let position = try? store.position() { figures.record(["position"], Double(position)) }
-                    if let depth = try? store.pool.read({ db in try Outbox.count(db) }) { figures.record(["outbox_pending"], Double(depth)) }
+                    if let depth = try? store.database.read({ db in try Outbox.count(db) }) { figures.record(["outbox_pending"], Double(depth)) }
                 })
         }
     }

@@ -1,4 +1,5 @@
 import DudaoService
+import DudaoStorage
 import DudaoWire
 
 /// `dudao-indicators`' settings (deploy/indicators.json; environment overrides `DUDAO_INDICATORS_*`).
@@ -7,7 +8,8 @@ struct IndicatorsConfig: FrameServiceSettings {
     static let environmentPrefix = "DUDAO_INDICATORS_"
 
     var basics: FrameServiceBasics
-    var databasePath: String
+    /// `database`: a SQLite file (the default) or a `postgres://` URL.
+    var store: StoreLocation
     var catalogPath: String
     /// Catalogs evaluated beside the plan's (the national assessment criteria), each naming its
     /// indicators' `catalog`.
@@ -28,7 +30,7 @@ struct IndicatorsConfig: FrameServiceSettings {
 
     init(file: ConfigFile) throws(ConfigError) {
         basics = try FrameServiceBasics(file: file, defaultPort: 7402, defaultInFlight: 64)
-        databasePath = try file.filePath("database", default: "data/indicators.sqlite")
+        store = try file.store(default: "data/indicators.sqlite")
         catalogPath = try file.filePath("catalog", default: "catalog/enping-2023-2025.json")
         extraCatalogPaths = try file.strings("extra_catalogs").map(file.resolve)
         reportingPath = try file.optionalFilePath("reporting_file")

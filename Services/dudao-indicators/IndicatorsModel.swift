@@ -4,7 +4,6 @@ import DudaoWire
 import DudaoEvaluation
 import DudaoFeeds
 import DudaoStorage
-import GRDB
 import Logging
 
 /// The live evaluation: the catalog's engine over every consumed record, the remembered status
@@ -121,20 +120,23 @@ actor IndicatorsModel {
                 }
             }
         }
-        try store.pool.write { db in
-            let upsert = try db.cachedStatement(sql: "INSERT OR REPLACE INTO records (type, key, body, received_at) VALUES (?, ?, ?, ?)")
-            let arrived = try db.cachedStatement(
-                sql: "INSERT INTO arrivals (type, key, first_received_at) VALUES (?, ?, ?) "
-                    + "ON CONFLICT (type, key) DO UPDATE SET first_received_at = MIN(first_received_at, excluded.first_received_at)")
+        try store.database.write { db in
             for record in batch {
-                try upsert.execute(
-                    arguments: [record.type.rawValue, record.key, JSONWriter.string(.object(record.body)), record.receivedAt.millis])
-                try arrived.execute(arguments: [record.type.rawValue, record.key, record.receivedAt.millis])
+                try db.run(
+                    "INSERT INTO records (type, key, body, received_at) VALUES (?, ?, ?, ?) "
+                        + "ON CONFLICT (type, key) DO UPDATE SET body = excluded.body, received_at = excluded.received_at",
+                    [record.type.rawValue, record.key, JSONWriter.string(.object(record.body)), record.receivedAt.millis])
+                try db.run(
+                    "INSERT INTO arrivals (type, key, first_received_at) VALUES (?, ?, ?) ON CONFLICT (type, key) DO UPDATE SET "
+                        + "first_received_at = CASE WHEN excluded.first_received_at < arrivals.first_received_at "
+                        + "THEN excluded.first_received_at ELSE arrivals.first_received_at END",
+                    [record.type.rawValue, record.key, record.receivedAt.millis])
             }
-            let status = try db.cachedStatement(
-                sql: "INSERT OR REPLACE INTO statuses (indicator, year, scope, status, value, since) VALUES (?, ?, ?, ?, ?, ?)")
             for (key, stored, result) in changed {
-                try status.execute(arguments: [key.indicator, key.year, key.scope, stored.status.rawValue, result.value, stored.since])
+                try db.run(
+                    "INSERT INTO statuses (indicator, year, scope, status, value, since) VALUES (?, ?, ?, ?, ?, ?) "
+                        + "ON CONFLICT (indicator, year, scope) DO UPDATE SET status = excluded.status, value = excluded.value, since = excluded.since",
+                    [key.indicator, key.year, key.scope, stored.status.rawValue, result.value, stored.since])
             }
             for event in events { try Outbox.enqueue(db, id: event.id, frame: event.frame, now: now) }
             try ConsumerPosition.save(db, last.seq)

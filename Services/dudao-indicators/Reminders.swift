@@ -3,7 +3,6 @@ import DudaoEvaluation
 import DudaoFeeds
 import DudaoStorage
 import DudaoWire
-import GRDB
 import Logging
 
 /// Reminders and alerts for reports not sent, through dudao-notify: per report, year and town,
@@ -28,9 +27,9 @@ extension IndicatorsModel {
     func checkReporting(now: Timestamp) throws -> Int {
         let year = currentYear(at: now)
         var changes: [(type: String, town: String, state: ReminderState, event: AlertEvent)] = []
-        let known = try store.pool.read { db in
+        let known = try store.database.read { db in
             var states: [String: ReminderState] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT type, town, state FROM reminders WHERE year = ?", arguments: [year]) {
+            for row in try db.rows("SELECT type, town, state FROM reminders WHERE year = ?", [year]) {
                 let type: String = row[0]
                 let town: String = row[1]
                 states[type + "|" + town] = ReminderState(rawValue: row[2]) ?? ReminderState.none
@@ -63,9 +62,9 @@ extension IndicatorsModel {
         }
         // Projects past their due date and not done: one alert each, ended when done.
         let behind = Set(projectsBehind(at: now).map(\.projectID))
-        let projectStates = try store.pool.read { db in
+        let projectStates = try store.database.read { db in
             var states: [String: ReminderState] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT town, state FROM reminders WHERE type = 'project.progress' AND year = 0") {
+            for row in try db.rows("SELECT town, state FROM reminders WHERE type = 'project.progress' AND year = 0") {
                 let id: String = row[0]
                 states[id] = ReminderState(rawValue: row[1]) ?? ReminderState.none
             }
@@ -81,17 +80,19 @@ extension IndicatorsModel {
             }
         }
         guard !changes.isEmpty || !projectChanges.isEmpty else { return 0 }
-        try store.pool.write { db in
+        try store.database.write { db in
             for change in changes {
-                try db.execute(
-                    sql: "INSERT OR REPLACE INTO reminders (type, year, town, state) VALUES (?, ?, ?, ?)",
-                    arguments: [change.type, year, change.town, change.state.rawValue])
+                try db.run(
+                    "INSERT INTO reminders (type, year, town, state) VALUES (?, ?, ?, ?) "
+                        + "ON CONFLICT (type, year, town) DO UPDATE SET state = excluded.state",
+                    [change.type, year, change.town, change.state.rawValue])
                 try Outbox.enqueue(db, id: change.event.id, frame: change.event.frame, now: now)
             }
             for change in projectChanges {
-                try db.execute(
-                    sql: "INSERT OR REPLACE INTO reminders (type, year, town, state) VALUES ('project.progress', 0, ?, ?)",
-                    arguments: [change.id, change.state.rawValue])
+                try db.run(
+                    "INSERT INTO reminders (type, year, town, state) VALUES ('project.progress', 0, ?, ?) "
+                        + "ON CONFLICT (type, year, town) DO UPDATE SET state = excluded.state",
+                    [change.id, change.state.rawValue])
                 try Outbox.enqueue(db, id: change.event.id, frame: change.event.frame, now: now)
             }
         }

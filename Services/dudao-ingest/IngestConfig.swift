@@ -17,12 +17,7 @@ struct IngestConfig: FrameServiceSettings {
 
     init(file: ConfigFile) throws(ConfigError) {
         basics = try FrameServiceBasics(file: file, defaultPort: 7401, defaultInFlight: 256)
-        let database = try file.string("database", default: "data/ingest.sqlite", secret: true)
-        do {
-            store = try StoreLocation(database, resolve: file.resolve)
-        } catch {
-            throw ConfigError("\(file.path): database: \(error)")
-        }
+        store = try file.store(default: "data/ingest.sqlite")
         maxBatch = try file.int("max_batch", default: 4096, range: 1...1_000_000)
         let dedupeDays = try file.double("dedupe_window_days", default: 7)
         let eventDays = try file.double("retention.event_days", default: 90)

@@ -1,5 +1,5 @@
 import DudaoCore
-import GRDB
+import DudaoStorage
 
 /// The queries of `dudao-notify` (SPEC section 4 and the project's own), each run in a
 /// transaction given by the caller. A rejection is returned, not thrown: only storage errors throw.
@@ -24,7 +24,7 @@ extension AlertEngine {
 
     /// `alerts.list`: `{"status": "firing"|"resolved"|"all", "department": "police", "event": "safety.*",
     /// "limit": 100, "offset": 0}`, newest first; `offset` pages through more than `limit`.
-    func listAlerts(_ body: JSONObject, db: Database) throws -> QueryResult {
+    func listAlerts(_ body: JSONObject, db: any SQLConnection) throws -> QueryResult {
         let status: String
         switch optionalString(body, "status") {
         case .failure(let error): return .failure(error)
@@ -56,7 +56,7 @@ extension AlertEngine {
             offset = Int(number)
         }
         var sql = "SELECT \(AlertRecord.columns) FROM alerts WHERE 1 = 1"
-        var arguments: StatementArguments = []
+        var arguments: SQLArguments = []
         if status != "all" {
             sql += " AND status = ?"
             arguments += [status]
@@ -77,22 +77,21 @@ extension AlertEngine {
         }
         sql += " ORDER BY received_at DESC, alert_id LIMIT ? OFFSET ?"
         arguments += [count, offset]
-        let alerts = try Row.fetchAll(db, sql: sql, arguments: arguments).map { AlertRecord(row: $0).json }
+        let alerts = try db.fetchAll(sql: sql, arguments: arguments).map { AlertRecord(row: $0).json }
         return .success(["alerts": .array(alerts)])
     }
 
     /// Finds an alert by id or by a unique prefix of at least 6 characters.
-    private func resolveAlertID(_ text: String, db: Database) throws -> Result<String, WireError> {
+    private func resolveAlertID(_ text: String, db: any SQLConnection) throws -> Result<String, WireError> {
         guard text.utf8.count <= 64, text.utf8.allSatisfy({ (48...57).contains($0) || (97...122).contains($0) }) else {
             return .failure(
                 WireError(.invalidField, "body.alert_id is an alert id such as a1b2c3d4e5f6a7b8", path: "body.alert_id"))
         }
-        if try Bool.fetchOne(db, sql: "SELECT 1 FROM alerts WHERE alert_id = ?", arguments: [text]) != nil {
+        if try db.exists("SELECT 1 FROM alerts WHERE alert_id = ?", [text]) {
             return .success(text)
         }
         if text.utf8.count >= 6 {
-            let matches = try String.fetchAll(
-                db, sql: "SELECT alert_id FROM alerts WHERE alert_id LIKE ? LIMIT 2", arguments: [text + "%"])
+            let matches = try db.strings("SELECT alert_id FROM alerts WHERE alert_id LIKE ? LIMIT 2", [text + "%"])
             if matches.count == 1 { return .success(matches[0]) }
             if matches.count > 1 {
                 return .failure(
@@ -103,7 +102,7 @@ extension AlertEngine {
     }
 
     /// `alerts.ack`: `{"alert_id": "...", "by": "张三"}`. Stops repeats and escalation of the alert.
-    func ack(_ body: JSONObject, identity: String, db: Database, now: Timestamp) throws -> QueryResult {
+    func ack(_ body: JSONObject, identity: String, db: any SQLConnection, now: Timestamp) throws -> QueryResult {
         guard let text = body["alert_id"]?.stringValue, !text.isEmpty else {
             return .failure(WireError(.invalidField, "body.alert_id is required", path: "body.alert_id"))
         }
@@ -117,26 +116,22 @@ extension AlertEngine {
         case .failure(let error): return .failure(error)
         case .success(let id): alertID = id
         }
-        try db.execute(
+        let already = try db.execute(
             sql: "UPDATE alerts SET acked_by = ?, acked_at = ? WHERE alert_id = ? AND acked_at IS NULL",
-            arguments: [by, now.millis, alertID])
-        let already = db.changesCount == 0
-        let alert = try Row.fetchOne(
-            db, sql: "SELECT \(AlertRecord.columns) FROM alerts WHERE alert_id = ?", arguments: [alertID]
-        )
-        .map(AlertRecord.init(row:))!
+            arguments: [by, now.millis, alertID]) == 0
+        let alert = try db.fetchOne(sql: "SELECT \(AlertRecord.columns) FROM alerts WHERE alert_id = ?", arguments: [alertID])
+            .map(AlertRecord.init(row:))!
         return .success(["alert": alert.json, "already_acked": .bool(already)])
     }
 
     /// `alerts.failed`: the dead letters, newest first.
-    func failed(_ body: JSONObject, db: Database) throws -> QueryResult {
+    func failed(_ body: JSONObject, db: any SQLConnection) throws -> QueryResult {
         let count: Int
         switch limit(body, default: 100) {
         case .failure(let error): return .failure(error)
         case .success(let value): count = value
         }
-        let rows = try Row.fetchAll(
-            db,
+        let rows = try db.fetchAll(
             sql: """
                 SELECT d.delivery_id, d.notification_id, d.department, d.target, d.attempts, d.last_error, d.created_at, d.finished_at,
                     n.payload FROM deliveries d JOIN notifications n ON n.notification_id = d.notification_id
@@ -160,13 +155,13 @@ extension AlertEngine {
     }
 
     /// `alerts.redrive`: `{}` (every dead letter), `{"alert_id": ...}` or `{"delivery_id": ...}`: back into the queue.
-    func redrive(_ body: JSONObject, db: Database, now: Timestamp, effects: inout Effects) throws -> QueryResult {
+    func redrive(_ body: JSONObject, db: any SQLConnection, now: Timestamp, effects: inout Effects) throws -> QueryResult {
         var sql =
             """
             UPDATE deliveries SET status = 'pending', attempts = 0, started_attempts = 0, next_attempt_at = ?, finished_at = NULL
             WHERE status = 'dead'
             """
-        var arguments: StatementArguments = [now.millis]
+        var arguments: SQLArguments = [now.millis]
         if let text = body["alert_id"]?.stringValue {
             switch try resolveAlertID(text, db: db) {
             case .failure(let error): return .failure(error)
@@ -184,15 +179,14 @@ extension AlertEngine {
             sql += " AND delivery_id = ?"
             arguments += [text]
         }
-        try db.execute(sql: sql, arguments: arguments)
-        let count = db.changesCount
+        let count = try db.execute(sql: sql, arguments: arguments)
         effects.deliveriesCreated += count
         return .success(["redriven": .int(Int64(count))])
     }
 
     /// `silences.add`: `{"matchers": {"town": "dongcheng", "event": "safety.*"}, "until": RFC 3339, "comment": "..."}`
     /// (or `"duration_seconds"` instead of `until`; optional `"starts"`, `"by"`).
-    func addSilence(_ body: JSONObject, identity: String, db: Database, now: Timestamp) throws -> QueryResult {
+    func addSilence(_ body: JSONObject, identity: String, db: any SQLConnection, now: Timestamp) throws -> QueryResult {
         guard let matchersObject = body["matchers"]?.objectValue, matchersObject.count > 0 else {
             return .failure(
                 WireError(.invalidField, "body.matchers must be a non-empty object of label patterns", path: "body.matchers"))
@@ -243,21 +237,21 @@ extension AlertEngine {
             "s", [matchersText, String(starts.millis), String(ends.millis), comment, by, String(now.millis)], length: 11)
         try db.execute(
             sql: """
-                INSERT OR IGNORE INTO silences (silence_id, matchers, starts_at, ends_at, comment, created_by, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO silences (silence_id, matchers, starts_at, ends_at, comment, created_by, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
                 """,
             arguments: [id, matchersText, starts.millis, ends.millis, comment, by, now.millis])
         return .success(["silence": try silenceJSON(id, db: db, now: now)])
     }
 
-    private func silenceJSON(_ id: String, db: Database, now: Timestamp) throws -> JSONValue {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM silences WHERE silence_id = ?", arguments: [id]) else {
+    private func silenceJSON(_ id: String, db: any SQLConnection, now: Timestamp) throws -> JSONValue {
+        guard let row = try db.fetchOne(sql: "SELECT * FROM silences WHERE silence_id = ?", arguments: [id]) else {
             return .null
         }
         return Self.silenceJSON(row, now: now)
     }
 
-    private static func silenceJSON(_ row: Row, now: Timestamp) -> JSONValue {
+    private static func silenceJSON(_ row: SQLRow, now: Timestamp) -> JSONValue {
         let starts: Int64 = row["starts_at"]
         let ends: Int64 = row["ends_at"]
         let created: Int64 = row["created_at"]
@@ -271,21 +265,20 @@ extension AlertEngine {
     }
 
     /// `silences.list`: silences not yet ended (`{"all": true}`: also the ended ones still kept).
-    func listSilences(_ body: JSONObject, db: Database, now: Timestamp) throws -> QueryResult {
+    func listSilences(_ body: JSONObject, db: any SQLConnection, now: Timestamp) throws -> QueryResult {
         let all = body["all"]?.boolValue ?? false
-        let rows = try Row.fetchAll(
-            db, sql: "SELECT * FROM silences WHERE ? OR ends_at > ? ORDER BY ends_at DESC", arguments: [all, now.millis])
+        let rows = try db.fetchAll(sql: "SELECT * FROM silences WHERE ? = 1 OR ends_at > ? ORDER BY ends_at DESC", arguments: [all, now.millis])
         return .success(["silences": .array(rows.map { Self.silenceJSON($0, now: now) })])
     }
 
     /// `silences.expire`: `{"silence_id": "..."}` ends a silence now.
-    func expireSilence(_ body: JSONObject, db: Database, now: Timestamp, effects: inout Effects) throws -> QueryResult {
+    func expireSilence(_ body: JSONObject, db: any SQLConnection, now: Timestamp, effects: inout Effects) throws -> QueryResult {
         guard let id = body["silence_id"]?.stringValue else {
             return .failure(WireError(.invalidField, "body.silence_id is required", path: "body.silence_id"))
         }
         try db.execute(
             sql: "UPDATE silences SET ends_at = ? WHERE silence_id = ? AND ends_at > ?", arguments: [now.millis, id, now.millis])
-        guard try Bool.fetchOne(db, sql: "SELECT 1 FROM silences WHERE silence_id = ?", arguments: [id]) != nil else {
+        guard try db.exists("SELECT 1 FROM silences WHERE silence_id = ?", [id]) else {
             return .failure(
                 WireError(.unknownReference, "no silence has the id \(id); see silences.list", path: "body.silence_id"))
         }
@@ -294,9 +287,9 @@ extension AlertEngine {
     }
 
     /// `notify.status`: counts of alerts, deliveries, groups and silences.
-    func status(db: Database, now: Timestamp) throws -> JSONValue {
-        func count(_ sql: String, _ arguments: StatementArguments = []) throws -> JSONValue {
-            .int(Int64(try Int.fetchOne(db, sql: sql, arguments: arguments) ?? 0))
+    func status(db: any SQLConnection, now: Timestamp) throws -> JSONValue {
+        func count(_ sql: String, _ arguments: SQLArguments = []) throws -> JSONValue {
+            .int(Int64(try db.int(sql, arguments)))
         }
         return [
             "alerts_firing": try count("SELECT COUNT(*) FROM alerts WHERE status = 'firing'"),

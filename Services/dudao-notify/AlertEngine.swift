@@ -1,7 +1,7 @@
 import DudaoCore
 import Foundation
 import DudaoService
-import GRDB
+import DudaoStorage
 
 /// The alerting state machine. Every call runs inside a write transaction handed to it by
 /// ``NotifyWriter`` with the batch's `now`, so the effects of an event (the alert, its place in
@@ -29,7 +29,7 @@ final class AlertEngine: Sendable {
     static let memberColumns = AlertRecord.columns(alias: "a") + ", m.notified"
 
     /// The open write transaction every call runs in.
-    typealias Transaction = Database
+    typealias Transaction = any SQLConnection
 
     init(routes: Routes, retry: RetryPolicy, dedupeWindowMillis: Int64, historyMillis: Int64, displayOffsetMinutes: Int) {
         self.live = Reloadable((routes, AlertMessage(routes: routes, time: LocalTime(offsetMinutes: displayOffsetMinutes))))
@@ -48,7 +48,7 @@ final class AlertEngine: Sendable {
     // MARK: events
 
     /// Applies one event: dedupe on (sender, id), then start, refresh or resolve the alert of its key.
-    func apply(_ event: AlertEvent, sender: String, db: Database, now: Timestamp, effects: inout Effects) throws -> EventOutcome {
+    func apply(_ event: AlertEvent, sender: String, db: any SQLConnection, now: Timestamp, effects: inout Effects) throws -> EventOutcome {
         if try db.exists("SELECT 1 FROM events WHERE sender = ? AND event_id = ?", [sender, event.id]) {
             return .duplicate
         }
@@ -62,9 +62,9 @@ final class AlertEngine: Sendable {
             if let current {
                 try db.run(
                     """
-                    UPDATE alerts SET summary = ?, details = ?, severity = ?, last_at = MAX(last_at, ?), events = events + 1
+                    UPDATE alerts SET summary = ?, details = ?, severity = ?, last_at = CASE WHEN last_at > ? THEN last_at ELSE ? END, events = events + 1
                     WHERE alert_id = ?
-                    """, [event.summary, detailsText, event.severity.rawValue, event.at.millis, current.alertID])
+                    """, [event.summary, detailsText, event.severity.rawValue, event.at.millis, event.at.millis, current.alertID])
                 alertID = current.alertID
             } else {
                 var id = Hex.stableID("a", [sender, event.alertKey, event.id])
@@ -100,8 +100,8 @@ final class AlertEngine: Sendable {
             try db.run(
                 """
                 UPDATE alerts SET status = 'resolved', resolved_at = ?, resolved_summary = ?, resolved_event = ?,
-                    last_at = MAX(last_at, ?), events = events + 1 WHERE alert_id = ?
-                """, [event.at.millis, event.summary, event.type.rawValue, event.at.millis, current.alertID])
+                    last_at = CASE WHEN last_at > ? THEN last_at ELSE ? END, events = events + 1 WHERE alert_id = ?
+                """, [event.at.millis, event.summary, event.type.rawValue, event.at.millis, event.at.millis, current.alertID])
             try memberResolved(current, db: db, now: now)
             effects.touchedGroups = true
             alertID = current.alertID
@@ -113,7 +113,7 @@ final class AlertEngine: Sendable {
     }
 
     /// Puts a new alert into the group of `target`'s department and schedules the group's next message.
-    private func addMember(alertID: String, labels: AlertLabels, target: Routes.Target, db: Database, now: Timestamp) throws {
+    private func addMember(alertID: String, labels: AlertLabels, target: Routes.Target, db: any SQLConnection, now: Timestamp) throws {
         var groupLabels = JSONObject()
         for name in target.settings.groupBy { groupLabels[name] = labels[name].map { .string($0) } ?? .null }
         let labelsText = JSONWriter.string(.object(groupLabels))
@@ -148,11 +148,11 @@ final class AlertEngine: Sendable {
                     settings.sendResolved, waitDue,
                 ])
         }
-        try db.run("INSERT OR IGNORE INTO group_members (group_id, alert_id, notified) VALUES (?, ?, NULL)", [groupID, alertID])
+        try db.run("INSERT INTO group_members (group_id, alert_id, notified) VALUES (?, ?, NULL) ON CONFLICT DO NOTHING", [groupID, alertID])
     }
 
     /// An alert resolved: groups that told someone it fires will tell them it stopped.
-    private func memberResolved(_ alert: AlertRecord, db: Database, now: Timestamp) throws {
+    private func memberResolved(_ alert: AlertRecord, db: any SQLConnection, now: Timestamp) throws {
         let rows = try db.rows(
             """
             SELECT m.group_id, m.notified, g.send_resolved, g.last_sent_at, g.group_interval, g.next_flush_at
@@ -190,7 +190,7 @@ final class AlertEngine: Sendable {
     // MARK: timers
 
     /// Everything time-driven: silences that expired, groups due, escalations.
-    func tick(db: Database, now: Timestamp, effects: inout Effects) throws {
+    func tick(db: any SQLConnection, now: Timestamp, effects: inout Effects) throws {
         let expired = try db.strings("SELECT silence_id FROM silences WHERE ends_at <= ? AND expiry_handled = 0", [now.millis])
         if !expired.isEmpty {
             for id in expired {
@@ -209,7 +209,7 @@ final class AlertEngine: Sendable {
     }
 
     /// Sends every group whose wait, interval or repeat time has come.
-    func flushDue(db: Database, now: Timestamp, effects: inout Effects) throws {
+    func flushDue(db: any SQLConnection, now: Timestamp, effects: inout Effects) throws {
         let due = try db.strings(
             "SELECT group_id FROM groups WHERE next_flush_at <= ? UNION SELECT group_id FROM groups WHERE repeat_at <= ?",
             [now.millis, now.millis])
@@ -218,7 +218,7 @@ final class AlertEngine: Sendable {
         for groupID in due { try flush(groupID: groupID, mute: mute, db: db, now: now, effects: &effects) }
     }
 
-    private func flush(groupID: String, mute: MuteState, db: Database, now: Timestamp, effects: inout Effects) throws {
+    private func flush(groupID: String, mute: MuteState, db: any SQLConnection, now: Timestamp, effects: inout Effects) throws {
         guard
             let group = try db.row("SELECT department, repeat_interval, send_resolved FROM groups WHERE group_id = ?", [groupID])
         else { return }
@@ -286,7 +286,7 @@ final class AlertEngine: Sendable {
     }
 
     /// Updates a flushed group, or deletes it when nothing is left in it.
-    private func finishGroup(_ groupID: String, db: Database, update: String, arguments: StatementArguments) throws {
+    private func finishGroup(_ groupID: String, db: any SQLConnection, update: String, arguments: SQLArguments) throws {
         let remaining = try db.int("SELECT COUNT(*) FROM group_members WHERE group_id = ?", [groupID])
         if remaining == 0 {
             try db.run("DELETE FROM groups WHERE group_id = ?", [groupID])
@@ -298,20 +298,20 @@ final class AlertEngine: Sendable {
     /// Stores a message and queues one delivery per channel of its department.
     @discardableResult
     private func insertNotification(
-        groupID: String, department: String, kind: String, alertIDs: [String], db: Database, now: Timestamp,
+        groupID: String, department: String, kind: String, alertIDs: [String], db: any SQLConnection, now: Timestamp,
         effects: inout Effects, payload: (String) -> JSONObject
     ) throws -> String {
-        try db.run(
-            "INSERT INTO notifications (notification_id, group_id, department, kind, created_at, payload) VALUES (?, ?, ?, ?, ?, '')",
-            ["pending-\(groupID)", groupID, department, kind, now.millis])
-        let seq = db.lastInsertedRowID
+        let seq = try db.value(
+            Int64.self,
+            "INSERT INTO notifications (notification_id, group_id, department, kind, created_at, payload) VALUES (?, ?, ?, ?, ?, '') RETURNING seq",
+            ["pending-\(groupID)", groupID, department, kind, now.millis])!
         let notificationID = "n\(seq)"
         try db.run(
             "UPDATE notifications SET notification_id = ?, payload = ? WHERE seq = ?",
             [notificationID, JSONWriter.string(.object(payload(notificationID))), seq])
         for alertID in alertIDs {
             try db.run(
-                "INSERT OR IGNORE INTO notification_alerts (notification_id, alert_id) VALUES (?, ?)", [notificationID, alertID])
+                "INSERT INTO notification_alerts (notification_id, alert_id) VALUES (?, ?) ON CONFLICT DO NOTHING", [notificationID, alertID])
         }
         for (index, channel) in (routes.department(department)?.channels ?? []).enumerated() {
             try db.run(
@@ -325,11 +325,11 @@ final class AlertEngine: Sendable {
     }
 
     /// Critical alerts nobody acknowledged in time go to the leading group office.
-    private func escalate(db: Database, now: Timestamp, effects: inout Effects) throws {
+    private func escalate(db: any SQLConnection, now: Timestamp, effects: inout Effects) throws {
         guard let rule = routes.escalation else { return }
         let cutoff = now.adding(seconds: -rule.afterSeconds).millis
         let placeholders = rule.severities.map { _ in "?" }.joined(separator: ", ")
-        var arguments: StatementArguments = [cutoff]
+        var arguments: SQLArguments = [cutoff]
         for severity in rule.severities { arguments += [severity] }
         let alerts = try db.rows(
             """

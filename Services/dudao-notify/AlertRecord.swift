@@ -1,6 +1,6 @@
 import DudaoCore
 import Foundation
-import GRDB
+import DudaoStorage
 
 /// One alert: an episode of the condition named by `alert_key`, from its first firing event to
 /// its resolution.
@@ -48,7 +48,7 @@ struct AlertRecord: Sendable {
     }
 
     /// Reads a row whose first columns are `columns`, in that order (by index: it is the hot path).
-    init(row: Row) {
+    init(row: SQLRow) {
         alertID = row[0]
         alertKey = row[1]
         event = row[2]

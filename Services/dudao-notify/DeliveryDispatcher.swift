@@ -1,7 +1,6 @@
 import DudaoObservability
 import DudaoCore
 import DudaoStorage
-import GRDB
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -22,12 +21,11 @@ struct DueDelivery: Sendable {
     /// answered. Once in doubt, always: a 5xx to a later attempt does not take back an earlier one.
     var inDoubt: Bool = false
 
-    static func fetch(_ db: Database, now: Timestamp, limit: Int) throws -> [DueDelivery] {
-        try Row.fetchAll(
-            db,
+    static func fetch(_ db: any SQLConnection, now: Timestamp, limit: Int) throws -> [DueDelivery] {
+        try db.fetchAll(
             sql: """
                 SELECT d.delivery_id, d.notification_id, d.department, d.channel, d.target, d.attempts, n.payload,
-                    d.in_doubt OR d.started_attempts > d.attempts
+                    (d.in_doubt <> 0 OR d.started_attempts > d.attempts)
                 FROM deliveries d JOIN notifications n ON n.notification_id = d.notification_id
                 WHERE d.status = 'pending' AND d.next_attempt_at <= ? ORDER BY d.next_attempt_at LIMIT ?
                 """,
@@ -76,7 +74,7 @@ enum DeliveryOutcome: Sendable, Equatable {
 /// outcome has committed, so a receiver that answered 2xx is not sent it twice; after a crash,
 /// only deliveries whose outcome had not committed yet are sent again.
 final class DeliveryDispatcher: Service, Sendable {
-    private let pool: DatabasePool
+    private let database: any SQLDatabase
     private let writer: NotifyWriter
     private let engine: AlertEngine
     private let channels: ChannelSenders
@@ -96,11 +94,11 @@ final class DeliveryDispatcher: Service, Sendable {
     private let stopping = NIOLockedValueBox(false)
 
     init(
-        pool: DatabasePool, writer: NotifyWriter, engine: AlertEngine, channels: ChannelSenders, clock: any DudaoClock,
+        database: any SQLDatabase, writer: NotifyWriter, engine: AlertEngine, channels: ChannelSenders, clock: any DudaoClock,
         concurrency: Int, doorbell: Doorbell, logger: Logger
     ) {
         self.doorbell = doorbell
-        self.pool = pool
+        self.database = database
         self.writer = writer
         self.engine = engine
         self.channels = channels
@@ -134,11 +132,10 @@ final class DeliveryDispatcher: Service, Sendable {
                     do {
                         let now = clock.now()
                         let limit = free + busy
-                        let (rows, next) = try await pool.read { db in
+                        let (rows, next) = try await database.read { db in
                             (
                                 try DueDelivery.fetch(db, now: now, limit: limit),
-                                try Int64.fetchOne(
-                                    db, sql: "SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 'pending'")
+                                try db.value(Int64.self, "SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 'pending'")
                             )
                         }
                         due = rows
@@ -185,9 +182,9 @@ final class DeliveryDispatcher: Service, Sendable {
         let ids = deliveries.map(\.deliveryID)
         do {
             _ = try await writer.perform { db, _, _ in
-                let statement = try db.cachedStatement(
-                    sql: "UPDATE deliveries SET started_attempts = attempts + 1 WHERE delivery_id = ? AND status = 'pending'")
-                for id in ids { try statement.execute(arguments: [id]) }
+                for id in ids {
+                    try db.run("UPDATE deliveries SET started_attempts = attempts + 1 WHERE delivery_id = ? AND status = 'pending'", [id])
+                }
                 return nil
             }
             return true

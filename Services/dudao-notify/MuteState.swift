@@ -1,5 +1,5 @@
 import DudaoCore
-import GRDB
+import DudaoStorage
 
 /// Silences in force and the sources of inhibition, read once per flush.
 struct MuteState {
@@ -8,7 +8,7 @@ struct MuteState {
     /// Per rule: the `equal` label values of the firing source alerts.
     var sources: [Set<[String?]>]
 
-    init(db: Database, now: Timestamp, rules: [InhibitRule]) throws {
+    init(db: any SQLConnection, now: Timestamp, rules: [InhibitRule]) throws {
         for row in try db.rows(
             "SELECT silence_id, matchers FROM silences WHERE starts_at <= ? AND ends_at > ?", [now.millis, now.millis])
         {
@@ -23,7 +23,7 @@ struct MuteState {
         sources = []
         for rule in rules {
             var sql = "SELECT \(AlertRecord.columns) FROM alerts WHERE status = 'firing'"
-            var arguments: StatementArguments = []
+            var arguments: SQLArguments = []
             if let events = rule.source.exactValues(of: "event") {
                 sql += " AND event IN (\(events.map { _ in "?" }.joined(separator: ", ")))"
                 for event in events { arguments += [event] }

@@ -1,4 +1,5 @@
 import DudaoService
+import DudaoStorage
 import DudaoWire
 
 /// How failed deliveries are retried.
@@ -30,7 +31,8 @@ struct NotifyConfig: FrameServiceSettings {
     static let environmentPrefix = "DUDAO_NOTIFY_"
 
     var basics: FrameServiceBasics
-    var databasePath: String
+    /// `database`: a SQLite file (the default) or a `postgres://` URL.
+    var store: StoreLocation
     var routesPath: String
     var maxBatch: Int
     var dedupeWindowMillis: Int64
@@ -46,7 +48,7 @@ struct NotifyConfig: FrameServiceSettings {
 
     init(file: ConfigFile) throws(ConfigError) {
         basics = try FrameServiceBasics(file: file, defaultPort: 7404, defaultInFlight: 256)
-        databasePath = try file.filePath("database", default: "data/notify.sqlite")
+        store = try file.store(default: "data/notify.sqlite")
         routesPath = try file.filePath("routes_file", default: "routes.json")
         maxBatch = try file.int("max_batch", default: 4096, range: 1...1_000_000)
         dedupeWindowMillis = Int64(try file.double("dedupe_window_days", default: 7) * 86_400_000)

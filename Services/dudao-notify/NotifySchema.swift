@@ -1,7 +1,8 @@
 import DudaoStorage
-import GRDB
+import Logging
 
-/// The tables of `dudao-notify` (one SQLite file, WAL, `synchronous = FULL`).
+/// The tables of `dudao-notify` (one SQLite file, WAL, `synchronous = FULL`; or schema
+/// `dudao_notify` on PostgreSQL, the same tables in its types).
 ///
 /// - `events`: every accepted event; its (sender, id) key is the dedupe key.
 /// - `alerts`: one row per episode of a condition (`alert_key`); at most one firing per key.
@@ -11,16 +12,20 @@ import GRDB
 ///   (notification, channel), `pending` → `delivered` or `dead`.
 /// - `silences`: matchers with an expiry.
 enum NotifySchema {
-    /// Opens (creating or migrating) the notify database, durably (`DurableDatabase`).
-    static func open(path: String) throws -> DatabasePool {
-        try DurableDatabase.open(path: path, migrator: migrator)
+    /// Opens (creating or migrating) the notify database, durably.
+    static func open(_ location: StoreLocation, logger: Logger) throws -> any SQLDatabase {
+        try location.open(schema: "dudao_notify", applicationName: "dudao-notify", migrations: migrations, logger: logger)
     }
 
-    static var migrator: DatabaseMigrator {
-        var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1-notify") { db in
-            try db.execute(
-                sql: """
+    /// Opens (creating or migrating) a SQLite file (tests, tools).
+    static func open(path: String) throws -> any SQLDatabase {
+        try open(.sqlite(path: path), logger: Logger(label: "dudao-notify"))
+    }
+
+    static let migrations: [SQLMigration] = [
+        SQLMigration(
+            "v1-notify",
+            portable: """
                     CREATE TABLE events (
                         sender TEXT NOT NULL,
                         event_id TEXT NOT NULL,
@@ -117,30 +122,20 @@ enum NotifySchema {
                         created_by TEXT NOT NULL,
                         created_at INTEGER NOT NULL,
                         expiry_handled INTEGER NOT NULL DEFAULT 0);
-                    """)
-        }
+                    """),
         // The attempt a process started: committed before the request goes out, so after a
         // crash `started_attempts > attempts` says the receiver may already have this one.
-        migrator.registerMigration("v2-started-attempts") { db in
-            try db.execute(sql: "ALTER TABLE deliveries ADD COLUMN started_attempts INTEGER NOT NULL DEFAULT 0")
-        }
+        SQLMigration("v2-started-attempts", portable: "ALTER TABLE deliveries ADD COLUMN started_attempts INTEGER NOT NULL DEFAULT 0"),
         // Sticky: some earlier attempt may have reached the receiver (lost in a crash, or sent
         // and never answered), so every later request is marked, whatever became of the ones between.
-        migrator.registerMigration("v3-in-doubt") { db in
-            try db.execute(sql: "ALTER TABLE deliveries ADD COLUMN in_doubt INTEGER NOT NULL DEFAULT 0")
-        }
+        SQLMigration("v3-in-doubt", portable: "ALTER TABLE deliveries ADD COLUMN in_doubt INTEGER NOT NULL DEFAULT 0"),
         // Rows from before v3 (a migration of its own, so it also runs where v3 already ran): an
         // earlier attempt of an unfinished delivery may have timed out or been re-sent after a
         // crash, which nothing recorded; mark them (an extra mark costs the receiver one lookup,
         // a missing one a duplicate).
-        migrator.registerMigration("v4-in-doubt-backfill") { db in
-            try db.execute(sql: "UPDATE deliveries SET in_doubt = 1 WHERE status <> 'delivered' AND attempts > 0")
-        }
+        SQLMigration("v4-in-doubt-backfill", portable: "UPDATE deliveries SET in_doubt = 1 WHERE status <> 'delivered' AND attempts > 0"),
         // The type of the event that resolved an alert (`safety.device_online` ends a
         // `safety.device_offline`): a resolved message carries it in `event` (SPEC section 5).
-        migrator.registerMigration("v5-resolved-event") { db in
-            try db.execute(sql: "ALTER TABLE alerts ADD COLUMN resolved_event TEXT")
-        }
-        return migrator
-    }
+        SQLMigration("v5-resolved-event", portable: "ALTER TABLE alerts ADD COLUMN resolved_event TEXT"),
+    ]
 }

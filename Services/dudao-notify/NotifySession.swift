@@ -1,7 +1,7 @@
 import DudaoCore
 import DudaoService
 import DudaoWire
-import GRDB
+import DudaoStorage
 import Logging
 import NIOCore
 
@@ -11,7 +11,7 @@ struct NotifyContext: Sendable {
     var policy: Reloadable<AccessPolicy>
     var writer: NotifyWriter
     var engine: AlertEngine
-    var pool: DatabasePool
+    var database: any SQLDatabase
     var clock: any DudaoClock
     var logger: Logger
 }
@@ -128,10 +128,10 @@ final class NotifySession: FrameSession {
         }
         let promise = channel.eventLoop.makePromise(of: JSONValue?.self)
         if Self.readQueries.contains(type) {
-            let pool = context.pool
+            let database = context.database
             let now = context.clock.now()
             promise.completeWithTask {
-                try await pool.read { db -> JSONValue? in
+                try await database.read { db -> JSONValue? in
                     switch type {
                     case "alerts.list": return reply(try engine.listAlerts(body, db: db))
                     case "alerts.failed": return reply(try engine.failed(body, db: db))

@@ -1,7 +1,6 @@
 import DudaoCore
 import DudaoStorage
 import Foundation
-import GRDB
 import Logging
 import NIOConcurrencyHelpers
 import ServiceLifecycle
@@ -15,7 +14,7 @@ import ServiceLifecycle
 /// that stored the event, its alert and its queue entries.
 final class NotifyWriter: Service, Sendable {
     /// One piece of work inside the batch transaction; returns the reply (or `nil`).
-    typealias Body = @Sendable (Database, Timestamp, inout AlertEngine.Effects) throws -> JSONValue?
+    typealias Body = @Sendable (any SQLConnection, Timestamp, inout AlertEngine.Effects) throws -> JSONValue?
     typealias Completion = @Sendable (Result<JSONValue?, any Error>) -> Void
 
     private struct Job {
@@ -27,13 +26,13 @@ final class NotifyWriter: Service, Sendable {
 
     /// - Parameter onDeliveries: called after a commit that queued deliveries (wakes the dispatcher).
     init(
-        pool: DatabasePool, engine: AlertEngine, clock: any DudaoClock, maxBatch: Int,
+        database: any SQLDatabase, engine: AlertEngine, clock: any DudaoClock, maxBatch: Int,
         logger: Logger = Logger(label: "dudao-notify"), onDeliveries: @escaping @Sendable () -> Void
     ) {
         batching = BatchingThread<Job>(
             name: "dudao-notify-writer", maxBatch: maxBatch,
             process: { batch in
-                Self.commit(batch, pool: pool, engine: engine, now: clock.now(), logger: logger, onDeliveries: onDeliveries)
+                Self.commit(batch, database: database, engine: engine, now: clock.now(), logger: logger, onDeliveries: onDeliveries)
             },
             refuse: { job in job.complete(.failure(NotifyWriterError.stopped)) })
     }
@@ -63,12 +62,12 @@ final class NotifyWriter: Service, Sendable {
     }
 
     private static func commit(
-        _ batch: [Job], pool: DatabasePool, engine: AlertEngine, now: Timestamp, logger: Logger, onDeliveries: @Sendable () -> Void
+        _ batch: [Job], database: any SQLDatabase, engine: AlertEngine, now: Timestamp, logger: Logger, onDeliveries: @Sendable () -> Void
     ) {
         var results: [JSONValue?] = []
         var effects = AlertEngine.Effects()
         do {
-            try pool.write { db in
+            try database.write { db in
                 results = []
                 effects = AlertEngine.Effects()
                 for job in batch { results.append(try job.body(db, now, &effects)) }
@@ -81,7 +80,7 @@ final class NotifyWriter: Service, Sendable {
             for job in batch {
                 var single = AlertEngine.Effects()
                 do {
-                    let result = try pool.write { db -> JSONValue? in
+                    let result = try database.write { db -> JSONValue? in
                         single = AlertEngine.Effects()
                         let result = try job.body(db, now, &single)
                         if single.touchedGroups { try engine.flushDue(db: db, now: now, effects: &single) }

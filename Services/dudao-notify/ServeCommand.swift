@@ -4,7 +4,6 @@ import DudaoObservability
 import DudaoService
 import DudaoStorage
 import DudaoWire
-import GRDB
 import Logging
 import NIOCore
 import NIOPosix
@@ -20,7 +19,7 @@ struct ServeCommand: ServiceCommand {
     func serve() async throws {
         let (start, routes) = try ServiceBootstrap<NotifyConfig>.start(config: config) { try RoutesFile.load(path: $0.routesPath) }
         let (settings, logger) = (start.settings, start.logger)
-        let pool = try NotifySchema.open(path: settings.databasePath)
+        let database = try NotifySchema.open(settings.store, logger: logger)
         let clock = SystemClock()
         let engine = AlertEngine(
             routes: routes, retry: settings.retry, dedupeWindowMillis: settings.dedupeWindowMillis,
@@ -30,13 +29,13 @@ struct ServeCommand: ServiceCommand {
             routes: routes, concurrency: settings.concurrency, time: LocalTime(offsetMinutes: settings.displayOffsetMinutes))
         let doorbell = Doorbell()
         let writer = NotifyWriter(
-            pool: pool, engine: engine, clock: clock, maxBatch: settings.maxBatch, logger: logger,
+            database: database, engine: engine, clock: clock, maxBatch: settings.maxBatch, logger: logger,
             onDeliveries: { doorbell.ring() })
         writer.start()
         let dispatcher = DeliveryDispatcher(
-            pool: pool, writer: writer, engine: engine, channels: channels, clock: clock, concurrency: settings.concurrency,
+            database: database, writer: writer, engine: engine, channels: channels, clock: clock, concurrency: settings.concurrency,
             doorbell: doorbell, logger: logger)
-        let context = NotifyContext(policy: start.policy, writer: writer, engine: engine, pool: pool, clock: clock, logger: logger)
+        let context = NotifyContext(policy: start.policy, writer: writer, engine: engine, database: database, clock: clock, logger: logger)
         logger.info(
             "routes loaded",
             metadata: [
@@ -57,7 +56,7 @@ struct ServeCommand: ServiceCommand {
         try await start.run(
             [writer, channels, dispatcher, timers, server], servers: [server], reloading: [routesStep],
             collect: {
-                guard let status = try? await pool.read({ db in try engine.status(db: db, now: clock.now()) }).objectValue else { return }
+                guard let status = try? await database.read({ db in try engine.status(db: db, now: clock.now()) }).objectValue else { return }
                 for (name, value) in status { figures.record([name], Double(value.intValue ?? 0)) }
             })
     }

@@ -1,4 +1,5 @@
 import DudaoService
+import DudaoStorage
 import DudaoWire
 
 /// `dudao-safety`'s settings (deploy/safety.json; environment overrides `DUDAO_SAFETY_*`).
@@ -7,7 +8,8 @@ struct SafetyConfig: FrameServiceSettings {
     static let environmentPrefix = "DUDAO_SAFETY_"
 
     var basics: FrameServiceBasics
-    var databasePath: String
+    /// `database`: a SQLite file (the default) or a `postgres://` URL.
+    var store: StoreLocation
     var ingest: Endpoint
     /// `ingest.failover`: more ingest instances on the same PostgreSQL database.
     var ingestFailover: [(host: String, port: Int)]
@@ -22,7 +24,7 @@ struct SafetyConfig: FrameServiceSettings {
 
     init(file: ConfigFile) throws(ConfigError) {
         basics = try FrameServiceBasics(file: file, defaultPort: 7403, defaultInFlight: 64)
-        databasePath = try file.filePath("database", default: "data/safety.sqlite")
+        store = try file.store(default: "data/safety.sqlite")
         ingest = try file.endpoint("ingest", defaultPort: 7401)
         ingestFailover = try file.failover("ingest")
         notify = try file.endpoint("notify", defaultPort: 7404)

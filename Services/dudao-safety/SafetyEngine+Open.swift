@@ -3,12 +3,18 @@ import DudaoStorage
 import Logging
 
 extension SafetyEngine {
+    /// Opens (creating when new) the database at `location` and loads the engine from it.
+    static func open(location: StoreLocation, clock: any DudaoClock, settings: SafetySettings, logger: Logger) throws -> SafetyEngine {
+        let database = try location.open(
+            schema: "dudao_safety", applicationName: "dudao-safety", migrations: SafetyStore.migrations, logger: logger)
+        return try SafetyEngine(database: database, clock: clock, settings: settings, logger: logger)
+    }
+
     /// Opens (creating when new) the SQLite file at `path` and loads the engine from it.
     static func open(
         path: String, clock: any DudaoClock = SystemClock(), settings: SafetySettings = SafetySettings(),
         logger: Logger = Logger(label: "dudao-safety")
     ) throws -> SafetyEngine {
-        let pool = try DurableDatabase.open(path: path, migrator: SafetyStore.migrator)
-        return try SafetyEngine(pool: pool, clock: clock, settings: settings, logger: logger)
+        try open(location: .sqlite(path: path), clock: clock, settings: settings, logger: logger)
     }
 }

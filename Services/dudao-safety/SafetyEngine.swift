@@ -3,7 +3,6 @@ import DudaoCore
 import DudaoWire
 import DudaoFeeds
 import DudaoStorage
-import GRDB
 import Logging
 import NIOConcurrencyHelpers
 
@@ -16,7 +15,7 @@ import NIOConcurrencyHelpers
 /// durable. The log consumer then re-delivers the batch from the stored position: each record
 /// takes effect exactly once, each event is queued exactly once.
 final class SafetyEngine: Sendable {
-    let pool: DatabasePool
+    let database: any SQLDatabase
     let clock: any DudaoClock
     let settings: SafetySettings
     /// When this process started: every device's silence is counted from no earlier than this.
@@ -47,13 +46,13 @@ final class SafetyEngine: Sendable {
         var institutionsBack = 0
     }
 
-    /// Loads the state from `pool` (rebuilt from SQLite: 1 000 000 devices take a few seconds).
-    init(pool: DatabasePool, clock: any DudaoClock, settings: SafetySettings, logger: Logger) throws {
-        self.pool = pool
+    /// Loads the state from `database` (rebuilt from SQLite: 1 000 000 devices take a few seconds).
+    init(database: any SQLDatabase, clock: any DudaoClock, settings: SafetySettings, logger: Logger) throws {
+        self.database = database
         self.clock = clock
         self.settings = settings
         self.logger = logger
-        self.box = NIOLockedValueBox(try pool.read { db in try SafetyStore.load(db) })
+        self.box = NIOLockedValueBox(try database.read { db in try SafetyStore.load(db) })
         self.startedAt = clock.now()
     }
 
@@ -167,7 +166,7 @@ final class SafetyEngine: Sendable {
     /// `safety.institution_offline`); it is back once one of them is not offline. Devices retired
     /// meanwhile do not end it: it stays down while every device left (one is enough) is offline.
     private func checkInstitutions(
-        _ state: inout SafetyState, db: Database, devices: [Int32], offline: [Int32], now: Int64, report: inout CheckReport
+        _ state: inout SafetyState, db: any SQLConnection, devices: [Int32], offline: [Int32], now: Int64, report: inout CheckReport
     ) throws {
         for index in 0..<devices.count {
             let id = state.institutions.ids[index]
@@ -204,17 +203,14 @@ final class SafetyEngine: Sendable {
     }
 
     /// Runs `body` on the state and the database in one transaction, under the state lock.
-    private func mutate<T: Sendable>(_ body: @escaping @Sendable (inout SafetyState, Database) throws -> T) async throws -> T {
+    private func mutate<T: Sendable>(_ body: @escaping @Sendable (inout SafetyState, any SQLConnection) throws -> T) async throws -> T {
         let box = self.box
         let logger = self.logger
-        return try await pool.writeWithoutTransaction { db in
+        return try await database.writeWithoutTransaction { db in
             try box.withLockedValue { state in
                 var result: T?
                 do {
-                    try db.inTransaction {
-                        result = try body(&state, db)
-                        return .commit
-                    }
+                    result = try db.inTransaction { try body(&state, db) }
                 } catch {
                     logger.error("a transaction failed; rebuilding the state from the database", metadata: ["error": "\(error)"])
                     state = try SafetyStore.load(db)
@@ -227,7 +223,7 @@ final class SafetyEngine: Sendable {
 
     // MARK: records
 
-    private func apply(_ record: LogRecord, to state: inout SafetyState, db: Database, touched: inout [Int32], now: Int64) throws {
+    private func apply(_ record: LogRecord, to state: inout SafetyState, db: any SQLConnection, touched: inout [Int32], now: Int64) throws {
         guard SafetyEngine.followed.contains(record.type) else { return }
         let feed: Feed
         do throws(WireError) {
@@ -268,7 +264,7 @@ final class SafetyEngine: Sendable {
     /// Retires the alarm devices an institution's newer inventory no longer lists (those that
     /// belong to it: a device since heard from at another institution is not touched).
     private func retire(
-        _ removed: Set<String>, institution: String, state: inout SafetyState, db: Database, touched: inout [Int32], at: Int64,
+        _ removed: Set<String>, institution: String, state: inout SafetyState, db: any SQLConnection, touched: inout [Int32], at: Int64,
         now: Int64
     ) throws {
         guard !removed.isEmpty, let owner = state.institutions.find(institution) else { return }
@@ -308,7 +304,7 @@ final class SafetyEngine: Sendable {
     }
 
     private func apply(
-        _ heartbeat: Heartbeat, _ record: LogRecord, to state: inout SafetyState, db: Database, touched: inout [Int32], now: Int64
+        _ heartbeat: Heartbeat, _ record: LogRecord, to state: inout SafetyState, db: any SQLConnection, touched: inout [Int32], now: Int64
     ) throws {
         let deviceID = heartbeat.deviceID
         let institutionID = heartbeat.institutionID
@@ -345,7 +341,7 @@ final class SafetyEngine: Sendable {
         }
     }
 
-    private func apply(_ pressed: Alarm, _ record: LogRecord, to state: inout SafetyState, db: Database, now: Int64) throws {
+    private func apply(_ pressed: Alarm, _ record: LogRecord, to state: inout SafetyState, db: any SQLConnection, now: Int64) throws {
         let institutionID = pressed.institutionID
         let at = pressed.at.millis
         let alarm = AlarmRecord(
@@ -366,7 +362,7 @@ final class SafetyEngine: Sendable {
         try enqueue(SafetyEvents.alarm(alarm, place: state.place(ofInstitution: institutionID)), db: db, now: now)
     }
 
-    private func closeAlarms(_ state: inout SafetyState, db: Database, now: Int64) throws -> Int {
+    private func closeAlarms(_ state: inout SafetyState, db: any SQLConnection, now: Int64) throws -> Int {
         let window = settings.alarmOpenMillis
         let expired = state.openAlarms.filter { now - $0.receivedAt >= window }
         guard !expired.isEmpty else { return 0 }
@@ -375,7 +371,7 @@ final class SafetyEngine: Sendable {
         return expired.count
     }
 
-    private func enqueue(_ event: AlertEvent, db: Database, now: Int64) throws {
+    private func enqueue(_ event: AlertEvent, db: any SQLConnection, now: Int64) throws {
         try Outbox.enqueue(db, id: event.id, frame: event.frame, now: Timestamp(millis: now))
     }
 }

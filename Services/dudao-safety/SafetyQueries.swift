@@ -1,7 +1,6 @@
 import DudaoCore
 import DudaoFeeds
 import DudaoStorage
-import GRDB
 
 /// The queries `dudao-safety` answers (SPEC section 4 names `safety.rates`; the rest are this
 /// service's own), each a function of the engine's state.
@@ -221,7 +220,7 @@ enum SafetyQueries {
     static func status(engine: SafetyEngine, now: Timestamp) -> Result<JSONValue, WireError> {
         let pending: Int
         do {
-            pending = try engine.pool.read { db in try Outbox.count(db) }
+            pending = try engine.database.read { db in try Outbox.count(db) }
         } catch {
             return .failure(WireError(.internal, "reading the outbox failed: \(error)"))
         }
@@ -251,7 +250,7 @@ enum SafetyQueries {
     /// Frames queued for `dudao-notify` and not yet acknowledged by it, oldest first.
     static func outbox(engine: SafetyEngine, limit: Int) -> Result<JSONValue, WireError> {
         do {
-            let (count, entries) = try engine.pool.read { db in (try Outbox.count(db), try Outbox.pending(db, limit: limit)) }
+            let (count, entries) = try engine.database.read { db in (try Outbox.count(db), try Outbox.pending(db, limit: limit)) }
             let frames: [JSONValue] = entries.map { (try? JSONParser.parse($0.frame)) ?? .string($0.frame) }
             return .success(["pending": .int(Int64(count)), "frames": .array(frames)])
         } catch {

@@ -22,9 +22,8 @@ struct ServeCommand: ServiceCommand {
     func serve() async throws {
         let start = try ServiceBootstrap<SafetyConfig>(config: config)
         let (settings, logger, tls) = (start.settings, start.logger, start.tls)
-        let pool = try DurableDatabase.open(path: settings.databasePath, migrator: SafetyStore.migrator)
         let loading = ContinuousClock.now
-        let engine = try SafetyEngine(pool: pool, clock: SystemClock(), settings: settings.engine, logger: logger)
+        let engine = try SafetyEngine.open(location: settings.store, clock: SystemClock(), settings: settings.engine, logger: logger)
         let (devices, position) = engine.read { ($0.devices.count, $0.position) }
         logger.info(
             "state loaded",
@@ -37,7 +36,7 @@ struct ServeCommand: ServiceCommand {
             position: { engine.consumerPosition() }, urgent: { $0.type == .safetyAlarm }, linkLost: { engine.linkLost() },
             apply: { records in try await engine.apply(records) })
         let sender = OutboxSender(
-            pool: pool, host: settings.notify.host, port: settings.notify.port, tls: tls, serverIdentity: settings.notify.identity,
+            database: engine.database, host: settings.notify.host, port: settings.notify.port, tls: tls, serverIdentity: settings.notify.identity,
             logger: logger)
         let liveness = LivenessLoop(
             engine: engine, checkIntervalMillis: settings.checkIntervalMillis, flushIntervalMillis: settings.lastSeenFlushMillis,

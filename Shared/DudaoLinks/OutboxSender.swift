@@ -1,7 +1,6 @@
 import DudaoCore
 import DudaoStorage
 import DudaoWire
-import GRDB
 import Logging
 import NIOCore
 import NIOPosix
@@ -13,7 +12,7 @@ import ServiceLifecycle
 /// receiver answered `ack` (accepted or duplicate); a `nack` is logged and dropped (retrying
 /// a refused frame would block everything behind it forever).
 public final class OutboxSender: Service, Sendable {
-    private let pool: DatabasePool
+    private let database: any SQLDatabase
     private let host: String
     private let port: Int
     private let tls: any ClientTLSSource
@@ -21,21 +20,19 @@ public final class OutboxSender: Service, Sendable {
     private let logger: Logger
     private let idlePoll: TimeAmount
     private let doorbell = Doorbell()
-    private let observer: OutboxObserver
 
-    /// Every commit on `pool` that queues a frame wakes the sender at once.
+    /// Every commit on `database` that queues a frame wakes the sender at once.
     ///
     /// - Parameter idlePoll: how often an empty outbox is looked at again without a wake-up.
-    public init(pool: DatabasePool, host: String, port: Int, tls: any ClientTLSSource, serverIdentity: String?, logger: Logger, idlePoll: TimeAmount = .seconds(1)) {
-        self.pool = pool
+    public init(database: any SQLDatabase, host: String, port: Int, tls: any ClientTLSSource, serverIdentity: String?, logger: Logger, idlePoll: TimeAmount = .seconds(1)) {
+        self.database = database
         self.host = host
         self.port = port
         self.tls = tls
         self.serverIdentity = serverIdentity
         self.logger = logger
         self.idlePoll = idlePoll
-        observer = OutboxObserver(doorbell: doorbell)
-        pool.add(transactionObserver: observer)
+        database.ringAfterOutboxCommits(doorbell)
     }
 
     /// Delivers until graceful shutdown (or cancellation).
@@ -55,7 +52,7 @@ public final class OutboxSender: Service, Sendable {
 
     private func deliver(over client: WireClient) async throws {
         while !Task.isCancelled {
-            let batch = try await pool.read { db in try Outbox.pending(db, limit: 256) }
+            let batch = try await database.read { db in try Outbox.pending(db, limit: 256) }
             if batch.isEmpty {
                 let doorbell = self.doorbell
                 await withTaskCancellationHandler {
@@ -95,7 +92,7 @@ public final class OutboxSender: Service, Sendable {
                 done.append(entry.seq)
             }
             let delivered = done
-            if !delivered.isEmpty { try await pool.write { db in try Outbox.remove(db, seqs: delivered) } }
+            if !delivered.isEmpty { try await database.write { db in try Outbox.remove(db, seqs: delivered) } }
             if delivered.count < batch.count {
                 // The rest stays in the outbox and goes out again on a new connection.
                 if let unexpected { throw OutboxSenderError.unexpectedReply(JSONWriter.string(unexpected)) }

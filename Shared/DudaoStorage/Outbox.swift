@@ -1,5 +1,4 @@
 import DudaoCore
-import GRDB
 
 /// Frames a service must deliver to another service (events to `dudao-notify`), written in the
 /// same transaction as the state change that caused them and deleted once acknowledged.
@@ -13,39 +12,46 @@ public enum Outbox {
         public var frame: String
     }
 
-    public static func registerMigration(in migrator: inout DatabaseMigrator) {
-        migrator.registerMigration("outbox") { db in
-            try db.execute(
-                sql: """
-                    CREATE TABLE outbox (
-                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
-                        frame_id TEXT NOT NULL UNIQUE,
-                        frame TEXT NOT NULL,
-                        created_at INTEGER NOT NULL)
-                    """)
-        }
-    }
+    public static let migration = SQLMigration(
+        "outbox",
+        sqlite: """
+            CREATE TABLE outbox (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                frame_id TEXT NOT NULL UNIQUE,
+                frame TEXT NOT NULL,
+                created_at INTEGER NOT NULL)
+            """,
+        postgres: [
+            """
+            CREATE TABLE outbox (
+                seq BIGSERIAL PRIMARY KEY,
+                frame_id TEXT NOT NULL UNIQUE,
+                frame TEXT NOT NULL,
+                created_at BIGINT NOT NULL)
+            """
+        ])
 
     /// Queues `frame` (which carries `id`); a frame with an id already queued is ignored.
-    public static func enqueue(_ db: Database, id: String, frame: JSONValue, now: Timestamp) throws {
-        try db.execute(
-            sql: "INSERT OR IGNORE INTO outbox (frame_id, frame, created_at) VALUES (?, ?, ?)",
-            arguments: [id, JSONWriter.string(frame), now.millis])
+    public static func enqueue(_ db: any SQLConnection, id: String, frame: JSONValue, now: Timestamp) throws {
+        try db.run(
+            "INSERT INTO outbox (frame_id, frame, created_at) VALUES (?, ?, ?) ON CONFLICT (frame_id) DO NOTHING",
+            [id, JSONWriter.string(frame), now.millis])
+        db.queuedOutboxFrame()
     }
 
     /// The oldest queued frames.
-    public static func pending(_ db: Database, limit: Int) throws -> [Entry] {
-        try Row.fetchAll(db, sql: "SELECT seq, frame_id, frame FROM outbox ORDER BY seq LIMIT ?", arguments: [limit]).map {
+    public static func pending(_ db: any SQLConnection, limit: Int) throws -> [Entry] {
+        try db.rows("SELECT seq, frame_id, frame FROM outbox ORDER BY seq LIMIT ?", [limit]).map {
             Entry(seq: $0[0], id: $0[1], frame: $0[2])
         }
     }
 
     /// Removes delivered frames.
-    public static func remove(_ db: Database, seqs: [Int64]) throws {
-        for seq in seqs { try db.execute(sql: "DELETE FROM outbox WHERE seq = ?", arguments: [seq]) }
+    public static func remove(_ db: any SQLConnection, seqs: [Int64]) throws {
+        for seq in seqs { try db.run("DELETE FROM outbox WHERE seq = ?", [seq]) }
     }
 
-    public static func count(_ db: Database) throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox") ?? 0
+    public static func count(_ db: any SQLConnection) throws -> Int {
+        try db.int("SELECT COUNT(*) FROM outbox")
     }
 }

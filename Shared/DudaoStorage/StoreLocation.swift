@@ -1,3 +1,5 @@
+import Logging
+
 /// Where a service keeps its state: a SQLite file (the embedded default) or a PostgreSQL
 /// database, told apart by the configuration's `database` member: a path, or a `postgres://` URL.
 public enum StoreLocation: Sendable, CustomStringConvertible {
@@ -17,6 +19,20 @@ public enum StoreLocation: Sendable, CustomStringConvertible {
         switch self {
         case .sqlite(let path): "sqlite:\(path)"
         case .postgres(let location): location.description
+        }
+    }
+}
+
+extension StoreLocation {
+    /// Opens the service's database here and applies `migrations` not yet applied: on
+    /// PostgreSQL its tables live in `schema` (one per service, so services may share a database).
+    public func open(schema: String, applicationName: String, migrations: [SQLMigration], logger: Logger) throws -> any SQLDatabase {
+        switch self {
+        case .sqlite(let path):
+            try SQLiteDatabase(path: path, migrations: migrations)
+        case .postgres(let location):
+            try PostgresDatabase(
+                location: location, schema: schema, applicationName: applicationName, migrations: migrations, logger: logger)
         }
     }
 }

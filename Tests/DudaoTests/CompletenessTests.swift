@@ -2,6 +2,7 @@ import DudaoCore
 import DudaoEvaluation
 import DudaoFeeds
 import DudaoLinks
+import DudaoStorage
 import DudaoTesting
 import GRDB
 import Logging
@@ -56,8 +57,8 @@ import Testing
         ]
     }
 
-    static func model(_ directory: TestDirectory) throws -> IndicatorsModel {
-        let store = try IndicatorsStore(path: directory.file("indicators.sqlite"))
+    static func model(_ directory: TestDirectory, _ backend: StoreBackend = .sqlite) throws -> IndicatorsModel {
+        let store = try IndicatorsStore(location: backend.location("indicators", in: directory), logger: Logger(label: "test"))
         let schedule = try ReportingSchedule.parse(try JSONParser.parse(Self.schedule), file: "reporting.json")
         return try IndicatorsModel(
             catalog: EvaluationNationalTests.both, schedule: schedule, store: store, currentYear: 2025, logger: Logger(label: "test"))
@@ -78,14 +79,14 @@ import Testing
         try #require(answer["feeds"]?.arrayValue?.first { $0["type"]?.stringValue == type })
     }
 
-    @Test func whoSentWhoWasLateWhoIsMissing() async throws {
+    @Test(arguments: StoreBackend.allCases) func whoSentWhoWasLateWhoIsMissing(backend: StoreBackend) async throws {
         let directory = try TestDirectory()
-        let model = try Self.model(directory)
+        let model = try Self.model(directory, backend)
         try await Self.apply(model)
         let now = Self.time("2025-12-01T00:00:00Z")
         for round in 0..<2 {
             // The second round: a new model on the same file (a restart) answers the same.
-            let asked = round == 0 ? model : try Self.model(directory)
+            let asked = round == 0 ? model : try Self.model(directory, backend)
             let answer = await asked.completeness(year: 2025, type: nil, now: now)
             let census = try feed(answer, "preschool.census")
             #expect(census["expected"] == 4 && census["sent"] == 3 && census["late"] == 1 && census["on_time"] == 2 && census["missing"] == 1)
@@ -126,10 +127,10 @@ import Testing
     }
 
     /// The queued events (id → frame), oldest first.
-    static func outbox(_ directory: TestDirectory) throws -> [(id: String, frame: JSONValue)] {
-        let store = try IndicatorsStore(path: directory.file("indicators.sqlite"))
-        return try store.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT frame_id, frame FROM outbox ORDER BY seq").map { row in
+    static func outbox(_ directory: TestDirectory, _ backend: StoreBackend = .sqlite) throws -> [(id: String, frame: JSONValue)] {
+        let store = try IndicatorsStore(location: backend.location("indicators", in: directory), logger: Logger(label: "test"))
+        return try store.database.read { db in
+            try db.rows("SELECT frame_id, frame FROM outbox ORDER BY seq").map { row in
                 let text: String = row[1]
                 return (row[0], try JSONParser.parse(text))
             }
@@ -141,15 +142,15 @@ import Testing
     /// census (due 10-31, reminded 7 days before) is not yet reminded. After 09-30 t2's census
     /// reminder becomes an overdue alert on the same key; kg-c's census ends it; a check again,
     /// or after a restart, raises nothing more.
-    @Test func remindersBeforeTheDueDateAlertsAfterAndTheEndWhenComplete() async throws {
+    @Test(arguments: StoreBackend.allCases) func remindersBeforeTheDueDateAlertsAfterAndTheEndWhenComplete(backend: StoreBackend) async throws {
         let directory = try TestDirectory()
-        let model = try Self.model(directory)
+        let model = try Self.model(directory, backend)
         try await Self.apply(model)
-        let before = Set(try Self.outbox(directory).map(\.id))
+        let before = Set(try Self.outbox(directory, backend).map(\.id))
         #expect(try await model.checkReporting(now: Self.time("2025-09-10T00:00:00+08:00")) == 2, "only the overdue inventories")
         #expect(try await model.checkReporting(now: Self.time("2025-09-20T00:00:00+08:00")) == 1)
         #expect(try await model.checkReporting(now: Self.time("2025-09-21T00:00:00+08:00")) == 0)
-        var events = try Self.outbox(directory).filter { !before.contains($0.id) }
+        var events = try Self.outbox(directory, backend).filter { !before.contains($0.id) }
         let t0910 = Self.time("2025-09-10T00:00:00+08:00").millis
         let t0920 = Self.time("2025-09-20T00:00:00+08:00").millis
         #expect(events.map(\.id) == [
@@ -163,7 +164,7 @@ import Testing
         #expect(reminder["body"]?["details"]?["missing_institutions"] == ["kg-c"])
 
         #expect(try await model.checkReporting(now: Self.time("2025-10-01T00:00:00+08:00")) == 1)
-        events = try Self.outbox(directory).filter { !before.contains($0.id) }
+        events = try Self.outbox(directory, backend).filter { !before.contains($0.id) }
         let overdue = try #require(events.last?.frame)
         #expect(overdue["type"] == "data.overdue" && overdue["body"]?["severity"] == "warning")
         #expect(overdue["body"]?["alert_key"] == "data:preschool.census:2025:t2")
@@ -174,26 +175,26 @@ import Testing
         var record = LogRecord(seq: 100, type: census.0, key: "kg-c|2025", body: census.1, asOf: Self.time("2025-10-05T00:00:00Z"))
         record.receivedAt = Self.time("2025-10-05T00:00:00Z")
         try await model.apply([record])
-        let restarted = try Self.model(directory)
+        let restarted = try Self.model(directory, backend)
         #expect(try await restarted.checkReporting(now: Self.time("2025-10-06T00:00:00+08:00")) == 1)
-        events = try Self.outbox(directory).filter { !before.contains($0.id) }
+        events = try Self.outbox(directory, backend).filter { !before.contains($0.id) }
         let complete = try #require(events.last?.frame)
         #expect(complete["type"] == "data.complete" && complete["body"]?["status"] == "resolved")
         #expect(complete["body"]?["alert_key"] == "data:preschool.census:2025:t2")
         #expect(complete["body"]?["summary"] == "镇 t2 幼儿园普查（2025年）已全部报送（2 所）")
         #expect(try await restarted.checkReporting(now: Self.time("2025-10-07T00:00:00+08:00")) == 0)
-        #expect(try await Self.model(directory).checkReporting(now: Self.time("2025-10-08T00:00:00+08:00")) == 0)
+        #expect(try await Self.model(directory, backend).checkReporting(now: Self.time("2025-10-08T00:00:00+08:00")) == 0)
 
         // A kindergarten registered later in t2 owes its census too: a second episode, a new event.
         let registered = EvaluationFixture.institution("kg-e", town: "t2")
         var registration = LogRecord(seq: 101, type: registered.0, key: "kg-e", body: registered.1, asOf: Self.time("2025-10-08T00:00:00Z"))
         registration.receivedAt = Self.time("2025-10-08T00:00:00Z")
-        let reopened = try Self.model(directory)
+        let reopened = try Self.model(directory, backend)
         try await reopened.apply([registration])
         let t1009 = Self.time("2025-10-09T00:00:00+08:00")
         // Only the census: t2's inventories are overdue already (kg-d's), that alert goes on.
         #expect(try await reopened.checkReporting(now: t1009) == 1)
-        events = try Self.outbox(directory).filter { !before.contains($0.id) }
+        events = try Self.outbox(directory, backend).filter { !before.contains($0.id) }
         #expect(events.contains { $0.id == "data:overdue:preschool.census:2025:t2:\(t1009.millis)" })
     }
 

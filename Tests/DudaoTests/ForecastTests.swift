@@ -2,6 +2,7 @@ import DudaoCore
 import DudaoEvaluation
 import DudaoFeeds
 import DudaoLinks
+import DudaoStorage
 import DudaoTesting
 import GRDB
 import Logging
@@ -21,8 +22,8 @@ import Testing
 @Suite struct ForecastTests {
     static let now = Timestamp(rfc3339: "2026-12-01T00:00:00+08:00")!
 
-    static func model(_ directory: TestDirectory) async throws -> IndicatorsModel {
-        let store = try IndicatorsStore(path: directory.file("indicators.sqlite"))
+    static func model(_ directory: TestDirectory, _ backend: StoreBackend = .sqlite) async throws -> IndicatorsModel {
+        let store = try IndicatorsStore(location: backend.location("indicators", in: directory), logger: Logger(label: "test"))
         let model = try IndicatorsModel(
             catalog: EvaluationNationalTests.both, store: store, currentYear: 2025, logger: Logger(label: "test"))
         var batch: [LogRecord] = []
@@ -60,14 +61,14 @@ import Testing
     }
 
     /// Projects behind schedule raise one alert each for the departments that build; done, it ends.
-    @Test func aProjectBehindScheduleIsAlertedOnceAndEndsWhenDone() async throws {
+    @Test(arguments: StoreBackend.allCases) func aProjectBehindScheduleIsAlertedOnceAndEndsWhenDone(backend: StoreBackend) async throws {
         let directory = try TestDirectory()
-        let model = try await Self.model(directory)
-        let store = try IndicatorsStore(path: directory.file("indicators.sqlite"))
+        let model = try await Self.model(directory, backend)
+        let store = try IndicatorsStore(location: backend.location("indicators", in: directory), logger: Logger(label: "test"))
         func queued() throws -> [String: JSONValue] {
-            try store.pool.read { db in
+            try store.database.read { db in
                 var frames: [String: JSONValue] = [:]
-                for row in try Row.fetchAll(db, sql: "SELECT frame_id, frame FROM outbox WHERE frame_id LIKE 'project:%'") {
+                for row in try db.rows("SELECT frame_id, frame FROM outbox WHERE frame_id LIKE 'project:%'") {
                     let text: String = row[1]
                     frames[row[0]] = try JSONParser.parse(text)
                 }

@@ -16,8 +16,8 @@ import Testing
             sender: "test", feedID: id, feed: feed, allowedTowns: nil, receivedAt: at, dedupeWindowMillis: 7 * 86_400_000)
     }
 
-    @Test(arguments: IngestStoreBackend.allCases)
-    func compactingTheNewestEventDoesNotReuseItsSequenceNumber(backend: IngestStoreBackend) throws {
+    @Test(arguments: StoreBackend.allCases)
+    func compactingTheNewestEventDoesNotReuseItsSequenceNumber(backend: StoreBackend) throws {
         let directory = try TestDirectory("ingest-retention")
         defer { directory.remove() }
         let store = try backend.open(try backend.freshPlace(in: directory))

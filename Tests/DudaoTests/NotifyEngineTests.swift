@@ -1,5 +1,7 @@
 import DudaoCore
+import DudaoStorage
 import DudaoTesting
+import Logging
 import Testing
 
 @testable import dudao_notify
@@ -16,16 +18,17 @@ import Testing
         let engine: AlertEngine
         let writer: NotifyWriter
 
-        init(routes: String, retry: RetryPolicy = RetryPolicy(maxAttempts: 3, initialSeconds: 1, maxSeconds: 10, jitter: 0))
-            throws
-        {
+        init(
+            routes: String, retry: RetryPolicy = RetryPolicy(maxAttempts: 3, initialSeconds: 1, maxSeconds: 10, jitter: 0),
+            backend: StoreBackend = .sqlite
+        ) throws {
             directory = try TestDirectory("notify-engine")
             let parsed = try RoutesFile.parse(Array(routes.utf8), name: "routes.json", directory: directory.path)
-            let pool = try NotifySchema.open(path: directory.file("notify.sqlite"))
+            let database = try NotifySchema.open(backend.location("notify", in: directory), logger: Logger(label: "test"))
             engine = AlertEngine(
                 routes: parsed, retry: retry, dedupeWindowMillis: 7 * 86_400_000, historyMillis: 90 * 86_400_000,
                 displayOffsetMinutes: 480)
-            writer = NotifyWriter(pool: pool, engine: engine, clock: clock, maxBatch: 100, onDeliveries: {})
+            writer = NotifyWriter(database: database, engine: engine, clock: clock, maxBatch: 100, onDeliveries: {})
             writer.start()
         }
 
@@ -114,8 +117,8 @@ import Testing
             institution: "kg-\(town)", device: "d\(n)", summary: "\(town) 设备 d\(n) \(status == "firing" ? "离线" : "恢复")")
     }
 
-    @Test func groupWaitThenIntervalThenRepeatThenResolved() async throws {
-        let h = try Harness(routes: Self.routes)
+    @Test(arguments: StoreBackend.allCases) func groupWaitThenIntervalThenRepeatThenResolved(backend: StoreBackend) async throws {
+        let h = try Harness(routes: Self.routes, backend: backend)
         #expect(try await h.send(Self.offline(1)) == "accepted")
         #expect(try await h.send(Self.offline(1)) == "duplicate")
         #expect(try await h.takeDue().isEmpty)
@@ -165,8 +168,8 @@ import Testing
 
     /// SPEC section 5: a receiver filtering on `safety.device_online` sees the device come back;
     /// the same `alert_id`, `status: resolved`, and `first_event` names what fired.
-    @Test func aResolvedMessageNamesTheResolvingEvent() async throws {
-        let h = try Harness(routes: Self.routes)
+    @Test(arguments: StoreBackend.allCases) func aResolvedMessageNamesTheResolvingEvent(backend: StoreBackend) async throws {
+        let h = try Harness(routes: Self.routes, backend: backend)
         try await h.send(Self.offline(1))
         try await h.advance(30)
         let fired = try await h.takeDue()
@@ -190,8 +193,8 @@ import Testing
         #expect(listed["alerts"]?.arrayValue?.first?["resolved_event"] == "safety.device_online")
     }
 
-    @Test func flappingWithinGroupWaitIsNeverSent() async throws {
-        let h = try Harness(routes: Self.routes)
+    @Test(arguments: StoreBackend.allCases) func flappingWithinGroupWaitIsNeverSent(backend: StoreBackend) async throws {
+        let h = try Harness(routes: Self.routes, backend: backend)
         try await h.send(Self.offline(1))
         try await h.advance(10)
         try await h.send(Self.offline(1, status: "resolved"))
@@ -199,8 +202,8 @@ import Testing
         #expect(try await h.takeDue().isEmpty)
     }
 
-    @Test func unacknowledgedCriticalEscalatesAfterTheConfiguredTime() async throws {
-        let h = try Harness(routes: Self.routes)
+    @Test(arguments: StoreBackend.allCases) func unacknowledgedCriticalEscalatesAfterTheConfiguredTime(backend: StoreBackend) async throws {
+        let h = try Harness(routes: Self.routes, backend: backend)
         func alarm(_ device: String) -> JSONValue {
             NotifyFixture.event(
                 "alarm-\(device)", type: "safety.alarm", severity: "critical", key: "alarm:\(device):1", device: device,
@@ -235,8 +238,8 @@ import Testing
         #expect(later.allSatisfy { $0.department != "leading_group" }, "an alert escalates once")
     }
 
-    @Test func silenceSuppressesUntilItEndsThenTheStillFiringAlertIsSent() async throws {
-        let h = try Harness(routes: Self.routes)
+    @Test(arguments: StoreBackend.allCases) func silenceSuppressesUntilItEndsThenTheStillFiringAlertIsSent(backend: StoreBackend) async throws {
+        let h = try Harness(routes: Self.routes, backend: backend)
         let silence = try await h.query { engine, db, now, _ in
             try engine.addSilence(
                 ["matchers": ["town": "dongcheng", "event": "safety.*"], "duration_seconds": 120, "comment": "110 联调测试"],
@@ -259,8 +262,8 @@ import Testing
             Set(after.map(\.department)) == ["police", "town:dongcheng", "education"], "the silence ended: dongcheng is told now")
     }
 
-    @Test func failedDeliveriesBackOffThenDieAndCanBeRedriven() async throws {
-        let h = try Harness(routes: Self.routes)
+    @Test(arguments: StoreBackend.allCases) func failedDeliveriesBackOffThenDieAndCanBeRedriven(backend: StoreBackend) async throws {
+        let h = try Harness(routes: Self.routes, backend: backend)
         try await h.send(
             NotifyFixture.event(
                 "ind-1", type: "indicator.not_met", key: "indicator:x", town: nil, institution: nil, indicator: "preschool.x"))

@@ -171,8 +171,8 @@ import Testing
         Stamp(asOf: feed.asOf!.millis, body: JSONWriter.string(.object(feed.body)))
     }
 
-    @Test(arguments: IngestStoreBackend.allCases)
-    func repliesAndStateDoNotDependOnArrivalOrder(backend: IngestStoreBackend) async throws {
+    @Test(arguments: StoreBackend.allCases)
+    func repliesAndStateDoNotDependOnArrivalOrder(backend: StoreBackend) async throws {
         await Self.check(variants: 0...3, backend: backend)
     }
 
@@ -183,12 +183,12 @@ import Testing
     /// `as_of` whose names differ only so — the one that arrived first was stored, the other
     /// answered `stale`, because `SQLiteIngestStore.commit` broke the tie by comparing Swift
     /// Strings, which are equal for canonically equivalent text. It compares bytes now.
-    @Test(arguments: IngestStoreBackend.allCases)
-    func repliesAndStateDoNotDependOnArrivalOrderWithEquivalentTexts(backend: IngestStoreBackend) async throws {
+    @Test(arguments: StoreBackend.allCases)
+    func repliesAndStateDoNotDependOnArrivalOrderWithEquivalentTexts(backend: StoreBackend) async throws {
         await Self.check(variants: 0...5, backend: backend)
     }
 
-    static func check(variants: ClosedRange<Int>, backend: IngestStoreBackend) async {
+    static func check(variants: ClosedRange<Int>, backend: StoreBackend) async {
         // A PostgreSQL run creates a database per order: fewer scenarios keep the suite quick.
         let count = backend == .sqlite ? Self.iterations : Self.iterations / 3
         await propertyCheck(count: count, input: Self.scenarios(variants: variants)) { scenario in
@@ -212,7 +212,7 @@ import Testing
 
     /// Sends `feeds` in the order `seed` picks, checks every reply against the model and
     /// returns the stored current version of every key.
-    static func run(_ feeds: [Feed], seed: UInt64, backend: IngestStoreBackend) throws -> [String: Stamp] {
+    static func run(_ feeds: [Feed], seed: UInt64, backend: StoreBackend) throws -> [String: Stamp] {
         var random = Xoshiro(seed: (seed, ~seed, 0x9E37_79B9_7F4A_7C15, 1))
         let directory = try TestDirectory("property-ingest")
         defer { directory.remove() }

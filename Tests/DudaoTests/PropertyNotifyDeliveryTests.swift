@@ -96,17 +96,17 @@ import Testing
 
         /// - Parameter dispatching: whether the dispatcher runs (`false`: only look at the file).
         init(path: String, routes: Routes, clock: ManualClock, logger: Logger, dispatching: Bool = true) throws {
-            let pool = try NotifySchema.open(path: path)
+            let database = try NotifySchema.open(path: path)
             engine = AlertEngine(
                 routes: routes, retry: RetryPolicy(maxAttempts: 1000, initialSeconds: 1, maxSeconds: 4, jitter: 0.2),
                 dedupeWindowMillis: 7 * 86_400_000, historyMillis: 90 * 86_400_000, displayOffsetMinutes: 480)
             let doorbell = Doorbell()
             self.doorbell = doorbell
-            writer = NotifyWriter(pool: pool, engine: engine, clock: clock, maxBatch: 100, logger: logger, onDeliveries: { doorbell.ring() })
+            writer = NotifyWriter(database: database, engine: engine, clock: clock, maxBatch: 100, logger: logger, onDeliveries: { doorbell.ring() })
             writer.start()
             channels = try ChannelSenders(routes: routes, concurrency: PropertyNotifyDeliveryTests.concurrency, time: LocalTime(offsetMinutes: 480))
             dispatcher = DeliveryDispatcher(
-                pool: pool, writer: writer, engine: engine, channels: channels, clock: clock,
+                database: database, writer: writer, engine: engine, channels: channels, clock: clock,
                 concurrency: PropertyNotifyDeliveryTests.concurrency, doorbell: doorbell, logger: logger)
             let dispatcher = self.dispatcher
             running = dispatching ? Task { await dispatcher.dispatch() } : nil

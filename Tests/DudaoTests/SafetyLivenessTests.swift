@@ -2,7 +2,9 @@ import DudaoFeeds
 import DudaoLinks
 import DudaoBench
 import DudaoCore
+import DudaoStorage
 import DudaoTesting
+import Logging
 import Testing
 
 @testable import dudao_safety
@@ -21,11 +23,13 @@ import Testing
         ]
     }
 
-    /// The engine on `path` with these liveness settings (a restart opens the same file again).
-    static func engine(path: String, clock: ManualClock) throws -> SafetyEngine {
+    /// The engine in `directory` on `backend` with these liveness settings (a restart opens the
+    /// same database again).
+    static func engine(_ directory: TestDirectory, _ backend: StoreBackend, clock: ManualClock) throws -> SafetyEngine {
         var settings = SafetySettings()
         settings.liveness = Self.settings
-        return try SafetyEngine.open(path: path, clock: clock, settings: settings)
+        return try SafetyEngine.open(
+            location: backend.location("safety", in: directory), clock: clock, settings: settings, logger: Logger(label: "test"))
     }
 
     @Test func offlineAfterExactlyOfflineAfterThenOnlineAfterHoldDown() {
@@ -102,13 +106,12 @@ import Testing
 
     // MARK: through the engine and its SQLite file
 
-    @Test func engineRaisesOneOfflineEventAndKeepsItAcrossARestart() async throws {
+    @Test(arguments: StoreBackend.allCases) func engineRaisesOneOfflineEventAndKeepsItAcrossARestart(backend: StoreBackend) async throws {
         let directory = try TestDirectory("safety-liveness")
         defer { directory.remove() }
-        let path = directory.file("safety.sqlite")
         let t0 = Timestamp(millis: Self.t0)
         let clock = ManualClock(t0)
-        var engine: SafetyEngine? = try Self.engine(path: path, clock: clock)
+        var engine: SafetyEngine? = try Self.engine(directory, backend, clock: clock)
         try await engine!.apply(Self.dongcheng(at: t0) + [
             SafetyRecords.heartbeat(seq: 3, device: "dev-a", institution: "kg-1", at: t0),
             SafetyRecords.heartbeat(seq: 4, device: "dev-b", institution: "kg-1", at: t0),
@@ -141,7 +144,7 @@ import Testing
         engine = nil
         clock.advance(millis: 20_000)
         let restartedAt = clock.now().millis
-        let restarted = try Self.engine(path: path, clock: clock)
+        let restarted = try Self.engine(directory, backend, clock: clock)
         #expect(restarted.read { $0.devices.records[Int($0.devices.find("dev-b")!)].state } == .offline)
         #expect(try await restarted.check().wentOffline == 0)
         clock.advance(millis: 179_999)
@@ -166,12 +169,13 @@ import Testing
         #expect(online.body["alert_key"] == "device:dev-b")
     }
 
-    @Test func aRecordAppliedTwiceHasOneEffect() async throws {
+    @Test(arguments: StoreBackend.allCases) func aRecordAppliedTwiceHasOneEffect(backend: StoreBackend) async throws {
         let directory = try TestDirectory("safety-replay")
         defer { directory.remove() }
         let t0 = Timestamp(millis: Self.t0)
         let clock = ManualClock(t0)
-        let engine = try SafetyEngine.open(path: directory.file("safety.sqlite"), clock: clock)
+        let engine = try SafetyEngine.open(
+            location: backend.location("safety", in: directory), clock: clock, settings: SafetySettings(), logger: Logger(label: "test"))
         let batch = Self.dongcheng(at: t0) + [
             SafetyRecords.heartbeat(seq: 3, device: "dev-a", institution: "kg-1", status: "fault", at: t0),
         ]
@@ -181,12 +185,12 @@ import Testing
         #expect(engine.read { $0.position } == 3)
     }
 
-    @Test func offlineIsHeldBackWhileReconnectingOrCatchingUp() async throws {
+    @Test(arguments: StoreBackend.allCases) func offlineIsHeldBackWhileReconnectingOrCatchingUp(backend: StoreBackend) async throws {
         let directory = try TestDirectory("safety-hold")
         defer { directory.remove() }
         let t0 = Timestamp(millis: Self.t0)
         let clock = ManualClock(t0)
-        let engine = try Self.engine(path: directory.file("safety.sqlite"), clock: clock)
+        let engine = try Self.engine(directory, backend, clock: clock)
         try await engine.apply(Self.dongcheng(at: t0) + [
             SafetyRecords.heartbeat(seq: 3, device: "dev-a", institution: "kg-1", at: t0),
         ])
@@ -209,12 +213,12 @@ import Testing
 
     /// All devices of an institution offline: one `safety.institution_offline` (notify then holds
     /// back the per-device alerts); one device back: resolved. A one-device institution: none.
-    @Test func anInstitutionWithEveryDeviceOfflineIsDownOnce() async throws {
+    @Test(arguments: StoreBackend.allCases) func anInstitutionWithEveryDeviceOfflineIsDownOnce(backend: StoreBackend) async throws {
         let directory = try TestDirectory("safety-institution")
         defer { directory.remove() }
         let t0 = Timestamp(millis: Self.t0)
         let clock = ManualClock(t0)
-        let engine = try Self.engine(path: directory.file("safety.sqlite"), clock: clock)
+        let engine = try Self.engine(directory, backend, clock: clock)
         try await engine.apply(Self.dongcheng(at: t0) + [
             SafetyRecords.institution(seq: 3, id: "kg-2", name: "东成镇第一幼儿园", town: "dongcheng", at: t0),
             SafetyRecords.heartbeat(seq: 4, device: "a", institution: "kg-1", at: t0),
@@ -232,7 +236,7 @@ import Testing
         #expect(down.first?.body["status"] == "firing")
 
         // It survives a restart, and one device back ends it.
-        let reopened = try Self.engine(path: directory.file("safety.sqlite"), clock: clock)
+        let reopened = try Self.engine(directory, backend, clock: clock)
         #expect(reopened.read { $0.institutionsDown.keys.sorted() } == ["kg-1"])
         clock.advance(millis: 1000)
         try await reopened.apply([SafetyRecords.heartbeat(seq: 7, device: "b", institution: "kg-1", kind: "cctv_link", at: clock.now())])

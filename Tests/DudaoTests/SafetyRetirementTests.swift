@@ -10,13 +10,12 @@ import Testing
 @Suite struct SafetyRetirementTests {
     static let t0 = SafetyLivenessTests.t0
 
-    @Test func aDeviceDroppedFromTheInventoryIsRetiredOnceAndNoLongerCounted() async throws {
+    @Test(arguments: StoreBackend.allCases) func aDeviceDroppedFromTheInventoryIsRetiredOnceAndNoLongerCounted(backend: StoreBackend) async throws {
         let directory = try TestDirectory("safety-retire")
         defer { directory.remove() }
-        let path = directory.file("safety.sqlite")
         let t0 = Timestamp(millis: Self.t0)
         let clock = ManualClock(t0)
-        var engine = try SafetyLivenessTests.engine(path: path, clock: clock)
+        var engine = try SafetyLivenessTests.engine(directory, backend, clock: clock)
         try await engine.apply(SafetyLivenessTests.dongcheng(at: t0) + [
             SafetyRecords.institution(seq: 3, id: "kg-2", name: "东成镇第一幼儿园", town: "dongcheng", at: t0),
             SafetyRecords.inventory(seq: 4, institution: "kg-1", alarms: ["a", "b", "m"], at: t0),
@@ -78,7 +77,7 @@ import Testing
 
         // Across a restart: still retired, never offline again while silent; a alone goes offline
         // (a one-device institution is not a link-down).
-        engine = try SafetyLivenessTests.engine(path: path, clock: clock)
+        engine = try SafetyLivenessTests.engine(directory, backend, clock: clock)
         #expect(state("b") == .retired)
         clock.advance(millis: 600_000)
         let report = try await engine.check()
@@ -125,7 +124,7 @@ import Testing
         defer { directory.remove() }
         let t0 = Timestamp(millis: Self.t0)
         let clock = ManualClock(t0)
-        let engine = try SafetyLivenessTests.engine(path: directory.file("safety.sqlite"), clock: clock)
+        let engine = try SafetyLivenessTests.engine(directory, .sqlite, clock: clock)
         try await engine.apply(SafetyLivenessTests.dongcheng(at: t0) + [
             SafetyRecords.inventory(seq: 3, institution: "kg-1", alarms: ["a", "b", "c"], at: t0),
             SafetyRecords.heartbeat(seq: 4, device: "a", institution: "kg-1", at: t0),

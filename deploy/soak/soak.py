@@ -12,12 +12,12 @@ It is an independent client: Python's ssl module and the wire contract of SPEC s
 
     deploy/soak/soak.py --seconds 60 --kill-every 20          # CI's short run
     deploy/soak/soak.py --seconds 600 --kill-every 20         # the README's 10-minute run
-    deploy/soak/soak.py --store postgres --seconds 60         # the ingest on PostgreSQL (below)
+    deploy/soak/soak.py --store postgres --seconds 60         # every service on PostgreSQL (below)
 
 With --store postgres a throwaway PostgreSQL cluster (deploy/postgres/test-cluster.sh) holds
-the ingest's state, two dudao-ingest instances share it (the load goes to either; indicators
-and safety list the second under ingest.failover), and the kill rotation also takes the
-second instance; with --kill-postgres also the PostgreSQL server itself (kill -9 of every server
+every service's state (each in a schema of its own), two dudao-ingest instances share it (the
+load goes to either; indicators and safety list the second under ingest.failover), and the
+kill rotation also takes the second instance; with --kill-postgres also the PostgreSQL server itself (kill -9 of every server
 process but the postmaster, which then crash-restarts: every connection cut, WAL replayed).
 """
 import argparse, atexit, http.server, json, os, random, shutil, signal, socket, ssl, struct, subprocess, sys, tempfile, threading, time
@@ -122,13 +122,14 @@ class System:
         self.ingests = [s for s in self.services if s.startswith("dudao-ingest")]
         self.ports = {s: free_port() for s in self.services}
         self.procs = {}
-        database = "data/ingest.sqlite"
+        database = {name: f"data/{name.removeprefix('dudao-')}.sqlite" for name in SERVICES}
         if store == "postgres":
             self.pg_dir, self.pg_port = f"{work}/postgresql", free_port()
             os.makedirs(self.pg_dir)
             os.chmod(work, 0o755)
             self.start_postgres()
-            database = f"postgres://postgres@127.0.0.1:{self.pg_port}/postgres"
+            # Every service on the one database, each in its own schema.
+            database = {name: f"postgres://postgres@127.0.0.1:{self.pg_port}/postgres" for name in SERVICES}
         self.certs = f"{work}/certs"
         subprocess.run([f"{bin_dir}/dudao", "certs", "init", self.certs, "--integrator", "soak-checker"],
                        check=True, stdout=subprocess.DEVNULL)
@@ -144,15 +145,15 @@ class System:
         configs = {
             # No compaction during the soak: the checker reads every version back from the log.
             "dudao-ingest": {"listen": listen("dudao-ingest"), "tls": tls("dudao-ingest"), "access_file": "access.json",
-                             "database": database, "retention": {"compact_interval_seconds": 86400}},
+                             "database": database["dudao-ingest"], "retention": {"compact_interval_seconds": 86400}},
             "dudao-indicators": {"listen": listen("dudao-indicators"), "tls": tls("dudao-indicators"), "access_file": "access.json",
-                                 "database": "data/indicators.sqlite", "catalog": f"{ROOT}/deploy/catalog/enping-2023-2025.json",
+                                 "database": database["dudao-indicators"], "catalog": f"{ROOT}/deploy/catalog/enping-2023-2025.json",
                                  "ingest": ingest, "notify": notify, "current_year": 2025},
             "dudao-safety": {"listen": listen("dudao-safety"), "tls": tls("dudao-safety"), "access_file": "access.json",
-                             "database": "data/safety.sqlite", "ingest": ingest, "notify": notify,
+                             "database": database["dudao-safety"], "ingest": ingest, "notify": notify,
                              "offline_after_seconds": 5, "check_interval_seconds": 1, "hold_down_seconds": 1},
             "dudao-notify": {"listen": listen("dudao-notify"), "tls": tls("dudao-notify"), "access_file": "access.json",
-                             "routes_file": "routes.json", "database": "data/notify.sqlite", "tick_seconds": 0.2,
+                             "routes_file": "routes.json", "database": database["dudao-notify"], "tick_seconds": 0.2,
                              "delivery": {"concurrency": 8, "max_attempts": 1000, "backoff_initial_seconds": 0.2,
                                           "backoff_max_seconds": 1, "jitter": 0.2}},
         }
@@ -388,7 +389,7 @@ def main():
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--store", choices=["sqlite", "postgres"], default="sqlite",
-                        help="the ingest's backend (postgres: two instances on a throwaway cluster)")
+                        help="the services' backend (postgres: all of them on a throwaway cluster, two ingest instances)")
     parser.add_argument("--kill-postgres", action="store_true",
                         help="with --store postgres: the PostgreSQL server's crash restart joins the kill rotation")
     args = parser.parse_args()

@@ -1,0 +1,177 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import PostgresNIO
+
+/// ``SQLDatabase`` on PostgreSQL for a service that runs as one instance (indicators, safety,
+/// notify): its tables in a schema of its own, one connection for writes and one for reads,
+/// each write one transaction acknowledged by COMMIT under `synchronous_commit = on`.
+///
+/// Statements are written with `?` placeholders, as on SQLite; they become `$1, $2, …` here.
+public final class PostgresDatabase: SQLDatabase {
+    private let writer: BlockingPostgres
+    private let reader: BlockingPostgres
+    private let doorbells = NIOLockedValueBox<[Doorbell]>([])
+    public var dialect: SQLDialect { .postgres }
+
+    /// Connects to `location`, schema `schema`, and applies `migrations` not yet applied.
+    public init(location: PostgresLocation, schema: String, applicationName: String, migrations: [SQLMigration], logger: Logger) throws {
+        writer = BlockingPostgres(location: location, schema: schema, applicationName: "\(applicationName) writer", logger: logger)
+        reader = BlockingPostgres(location: location, schema: schema, applicationName: "\(applicationName) reader", logger: logger)
+        var steps = PostgresMigrations(schema: schema)
+        for migration in migrations { steps.register(migration.name, migration.postgres) }
+        try steps.migrate(writer)
+    }
+
+    public func read<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
+        try reader.withSession { session in
+            try session.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            do {
+                let result = try body(PostgresConnectionAccess(session: session))
+                try session.execute("COMMIT")
+                return result
+            } catch {
+                _ = try? session.execute("ROLLBACK")
+                throw error
+            }
+        }
+    }
+
+    public func write<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
+        try writeWithoutTransaction { connection in try connection.inTransaction { try body(connection) } }
+    }
+
+    public func writeWithoutTransaction<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
+        let ring = NIOLockedValueBox(false)
+        let result = try writer.withSession { session in
+            try body(PostgresConnectionAccess(session: session, committedOutbox: ring))
+        }
+        if ring.withLockedValue({ $0 }) {
+            for doorbell in doorbells.withLockedValue({ $0 }) { doorbell.ring() }
+        }
+        return result
+    }
+
+    // The blocking calls run on NIO's thread pool: never on the cooperative pool (two threads
+    // on this machine), which a wait on the network would stall.
+
+    public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
+        try await NIOThreadPool.singleton.runIfActive { try self.read(body) }
+    }
+
+    public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
+        try await NIOThreadPool.singleton.runIfActive { try self.write(body) }
+    }
+
+    public func writeWithoutTransaction<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
+        try await NIOThreadPool.singleton.runIfActive { try self.writeWithoutTransaction(body) }
+    }
+
+    public func ringAfterOutboxCommits(_ doorbell: Doorbell) {
+        doorbells.withLockedValue { $0.append(doorbell) }
+    }
+}
+
+/// A PostgreSQL session seen through ``SQLConnection``.
+final class PostgresConnectionAccess: SQLConnection {
+    let session: PostgresSession
+    /// Set when a transaction that queued an outbox frame commits (nil on the reader).
+    private let committedOutbox: NIOLockedValueBox<Bool>?
+    private var queued = false
+    private var depth = 0
+    var dialect: SQLDialect { .postgres }
+
+    init(session: PostgresSession, committedOutbox: NIOLockedValueBox<Bool>? = nil) {
+        self.session = session
+        self.committedOutbox = committedOutbox
+    }
+
+    func execute(sql: String, arguments: SQLArguments) throws -> Int {
+        try session.execute(Self.query(sql, arguments))
+    }
+
+    func forEachRow(sql: String, arguments: SQLArguments, _ body: (SQLRow) throws -> Void) throws {
+        var columns: [String]?
+        for row in try session.query(Self.query(sql, arguments)) {
+            var values: [SQLValue] = []
+            values.reserveCapacity(row.count)
+            for cell in row { values.append(try Self.value(cell)) }
+            if columns == nil { columns = row.map(\.columnName) }
+            try body(SQLRow(values, columns: columns ?? []))
+        }
+    }
+
+    func inTransaction<T>(_ body: () throws -> T) throws -> T {
+        // A transaction inside a transaction is part of it (as GRDB's savepoint-less nesting is
+        // not needed here: no caller nests).
+        if depth > 0 { return try body() }
+        try session.execute("BEGIN")
+        depth += 1
+        defer { depth -= 1 }
+        do {
+            let result = try body()
+            try session.execute("COMMIT")
+            if queued { committedOutbox?.withLockedValue { $0 = true } }
+            queued = false
+            return result
+        } catch {
+            queued = false
+            _ = try? session.execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    func queuedOutboxFrame() { queued = true }
+
+    /// `sql` with its `?` placeholders (outside quotes) numbered, and `arguments` bound.
+    static func query(_ sql: String, _ arguments: SQLArguments) -> PostgresQuery {
+        var text = ""
+        text.reserveCapacity(sql.utf8.count + 8)
+        var number = 0
+        var quoted = false
+        for character in sql {
+            if character == "'" { quoted.toggle() }
+            if character == "?" && !quoted {
+                number += 1
+                text += "$\(number)"
+            } else {
+                text.append(character)
+            }
+        }
+        var bindings = PostgresBindings(capacity: arguments.values.count)
+        for value in arguments.values {
+            switch value {
+            case .null: bindings.appendNull()
+            case .integer(let integer): bindings.append(integer)
+            case .real(let real): bindings.append(real)
+            case .text(let string): bindings.append(string)
+            case .blob(let bytes): bindings.append(ByteBuffer(bytes: bytes))
+            }
+        }
+        return PostgresQuery(unsafeSQL: text, binds: bindings)
+    }
+
+    /// A cell as the value SQLite would have returned for the same column.
+    static func value(_ cell: PostgresCell) throws -> SQLValue {
+        guard cell.bytes != nil else { return .null }
+        switch cell.dataType {
+        case .int2, .int4, .int8: return .integer(try cell.decode(Int64.self))
+        case .float4, .float8: return .real(try cell.decode(Double.self))
+        case .bool: return .integer(try cell.decode(Bool.self) ? 1 : 0)
+        case .numeric:
+            // SUM over BIGINT gives NUMERIC: an integer when it is one, as on SQLite.
+            let decimal = try cell.decode(Decimal.self)
+            var rounded = Decimal()
+            var copy = decimal
+            NSDecimalRound(&rounded, &copy, 0, .plain)
+            if rounded == decimal, let integer = Int64(exactly: NSDecimalNumber(decimal: decimal).doubleValue) {
+                return .integer(integer)
+            }
+            return .real(NSDecimalNumber(decimal: decimal).doubleValue)
+        case .bytea: return .blob(Array(buffer: try cell.decode(ByteBuffer.self)))
+        default: return .text(try cell.decode(String.self))
+        }
+    }
+}
