@@ -42,7 +42,7 @@ public final class BlockingPostgres: Sendable {
             do {
                 return try body(PostgresSession(connection: live, logger: logger))
             } catch {
-                if live.isClosed { held = nil }
+                if live.isClosed || error is PostgresSessionError { held = nil }
                 throw PostgresFailure(error)
             }
         }
@@ -116,14 +116,41 @@ public struct PostgresSession {
         try waitOrClose(connection.query(query, logger: logger)).metadata.rows ?? 0
     }
 
+    /// Waits for `future`, the answer to a query just written to the connection, but not forever:
+    ///
+    /// - A query written to a connection already closed (the server gone between two statements
+    ///   of a transaction) is dropped by PostgresNIO without failing its future. A check queued on
+    ///   the event loop after the write finds the connection closed and fails the wait instead.
+    /// - A statement still unanswered after ``timeout`` (a server gone without a reset, a
+    ///   partition) fails the wait and closes the connection, so the next call reconnects.
     private func waitOrClose<T: Sendable>(_ future: EventLoopFuture<T>) throws -> T {
         let connection = self.connection
-        let guardTask = future.eventLoop.scheduleTask(in: Self.timeout) {
+        let loop = future.eventLoop
+        let answer = loop.makePromise(of: T.self)
+        future.cascade(to: answer)
+        loop.execute {
+            if connection.isClosed { answer.fail(PostgresSessionError.connectionClosed) }
+        }
+        let guardTask = loop.scheduleTask(in: Self.timeout) {
+            answer.fail(PostgresSessionError.timedOut)
             let closing: EventLoopFuture<Void> = connection.close()
             closing.whenComplete { _ in _ = connection }
         }
         defer { guardTask.cancel() }
-        return try future.wait()
+        return try answer.futureResult.wait()
+    }
+}
+
+/// Why a statement's wait ended without the server's answer.
+enum PostgresSessionError: Error, CustomStringConvertible {
+    case connectionClosed
+    case timedOut
+
+    var description: String {
+        switch self {
+        case .connectionClosed: "the connection to PostgreSQL closed before the statement was sent"
+        case .timedOut: "PostgreSQL did not answer within \(PostgresSession.timeout.nanoseconds / 1_000_000_000) s; the connection was closed"
+        }
     }
 }
 

@@ -58,6 +58,25 @@ public final class PostgresServer: Sendable {
         _ = try? Self.spawnAndWait(Self.script, ["stop", directory])
     }
 
+    /// `kill -9` of every server process but the postmaster (each backend, the checkpointer,
+    /// the WAL writer): PostgreSQL's crash restart — shared memory thrown away, every connection
+    /// cut, WAL replayed — as after a power cut. Returns once the server accepts connections again.
+    ///
+    /// Not a `kill -9` of the postmaster itself: its backends would live on, orphaned and still
+    /// connected, beside the next postmaster (a state no real restart produces).
+    public func crashRestart() throws {
+        let pidFile = try String(contentsOfFile: "\(directory)/data/postmaster.pid", encoding: .utf8)
+        guard let pid = pidFile.split(separator: "\n").first.flatMap({ Int32($0) }) else {
+            throw ServiceProcessError(message: "no postmaster PID in \(directory)/data/postmaster.pid")
+        }
+        _ = try Self.spawnAndWait("/usr/bin/pkill", ["-9", "-P", String(pid)])
+        for _ in 0..<600 {
+            usleep(50_000)
+            if (try? Self.spawnAndWait("/usr/bin/pg_isready", ["-q", "-h", "127.0.0.1", "-p", String(port)]).status) == 0 { return }
+        }
+        throw ServiceProcessError(message: "PostgreSQL did not come back after its crash restart")
+    }
+
     /// The URL of database `name` (TCP on loopback; `extra` is appended as URL parameters).
     public func url(_ name: String = "postgres", extra: String = "") -> String {
         "postgres://postgres@127.0.0.1:\(port)/\(name)" + (extra.isEmpty ? "" : "?\(extra)")
