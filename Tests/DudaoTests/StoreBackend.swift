@@ -37,6 +37,15 @@ enum StoreBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
         }
     }
 
+    /// The environment that puts a real `dudao-ingest` on this backend (PostgreSQL: a fresh
+    /// database; SQLite: the fixture's own file).
+    func ingestEnvironment() throws -> [String: String] {
+        switch self {
+        case .sqlite: [:]
+        case .postgres: ["DUDAO_INGEST_DATABASE": try PostgresServer.shared.freshDatabase("ingest")]
+        }
+    }
+
     /// Opens (a restart opens again) the ingest's store at `place`.
     func open(_ place: String) throws -> any IngestStore {
         switch self {

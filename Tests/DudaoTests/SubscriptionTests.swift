@@ -5,8 +5,8 @@ import Testing
 
 /// Downstream services read the ingest log by subscription, with credit-based flow control.
 @Suite(.serialized) struct SubscriptionTests {
-    @Test func liveRecordsArriveWithinCreditAndResumeFromAPosition() async throws {
-        let ingest = try IngestFixture()
+    @Test(arguments: StoreBackend.allCases) func liveRecordsArriveWithinCreditAndResumeFromAPosition(backend: StoreBackend) async throws {
+        let ingest = try IngestFixture(environment: try backend.ingestEnvironment())
         defer { ingest.stop() }
         let sender = try await ingest.connect()
         _ = try await sender.request(Frames.feed("t", "registry.town", SampleFeeds.town))
@@ -82,8 +82,8 @@ import Testing
         await client.close()
     }
 
-    @Test func compactionKeepsTheLatestVersionOnceConsumed() async throws {
-        let ingest = try IngestFixture(settings: #""retention": {"compact_interval_seconds": 1}"#)
+    @Test(arguments: StoreBackend.allCases) func compactionKeepsTheLatestVersionOnceConsumed(backend: StoreBackend) async throws {
+        let ingest = try IngestFixture(settings: #""retention": {"compact_interval_seconds": 1}"#, environment: try backend.ingestEnvironment())
         defer { ingest.stop() }
         let client = try await ingest.connect()
         _ = try await client.request(Frames.feed("t", "registry.town", SampleFeeds.town))
