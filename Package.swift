@@ -148,6 +148,7 @@ let package = Package(
             dependencies: [
                 "DudaoObservability", "DudaoCore", "DudaoWire", "DudaoFeeds", "DudaoService", "DudaoStorage",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -10,14 +10,14 @@ enum IngestAdmission {
     enum Verdict {
         /// Answered without storing: duplicate, stale or rejected.
         case answer(CommitOutcome)
-        /// Stored as the key's new current version.
-        case store(asOf: Int64, body: String)
+        /// Stored as the key's new current version; `body` is its canonical JSON (UTF-8).
+        case store(asOf: Int64, body: [UInt8])
     }
 
-    /// The stored version of a key: its `as_of` and, read only on a tie, its body.
+    /// The stored version of a key: its `as_of` and, read only on a tie, its body (UTF-8).
     struct Current {
         var asOf: Int64
-        var body: () throws -> String
+        var body: () throws -> [UInt8]
     }
 
     /// - Parameters:
@@ -30,13 +30,13 @@ enum IngestAdmission {
         if let refused = refusal(request, registry: registry) { return .answer(.rejected(refused)) }
         let feed = request.feed
         let asOf = feed.asOf?.millis ?? request.receivedAt.millis
-        let body = JSONWriter.string(.object(feed.body))
+        let body = JSONWriter.bytes(.object(feed.body))
         if let stored = try current() {
             var isStale = asOf < stored.asOf
             if asOf == stored.asOf {
                 // Bytes, not Strings: Swift compares canonically equivalent text as equal
                 // ("é" vs "e\u{301}"), which would let arrival order decide.
-                isStale = !(try stored.body()).utf8.lexicographicallyPrecedes(body.utf8)
+                isStale = !(try stored.body()).lexicographicallyPrecedes(body)
             }
             if isStale { return .answer(.stale) }
         }

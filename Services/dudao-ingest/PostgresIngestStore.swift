@@ -199,14 +199,15 @@ final class PostgresIngestStore: IngestStore {
                 let verdict = try IngestAdmission.verdict(request, registry: working, now: now, seenAt: seen[dedupeKey]) {
                     current[currentKey].map { stored in
                         IngestAdmission.Current(asOf: stored.asOf) {
-                            try stored.body ?? session.query("SELECT body FROM log WHERE seq = \(stored.seq)").single(String.self) ?? ""
+                            try Array((stored.body ?? session.query("SELECT body FROM log WHERE seq = \(stored.seq)").single(String.self) ?? "").utf8)
                         }
                     }
                 }
-                guard case .store(let asOf, let bodyText) = verdict else {
+                guard case .store(let asOf, let bodyBytes) = verdict else {
                     if case .answer(let outcome) = verdict { outcomes.append(outcome) }
                     continue
                 }
+                let bodyText = String(decoding: bodyBytes, as: UTF8.self)
                 let feed = request.feed
                 seq += 1
                 added.seq.append(seq)

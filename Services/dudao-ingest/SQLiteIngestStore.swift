@@ -88,35 +88,35 @@ final class SQLiteIngestStore: IngestStore {
         do {
             var working = registry
             try pool.write { db in
-                let findDedupe = try db.cachedStatement(
-                    sql: "SELECT received_at FROM dedupe WHERE sender = ? AND feed_id = ?")
-                let findCurrent = try db.cachedStatement(sql: "SELECT as_of, seq FROM current WHERE type = ? AND key = ?")
-                let findBody = try db.cachedStatement(sql: "SELECT body FROM log WHERE seq = ?")
-                let insertLog = try db.cachedStatement(
-                    sql: "INSERT INTO log (sender, feed_id, type, key, as_of, received_at, body) VALUES (?, ?, ?, ?, ?, ?, ?)")
-                let upsertCurrent = try db.cachedStatement(
-                    sql: "INSERT OR REPLACE INTO current (type, key, as_of, seq) VALUES (?, ?, ?, ?)")
-                let insertDedupe = try db.cachedStatement(
-                    sql: "INSERT OR REPLACE INTO dedupe (sender, feed_id, received_at) VALUES (?, ?, ?)")
+                let findDedupe = try SQLiteHotStatement(db, "SELECT received_at FROM dedupe WHERE sender = ? AND feed_id = ?")
+                let findCurrent = try SQLiteHotStatement(db, "SELECT as_of, seq FROM current WHERE type = ? AND key = ?")
+                let findBody = try SQLiteHotStatement(db, "SELECT body FROM log WHERE seq = ?")
+                let insertLog = try SQLiteHotStatement(
+                    db, "INSERT INTO log (sender, feed_id, type, key, as_of, received_at, body) VALUES (?, ?, ?, ?, ?, ?, ?)")
+                let upsertCurrent = try SQLiteHotStatement(db, "INSERT OR REPLACE INTO current (type, key, as_of, seq) VALUES (?, ?, ?, ?)")
+                let insertDedupe = try SQLiteHotStatement(db, "INSERT OR REPLACE INTO dedupe (sender, feed_id, received_at) VALUES (?, ?, ?)")
                 for request in batch {
                     let feed = request.feed
-                    let seenAt = try Int64.fetchOne(findDedupe, arguments: [request.sender, request.feedID])
+                    let type = feed.type.rawValue
+                    let seenAt = try findDedupe.query(.text(request.sender), .text(request.feedID)) { $0.int64(0) }
                     let verdict = try IngestAdmission.verdict(request, registry: working, now: now, seenAt: seenAt) {
-                        try Row.fetchOne(findCurrent, arguments: [feed.type.rawValue, feed.key]).map { row in
-                            let storedSeq: Int64 = row[1]
-                            return IngestAdmission.Current(asOf: row[0]) { try String.fetchOne(findBody, arguments: [storedSeq]) ?? "" }
+                        try findCurrent.query(.text(type), .text(feed.key)) { row in
+                            let storedSeq = row.int64(1)
+                            return IngestAdmission.Current(asOf: row.int64(0)) {
+                                try findBody.query(.integer(storedSeq)) { $0.bytes(0) } ?? []
+                            }
                         }
                     }
-                    guard case .store(let asOf, let bodyText) = verdict else {
+                    guard case .store(let asOf, let body) = verdict else {
                         if case .answer(let outcome) = verdict { outcomes.append(outcome) }
                         continue
                     }
-                    try insertLog.execute(arguments: [
-                        request.sender, request.feedID, feed.type.rawValue, feed.key, asOf, request.receivedAt.millis, bodyText,
-                    ])
+                    try insertLog.execute(
+                        .text(request.sender), .text(request.feedID), .text(type), .text(feed.key), .integer(asOf),
+                        .integer(request.receivedAt.millis), .bytes(body))
                     let seq = db.lastInsertedRowID
-                    try upsertCurrent.execute(arguments: [feed.type.rawValue, feed.key, asOf, seq])
-                    try insertDedupe.execute(arguments: [request.sender, request.feedID, request.receivedAt.millis])
+                    try upsertCurrent.execute(.text(type), .text(feed.key), .integer(asOf), .integer(seq))
+                    try insertDedupe.execute(.text(request.sender), .text(request.feedID), .integer(request.receivedAt.millis))
                     working.apply(feed)
                     outcomes.append(.accepted(seq: seq))
                 }

@@ -62,16 +62,23 @@ public final class BatchingThread<Job: Sendable>: Sendable {
     }
 
     private func run() {
+        // Two arrays take turns: the queue and the batch being processed. A queue that fits in
+        // one batch is swapped out whole, with no copy of its jobs and no allocation.
+        var batch: [Job] = []
         while true {
-            let (batch, running) = state.withLockedValue { state -> ([Job], Bool) in
+            batch.removeAll(keepingCapacity: true)
+            let running = state.withLockedValue { state -> Bool in
                 if state.queue.isEmpty {
                     state.waiting = state.running
-                    return ([], state.running)
+                    return state.running
                 }
-                let take = min(state.queue.count, maxBatch)
-                let batch = Array(state.queue.prefix(take))
-                state.queue.removeFirst(take)
-                return (batch, true)
+                if state.queue.count <= maxBatch {
+                    swap(&batch, &state.queue)
+                } else {
+                    batch.append(contentsOf: state.queue.prefix(maxBatch))
+                    state.queue.removeFirst(maxBatch)
+                }
+                return true
             }
             if batch.isEmpty {
                 if !running { break }

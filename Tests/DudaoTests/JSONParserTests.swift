@@ -28,6 +28,14 @@ import Testing
 
     @Test func rejectsInvalidUTF8() {
         #expect(throws: JSONParseError.self) { try JSONParser.parse([0x22, 0xFF, 0x22]) }
+        // Valid text around the bad byte, a truncated sequence, an overlong encoding, a lone
+        // continuation byte, a surrogate encoded in UTF-8; and the same after an escape.
+        let quote: UInt8 = 0x22
+        for bad: [UInt8] in [[0xE4, 0xB8, 0x9C, 0xFF], [0xE4, 0xB8], [0xC0, 0xAF], [0x80], [0xED, 0xA0, 0x80], [0x5C, 0x6E, 0xE4, 0xB8]] {
+            #expect(throws: JSONParseError.self, "\(bad)") { try JSONParser.parse([quote] + bad + [quote]) }
+        }
+        #expect(try JSONParser.parse([quote] + Array("东成镇 kg-1".utf8) + [quote]) == .string("东成镇 kg-1"))
+        #expect(try JSONParser.parse([quote, 0x5C, 0x6E] + Array("东".utf8) + [quote]) == .string("\n东"))
     }
 
     @Test func refusesDeepNesting() throws {

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# dudao-ingest beside NATS JetStream on the shared neutral harness (../shared/bench: loadgen.c and
+# ingest_vs_nats.sh, three rounds per shape), and the CPU time one accepted heartbeat costs the
+# ingest, with perf's profile of where it goes. (Not callgrind: valgrind 3.19 cannot read the
+# DWARF 5 swiftc writes, and without it dies on these executables; the VM has no hardware counters.)
+#
+#   deploy/bench-vs-nats.sh                 # the side-by-side table (installs nats-server if missing)
+#   deploy/bench-vs-nats.sh --profile N     # the ingest's CPU per accepted heartbeat, and perf's profile
+#
+# BIN=.build/release (swift build -c release --product dudao-ingest, and --product dudao);
+# HARNESS=../shared/bench. A temporary folder holds the certificates and the SQLite file.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+BIN=${BIN:-$ROOT/.build/release}
+HARNESS=${HARNESS:-$ROOT/../shared/bench}
+DIR=$(mktemp -d /tmp/dudao-vs-nats.XXXXXX)
+PID=
+cleanup() {
+  [ -z "$PID" ] || kill "$PID" 2>/dev/null || true
+  wait 2>/dev/null || true
+  [ -n "${KEEP:-}" ] && echo "kept $DIR" || rm -rf "$DIR"
+}
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+"$BIN/dudao" certs init "$DIR/certs" >/dev/null
+cp deploy/access.json "$DIR/access.json"
+# No subscribers (the harness measures the ingest alone), no compaction during the run.
+cat >"$DIR/ingest.json" <<JSON
+{"listen": {"host": "127.0.0.1", "port": 0},
+ "tls": {"ca": "certs/ca.pem", "certificate": "certs/dudao-ingest.pem", "key": "certs/dudao-ingest.key"},
+ "access_file": "access.json", "database": "data/ingest.sqlite", "consumers": [],
+ "retention": {"compact_interval_seconds": 86400}}
+JSON
+cat >"$DIR/registry.jsonl" <<'JSONL'
+{"v": 1, "kind": "feed", "id": "vs-town", "type": "registry.town", "body": {"town_id": "bench", "name": "压测镇", "kind": "town"}}
+{"v": 1, "kind": "feed", "id": "vs-kg", "type": "registry.institution", "body": {"institution_id": "bench-kg", "name": "压测幼儿园", "town_id": "bench", "level": "kindergarten", "ownership": "public"}}
+JSONL
+
+# start: the ingest on a free port, the bench town and kindergarten registered; sets PORT and PID.
+start() {
+  PORT=$(free_port)
+  DUDAO_INGEST_LISTEN_PORT=$PORT "$BIN/dudao-ingest" --config "$DIR/ingest.json" >"$DIR/ingest.out" 2>"$DIR/ingest.log" &
+  PID=$!
+  for _ in $(seq 1200); do grep -q 'listening on' "$DIR/ingest.out" 2>/dev/null && break; sleep 0.1; done
+  grep -q 'listening on' "$DIR/ingest.out" || { cat "$DIR/ingest.log" >&2; exit 1; }
+  "$BIN/dudao" send --quiet --certs "$DIR/certs" --port "$PORT" "$DIR/registry.jsonl" >/dev/null
+}
+
+stop() {
+  kill -TERM "$PID"
+  wait "$PID" || true
+  PID=
+}
+
+if [ "${1:-}" = "--profile" ]; then
+  N=${2:-100000}
+  cc -O2 -o "$DIR/loadgen" "$HARNESS/loadgen.c" -lssl -lcrypto -lpthread
+  start
+  # The ingest's own CPU time (user + system, from /proc) around N heartbeats (8 connections ×
+  # window 32): what one accepted heartbeat costs it — TLS, framing, JSON, validation, the group
+  # commit, the ack — whatever the client and the disk cost. perf samples where it goes.
+  ticks() { awk '{print $14 + $15}' "/proc/$PID/stat"; }
+  hz=$(getconf CLK_TCK)
+  before=$(ticks)
+  perf record -q -F 999 -e cpu-clock -g -p "$PID" -o "$DIR/perf.data" 2>/dev/null &
+  PERF=$!
+  sleep 0.5
+  "$DIR/loadgen" dudao 127.0.0.1 "$PORT" 8 $((N / 8)) 32 "$DIR/certs/ca.pem" "$DIR/certs/operator.pem" "$DIR/certs/operator.key"
+  kill -INT "$PERF"; wait "$PERF" 2>/dev/null || true
+  after=$(ticks)
+  echo "ingest CPU per acknowledged heartbeat: $(( (after - before) * 1000000 / hz / N )) µs ($(( after - before )) ticks of 1/$hz s for $N)"
+  echo "where it goes (self time, top symbols):"
+  perf report -i "$DIR/perf.data" --no-children --sort symbol --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -40 | cut -c1-180
+  if [ -n "${PROFILE_INCLUSIVE:-}" ]; then
+    echo "inclusive (with what they call), the project's functions:"
+    perf report -i "$DIR/perf.data" --children --sort symbol --stdio 2>/dev/null | grep -E '^ +[0-9]' | grep -E 'Dudao|dudao|Ingest|Feed|JSON|Frame|Wire' | head -60 | cut -c1-200
+  fi
+  exit 0
+fi
+
+command -v nats-server >/dev/null || apt-get install -y nats-server >/dev/null
+start
+bash "$HARNESS/ingest_vs_nats.sh" "$PORT" "$DIR/certs/ca.pem" "$DIR/certs/operator.pem" "$DIR/certs/operator.key"
