@@ -96,20 +96,13 @@ final class IngestSession: FrameSession {
             context.metrics.refused.increment([type, error.code.rawValue])
             return nack(id, error)
         }
-        let promise = channel.eventLoop.makePromise(of: CommitOutcome.self)
+        let promise = channel.eventLoop.makePromise(of: JSONValue?.self)
         context.committer.submit(
             CommitRequest(
                 sender: peer.name, feedID: id, feed: feed, allowedTowns: grant?.towns, receivedAt: .now(),
                 dedupeWindowMillis: context.dedupeWindowMillis),
             promise: promise)
-        return promise.futureResult.map { outcome in
-            switch outcome {
-            case .accepted: Reply.ack(id: id, status: .accepted)
-            case .duplicate: Reply.ack(id: id, status: .duplicate)
-            case .stale: Reply.ack(id: id, status: .stale)
-            case .rejected(let error): Reply.nack(id: id, error: error)
-            }
-        }
+        return promise.futureResult
     }
 
     // MARK: queries
