@@ -52,7 +52,7 @@ struct IndicatorsCommand: AsyncParsableCommand {
         func serve() async throws {
             let (start, (catalog, schedule)) = try ServiceBootstrap<IndicatorsConfig>.start(config: config, reading: IndicatorsCommand.catalogsAndSchedule)
             let (settings, logger, tls) = (start.settings, start.logger, start.tls)
-            let store = try IndicatorsStore(location: settings.store, logger: logger)
+            let store = try IndicatorsStore(location: settings.store, logger: logger, exclusive: true)
             let model = try IndicatorsModel(
                 catalog: catalog, schedule: schedule, store: store, currentYear: settings.currentYear, logger: logger)
             let server = try await start.listen(IndicatorQueries.sessions(model: model, store: store, policy: start.policy))

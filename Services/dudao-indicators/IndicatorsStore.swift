@@ -13,8 +13,10 @@ final class IndicatorsStore: Sendable {
 
     static let schema = "dudao_indicators"
 
-    init(location: StoreLocation, logger: Logger) throws {
-        database = try location.open(schema: Self.schema, applicationName: "dudao-indicators", migrations: Self.migrations, logger: logger)
+    /// - Parameter exclusive: refuse to start beside another instance on the same PostgreSQL schema.
+    init(location: StoreLocation, logger: Logger, exclusive: Bool = false) throws {
+        database = try location.open(
+            schema: Self.schema, applicationName: "dudao-indicators", migrations: Self.migrations, logger: logger, exclusive: exclusive)
     }
 
     /// A SQLite file (tests, tools).

@@ -13,8 +13,9 @@ import Logging
 /// - `silences`: matchers with an expiry.
 enum NotifySchema {
     /// Opens (creating or migrating) the notify database, durably.
-    static func open(_ location: StoreLocation, logger: Logger) throws -> any SQLDatabase {
-        try location.open(schema: "dudao_notify", applicationName: "dudao-notify", migrations: migrations, logger: logger)
+    /// `exclusive`: refuse to start beside another instance on the same PostgreSQL schema.
+    static func open(_ location: StoreLocation, logger: Logger, exclusive: Bool = false) throws -> any SQLDatabase {
+        try location.open(schema: "dudao_notify", applicationName: "dudao-notify", migrations: migrations, logger: logger, exclusive: exclusive)
     }
 
     /// Opens (creating or migrating) a SQLite file (tests, tools).

@@ -19,7 +19,7 @@ struct ServeCommand: ServiceCommand {
     func serve() async throws {
         let (start, routes) = try ServiceBootstrap<NotifyConfig>.start(config: config) { try RoutesFile.load(path: $0.routesPath) }
         let (settings, logger) = (start.settings, start.logger)
-        let database = try NotifySchema.open(settings.store, logger: logger)
+        let database = try NotifySchema.open(settings.store, logger: logger, exclusive: true)
         let clock = SystemClock()
         let engine = AlertEngine(
             routes: routes, retry: settings.retry, dedupeWindowMillis: settings.dedupeWindowMillis,

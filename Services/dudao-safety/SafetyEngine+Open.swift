@@ -4,9 +4,13 @@ import Logging
 
 extension SafetyEngine {
     /// Opens (creating when new) the database at `location` and loads the engine from it.
-    static func open(location: StoreLocation, clock: any DudaoClock, settings: SafetySettings, logger: Logger) throws -> SafetyEngine {
+    /// `exclusive`: refuse to start beside another instance on the same PostgreSQL schema.
+    static func open(
+        location: StoreLocation, clock: any DudaoClock, settings: SafetySettings, logger: Logger, exclusive: Bool = false
+    ) throws -> SafetyEngine {
         let database = try location.open(
-            schema: "dudao_safety", applicationName: "dudao-safety", migrations: SafetyStore.migrations, logger: logger)
+            schema: "dudao_safety", applicationName: "dudao-safety", migrations: SafetyStore.migrations, logger: logger,
+            exclusive: exclusive)
         return try SafetyEngine(database: database, clock: clock, settings: settings, logger: logger)
     }
 

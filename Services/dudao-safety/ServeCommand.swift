@@ -23,7 +23,7 @@ struct ServeCommand: ServiceCommand {
         let start = try ServiceBootstrap<SafetyConfig>(config: config)
         let (settings, logger, tls) = (start.settings, start.logger, start.tls)
         let loading = ContinuousClock.now
-        let engine = try SafetyEngine.open(location: settings.store, clock: SystemClock(), settings: settings.engine, logger: logger)
+        let engine = try SafetyEngine.open(location: settings.store, clock: SystemClock(), settings: settings.engine, logger: logger, exclusive: true)
         let (devices, position) = engine.read { ($0.devices.count, $0.position) }
         logger.info(
             "state loaded",

@@ -13,15 +13,21 @@ public final class BlockingPostgres: Sendable {
     private let schema: String
     private let applicationName: String
     private let logger: Logger
+    /// Runs on every new connection before its first use; a throw closes it and fails the call.
+    private let onConnect: (@Sendable (PostgresSession) throws -> Void)?
     /// The connection, and the lock that keeps one query or transaction on it at a time.
     private let connection = NIOLockedValueBox<PostgresConnection?>(nil)
     private static let ids = NIOLockedValueBox(0)
 
-    public init(location: PostgresLocation, schema: String, applicationName: String, logger: Logger) {
+    public init(
+        location: PostgresLocation, schema: String, applicationName: String, logger: Logger,
+        onConnect: (@Sendable (PostgresSession) throws -> Void)? = nil
+    ) {
         self.location = location
         self.schema = schema
         self.applicationName = applicationName
         self.logger = logger
+        self.onConnect = onConnect
     }
 
     /// Runs `body` with the connection held: no other call uses it meanwhile.
@@ -36,6 +42,15 @@ public final class BlockingPostgres: Sendable {
                     live = try connect()
                 } catch {
                     throw PostgresFailure(error)
+                }
+                if let onConnect {
+                    do {
+                        try onConnect(PostgresSession(connection: live, logger: logger))
+                    } catch {
+                        let closing: EventLoopFuture<Void> = live.close()
+                        closing.whenComplete { _ in _ = live }
+                        throw error
+                    }
                 }
                 held = live
             }

@@ -16,13 +16,57 @@ public final class PostgresDatabase: SQLDatabase {
     private let doorbells = NIOLockedValueBox<[Doorbell]>([])
     public var dialect: SQLDialect { .postgres }
 
+    /// Holds the instance lock (``init(location:schema:applicationName:migrations:logger:exclusive:)``).
+    private let instance: BlockingPostgres?
+
     /// Connects to `location`, schema `schema`, and applies `migrations` not yet applied.
-    public init(location: PostgresLocation, schema: String, applicationName: String, migrations: [SQLMigration], logger: Logger) throws {
+    ///
+    /// - Parameter exclusive: one instance per schema (a service's serve command): a connection
+    ///   of its own takes a session-level advisory lock and keeps it while the process lives (its
+    ///   connection closes with it). A second instance started on the same schema waits up to
+    ///   `lockWait` for it (a previous instance's connection still closing), then is refused.
+    ///   The lock guards starts, not every write: a connection cut later drops it silently.
+    public init(
+        location: PostgresLocation, schema: String, applicationName: String, migrations: [SQLMigration], logger: Logger,
+        exclusive: Bool = false, lockWait: Duration = .seconds(10)
+    ) throws {
+        if exclusive {
+            let instance = BlockingPostgres(location: location, schema: schema, applicationName: "\(applicationName) instance", logger: logger)
+            try Self.takeInstanceLock(instance, schema: schema, service: applicationName, wait: lockWait)
+            self.instance = instance
+        } else {
+            instance = nil
+        }
         writer = BlockingPostgres(location: location, schema: schema, applicationName: "\(applicationName) writer", logger: logger)
         reader = BlockingPostgres(location: location, schema: schema, applicationName: "\(applicationName) reader", logger: logger)
         var steps = PostgresMigrations(schema: schema)
         for migration in migrations { steps.register(migration.name, migration.postgres) }
         try steps.migrate(writer)
+    }
+
+    /// Closes the connections (releasing the instance lock); waits, so never on an event loop.
+    public func close() {
+        writer.close()
+        reader.close()
+        instance?.close()
+    }
+
+    private static func takeInstanceLock(_ connection: BlockingPostgres, schema: String, service: String, wait: Duration) throws {
+        let deadline = ContinuousClock.now + wait
+        while true {
+            var binds = PostgresBindings()
+            binds.append("dudao-instance:\(schema)")
+            let held = try connection.withSession { session in
+                try session.query(PostgresQuery(unsafeSQL: "SELECT pg_try_advisory_lock(hashtext($1))", binds: binds)).single(Bool.self)
+            }
+            if held == true { return }
+            guard ContinuousClock.now < deadline else {
+                connection.close()
+                throw StorageConfigError(
+                    "another \(service) is already running on this database (it holds schema \(schema)): run one instance of \(service) per deployment")
+            }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
     }
 
     public func read<T>(_ body: (any SQLConnection) throws -> T) throws -> T {

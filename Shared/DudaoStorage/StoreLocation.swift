@@ -26,13 +26,17 @@ public enum StoreLocation: Sendable, CustomStringConvertible {
 extension StoreLocation {
     /// Opens the service's database here and applies `migrations` not yet applied: on
     /// PostgreSQL its tables live in `schema` (one per service, so services may share a database).
-    public func open(schema: String, applicationName: String, migrations: [SQLMigration], logger: Logger) throws -> any SQLDatabase {
+    ///
+    /// - Parameter exclusive: on PostgreSQL, refuse to start beside a running instance on the
+    ///   same schema (``PostgresDatabase``); the services' serve commands ask for it.
+    public func open(schema: String, applicationName: String, migrations: [SQLMigration], logger: Logger, exclusive: Bool = false) throws -> any SQLDatabase {
         switch self {
         case .sqlite(let path):
             try SQLiteDatabase(path: path, migrations: migrations)
         case .postgres(let location):
             try PostgresDatabase(
-                location: location, schema: schema, applicationName: applicationName, migrations: migrations, logger: logger)
+                location: location, schema: schema, applicationName: applicationName, migrations: migrations, logger: logger,
+                exclusive: exclusive)
         }
     }
 }

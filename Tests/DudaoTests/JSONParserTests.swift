@@ -26,7 +26,7 @@ import Testing
         #expect(throws: JSONParseError.self) { try JSONParser.parse(text) }
     }
 
-    @Test func rejectsInvalidUTF8() {
+    @Test func rejectsInvalidUTF8() throws {
         #expect(throws: JSONParseError.self) { try JSONParser.parse([0x22, 0xFF, 0x22]) }
         // Valid text around the bad byte, a truncated sequence, an overlong encoding, a lone
         // continuation byte, a surrogate encoded in UTF-8; and the same after an escape.

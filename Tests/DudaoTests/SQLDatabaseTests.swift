@@ -1,0 +1,71 @@
+import DudaoStorage
+import DudaoTesting
+import Foundation
+import Logging
+import Testing
+
+/// The services' storage interface on both engines: the same statements give the same values,
+/// and on PostgreSQL one instance per schema.
+@Suite struct SQLDatabaseTests {
+    static let migrations = [
+        SQLMigration("t1", portable: "CREATE TABLE t (id TEXT PRIMARY KEY, n INTEGER, x REAL, flag INTEGER NOT NULL DEFAULT 0)"),
+        SQLMigration("t2", portable: "CREATE TABLE q (seq INTEGER PRIMARY KEY AUTOINCREMENT, note TEXT NOT NULL)"),
+    ]
+
+    static func open(_ backend: StoreBackend, _ directory: TestDirectory, exclusive: Bool = false) throws -> any SQLDatabase {
+        try backend.location("sql", in: directory).open(
+            schema: "dudao_sqltest", applicationName: "dudao-sqltest", migrations: migrations, logger: Logger(label: "test"),
+            exclusive: exclusive)
+    }
+
+    @Test(arguments: StoreBackend.allCases) func theSameStatementsGiveTheSameValues(backend: StoreBackend) throws {
+        let directory = try TestDirectory()
+        defer { directory.remove() }
+        let database = try Self.open(backend, directory)
+        try database.write { db in
+            try db.run("INSERT INTO t (id, n, x, flag) VALUES (?, ?, ?, ?)", ["a?", 2, 1.5, true])
+            try db.run("INSERT INTO t (id, n, x) VALUES (?, ?, ?)", ["b", 40, nil])
+            // An upsert, and a '?' inside a literal is not a placeholder.
+            try db.run("INSERT INTO t (id, n) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET n = t.n + excluded.n", ["b", 1])
+            try db.run("UPDATE t SET x = ? WHERE id = 'a?'", [2.5])
+        }
+        let seq = try database.write { db in try db.value(Int64.self, "INSERT INTO q (note) VALUES (?) RETURNING seq", ["n"]) }
+        #expect(seq == 1)
+        try database.read { db in
+            #expect(try db.int("SELECT SUM(n) FROM t") == 43, "SUM over integers is an integer on both (NUMERIC on PostgreSQL)")
+            #expect(try db.value(Double.self, "SELECT x FROM t WHERE id = ?", ["a?"]) == 2.5)
+            #expect(try db.value(Double.self, "SELECT x FROM t WHERE id = ?", ["b"]) == nil)
+            let flag = try #require(try db.row("SELECT flag, n > 10 FROM t WHERE id = ?", ["b"]))
+            let stored: Bool = flag[0]
+            let compared: Bool = flag[1]
+            #expect(!stored && compared, "booleans read from integers and from comparisons alike")
+            #expect(try db.strings("SELECT id FROM t ORDER BY id") == ["a?", "b"])
+            let named = try #require(try db.row("SELECT id, n FROM t WHERE id = 'b'"))
+            #expect(named["n"] as Int == 41)
+        }
+        #expect(throws: (any Error).self) { try database.write { db in try db.run("INSERT INTO t (id) VALUES (?)", ["a?"]) } }
+        #expect(try database.read { db in try db.int("SELECT COUNT(*) FROM t") } == 2, "a failed write changes nothing")
+    }
+
+    /// A second instance of a service on the same schema is refused, naming why; once the first
+    /// has gone, it starts.
+    @Test func oneInstanceOfAServicePerSchemaOnPostgres() throws {
+        let directory = try TestDirectory()
+        defer { directory.remove() }
+        let first = try #require(try Self.open(.postgres, directory, exclusive: true) as? PostgresDatabase)
+        // Not exclusive (a tool reading it): let in.
+        _ = try Self.open(.postgres, directory)
+        do {
+            _ = try PostgresDatabase(
+                location: try PostgresLocation(url: try String(contentsOfFile: directory.file("sql.postgres-url"), encoding: .utf8)),
+                schema: "dudao_sqltest", applicationName: "dudao-sqltest", migrations: Self.migrations, logger: Logger(label: "test"),
+                exclusive: true, lockWait: .milliseconds(500))
+            Issue.record("a second instance was let in")
+        } catch {
+            #expect("\(error)".contains("another dudao-sqltest is already running"), "\(error)")
+        }
+        first.close()
+        let second = try Self.open(.postgres, directory, exclusive: true)
+        #expect(try second.read { db in try db.int("SELECT COUNT(*) FROM t") } == 0)
+    }
+}
