@@ -41,6 +41,8 @@ final class IngestSession: FrameSession {
     /// A subscribe is being checked against the store.
     private var subscribing = false
     private var closed = false
+    /// The last position the consumer reported (``recordPosition(_:)``).
+    private var latestPosition: Int64?
 
     init(peer: PeerIdentity, channel: any Channel, context: IngestContext) {
         self.peer = peer
@@ -230,14 +232,23 @@ final class IngestSession: FrameSession {
         return nil
     }
 
+    /// Stores the consumer's reported position. A store that fails (the database restarting)
+    /// is tried again a second later, unless a newer report has come or the connection is gone:
+    /// a consumer at the head reports nothing more, and its position would stay behind for good.
     private func recordPosition(_ position: Int64) {
+        latestPosition = position
         let store = context.store
         let name = peer.name
         let logger = context.logger
+        let bound = NIOLoopBound(self, eventLoop: channel.eventLoop)
         context.threadPool.runIfActive(eventLoop: channel.eventLoop) {
             try store.setConsumerPosition(name: name, position: position, now: .now())
         }.whenFailure { error in
-            logger.error("saving a consumer position failed", metadata: ["consumer": "\(name)", "error": "\(error)"])
+            logger.error("saving a consumer position failed; trying again in 1 s", metadata: ["consumer": "\(name)", "error": "\(error)"])
+            bound.value.channel.eventLoop.scheduleTask(in: .seconds(1)) {
+                let session = bound.value
+                if !session.closed, session.latestPosition == position { session.recordPosition(position) }
+            }
         }
     }
 }
