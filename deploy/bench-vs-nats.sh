@@ -6,6 +6,7 @@
 #
 #   deploy/bench-vs-nats.sh                 # the side-by-side table (installs nats-server if missing)
 #   deploy/bench-vs-nats.sh --profile N     # the ingest's CPU per accepted heartbeat, and perf's profile
+#   SUBSCRIBED=1 deploy/bench-vs-nats.sh    # the same with dudao-safety and dudao-indicators following the log
 #
 # BIN=.build/release (swift build -c release --product dudao-ingest, and --product dudao);
 # HARNESS=../shared/bench. A temporary folder holds the certificates and the SQLite file.
@@ -17,6 +18,7 @@ HARNESS=${HARNESS:-$ROOT/../shared/bench}
 DIR=$(mktemp -d /tmp/dudao-vs-nats.XXXXXX)
 PID=
 cleanup() {
+  for pid in "${SUBSCRIBERS[@]}"; do kill "$pid" 2>/dev/null || true; done
   [ -z "$PID" ] || kill "$PID" 2>/dev/null || true
   wait 2>/dev/null || true
   [ -n "${KEEP:-}" ] && echo "kept $DIR" || rm -rf "$DIR"
@@ -80,6 +82,35 @@ if [ "${1:-}" = "--profile" ]; then
   exit 0
 fi
 
+# subscribe: dudao-safety and dudao-indicators following the ingest, as in production (their
+# alerts queue in their outboxes: no notify here); waits until both follow.
+subscribe() {
+  local tls='"tls": {"ca": "certs/ca.pem", "certificate": "certs/NAME.pem", "key": "certs/NAME.key"}'
+  for name in safety indicators; do
+    local extra=""
+    [ "$name" = indicators ] && extra=", \"catalog\": \"$ROOT/deploy/catalog/enping-2023-2025.json\""
+    cat >"$DIR/$name.json" <<JSON
+{"listen": {"host": "127.0.0.1", "port": $(free_port)}, ${tls//NAME/dudao-$name}, "access_file": "access.json",
+ "database": "data/$name.sqlite", "ingest": {"host": "127.0.0.1", "port": $PORT}, "notify": {"host": "127.0.0.1", "port": 9}$extra}
+JSON
+    local args=(--config "$DIR/$name.json")
+    [ "$name" = indicators ] && args=(serve "${args[@]}")
+    "$BIN/dudao-$name" "${args[@]}" >"$DIR/$name.out" 2>"$DIR/$name.log" &
+    SUBSCRIBERS+=($!)
+  done
+  for _ in $(seq 300); do
+    if grep -q 'listening on' "$DIR/safety.out" 2>/dev/null && grep -q 'listening on' "$DIR/indicators.out" 2>/dev/null; then
+      sleep 2  # their first subscribe
+      return
+    fi
+    sleep 0.2
+  done
+  echo "the subscribers did not start (see $DIR/*.log)" >&2
+  exit 1
+}
+SUBSCRIBERS=()
+
 command -v nats-server >/dev/null || apt-get install -y nats-server >/dev/null
 start
+[ -z "${SUBSCRIBED:-}" ] || subscribe
 bash "$HARNESS/ingest_vs_nats.sh" "$PORT" "$DIR/certs/ca.pem" "$DIR/certs/operator.pem" "$DIR/certs/operator.key"
