@@ -119,7 +119,7 @@ extension AlertEngine {
         let already = try db.execute(
             sql: "UPDATE alerts SET acked_by = ?, acked_at = ? WHERE alert_id = ? AND acked_at IS NULL",
             arguments: [by, now.millis, alertID]) == 0
-        let alert = try db.fetchOne(sql: "SELECT \(AlertRecord.columns) FROM alerts WHERE alert_id = ?", arguments: [alertID])
+        let alert = try db.row("SELECT \(AlertRecord.columns) FROM alerts WHERE alert_id = ?", [alertID])
             .map(AlertRecord.init(row:))!
         return .success(["alert": alert.json, "already_acked": .bool(already)])
     }
@@ -245,7 +245,7 @@ extension AlertEngine {
     }
 
     private func silenceJSON(_ id: String, db: any SQLConnection, now: Timestamp) throws -> JSONValue {
-        guard let row = try db.fetchOne(sql: "SELECT * FROM silences WHERE silence_id = ?", arguments: [id]) else {
+        guard let row = try db.row("SELECT * FROM silences WHERE silence_id = ?", [id]) else {
             return .null
         }
         return Self.silenceJSON(row, now: now)

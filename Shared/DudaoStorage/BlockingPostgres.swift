@@ -13,21 +13,15 @@ public final class BlockingPostgres: Sendable {
     private let schema: String
     private let applicationName: String
     private let logger: Logger
-    /// Runs on every new connection before its first use; a throw closes it and fails the call.
-    private let onConnect: (@Sendable (PostgresSession) throws -> Void)?
     /// The connection, and the lock that keeps one query or transaction on it at a time.
     private let connection = NIOLockedValueBox<PostgresConnection?>(nil)
     private static let ids = NIOLockedValueBox(0)
 
-    public init(
-        location: PostgresLocation, schema: String, applicationName: String, logger: Logger,
-        onConnect: (@Sendable (PostgresSession) throws -> Void)? = nil
-    ) {
+    public init(location: PostgresLocation, schema: String, applicationName: String, logger: Logger) {
         self.location = location
         self.schema = schema
         self.applicationName = applicationName
         self.logger = logger
-        self.onConnect = onConnect
     }
 
     /// Runs `body` with the connection held: no other call uses it meanwhile.
@@ -43,15 +37,6 @@ public final class BlockingPostgres: Sendable {
                 } catch {
                     throw PostgresFailure(error)
                 }
-                if let onConnect {
-                    do {
-                        try onConnect(PostgresSession(connection: live, logger: logger))
-                    } catch {
-                        let closing: EventLoopFuture<Void> = live.close()
-                        closing.whenComplete { _ in _ = live }
-                        throw error
-                    }
-                }
                 held = live
             }
             do {
@@ -65,10 +50,11 @@ public final class BlockingPostgres: Sendable {
 
     /// Runs `body` in a transaction: COMMIT when it returns (durable when COMMIT returns:
     /// `synchronous_commit = on`), ROLLBACK when it throws.
+    /// `begin` opens it (`BEGIN ISOLATION LEVEL …` for another isolation).
     @discardableResult
-    public func transaction<T>(_ body: (PostgresSession) throws -> T) throws -> T {
+    public func transaction<T>(begin: String = "BEGIN", _ body: (PostgresSession) throws -> T) throws -> T {
         try withSession { session in
-            try session.execute("BEGIN")
+            try session.execute(PostgresQuery(unsafeSQL: begin))
             do {
                 let result = try body(session)
                 try session.execute("COMMIT")

@@ -70,16 +70,8 @@ public final class PostgresDatabase: SQLDatabase {
     }
 
     public func read<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
-        try reader.withSession { session in
-            try session.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            do {
-                let result = try body(PostgresConnectionAccess(session: session))
-                try session.execute("COMMIT")
-                return result
-            } catch {
-                _ = try? session.execute("ROLLBACK")
-                throw error
-            }
+        try reader.transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") { session in
+            try body(PostgresConnectionAccess(session: session))
         }
     }
 

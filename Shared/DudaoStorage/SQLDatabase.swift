@@ -62,10 +62,6 @@ extension SQLConnection {
         try fetchAll(sql: sql, arguments: arguments)
     }
 
-    public func fetchOne(sql: String, arguments: SQLArguments = []) throws -> SQLRow? {
-        try fetchAll(sql: sql, arguments: arguments).first
-    }
-
     public func row(_ sql: String, _ arguments: SQLArguments = []) throws -> SQLRow? {
         try fetchAll(sql: sql, arguments: arguments).first
     }
