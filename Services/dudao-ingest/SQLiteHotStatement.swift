@@ -6,13 +6,12 @@ import GRDBSQLite
 /// GRDB's `execute(arguments:)` builds a `StatementArguments` array, copies every string into a
 /// C string and decodes results through generic, unspecialized code (a type-metadata lookup per
 /// value): together about a tenth of the ingest's CPU per feed. Here the arguments are bound
-/// straight from the strings' own UTF-8 storage (SQLite copies them) and results are read as
-/// integers and bytes. The statement is reset after each use, as GRDB expects to find it.
+/// straight from the strings' own UTF-8 storage, without a copy, and results are read as
+/// integers and bytes. The statement is reset and unbound after each use.
 struct SQLiteHotStatement {
     private let db: Database
     private let statement: Statement
     private var handle: OpaquePointer { statement.sqliteStatement }
-    private static let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
 
     init(_ db: Database, _ sql: String) throws {
         self.db = db
@@ -28,41 +27,58 @@ struct SQLiteHotStatement {
 
     /// Runs a statement that returns nothing with `values` bound.
     func execute(_ values: Value...) throws {
-        defer { sqlite3_reset(handle) }
-        _ = try step(values)
+        defer { done() }
+        _ = try bind(values, from: 0) { _ in () }
     }
 
     /// Runs a query with `values` bound; its first row read by `row` (nil when there is none).
     func query<T>(_ values: Value..., row: (Row) throws -> T) throws -> T? {
-        defer { sqlite3_reset(handle) }
-        return try step(values) ? try row(Row(handle: handle)) : nil
+        defer { done() }
+        return try bind(values, from: 0) { hasRow in hasRow ? try row(Row(handle: handle)) : nil }
     }
 
-    /// Binds `values` and steps once: whether a row came.
-    private func step(_ values: [Value]) throws -> Bool {
-        for (index, value) in values.enumerated() {
-            let position = Int32(index + 1)
-            let code: Int32
-            switch value {
-            case .integer(let integer):
-                code = sqlite3_bind_int64(handle, position, integer)
-            case .text(var string):
-                code = string.withUTF8 { utf8 in
-                    sqlite3_bind_text(handle, position, utf8.baseAddress, Int32(utf8.count), Self.transient)
-                }
-            case .bytes(let bytes):
-                code = bytes.withUnsafeBufferPointer { utf8 in
-                    sqlite3_bind_text(handle, position, utf8.baseAddress, Int32(utf8.count), Self.transient)
-                }
+    /// Binds `values[index...]` in place (SQLITE_STATIC: SQLite reads the strings' own storage
+    /// instead of copying each one), then steps once and hands `then` whether a row came. Each
+    /// string's storage lives for the closure that binds it, so the step runs inside them all.
+    private func bind<T>(_ values: [Value], from index: Int, then: (Bool) throws -> T) throws -> T {
+        guard index < values.count else { return try then(try step()) }
+        let position = Int32(index + 1)
+        switch values[index] {
+        case .integer(let integer):
+            try check(sqlite3_bind_int64(handle, position, integer))
+            return try bind(values, from: index + 1, then: then)
+        case .text(var string):
+            return try string.withUTF8 { utf8 in
+                try check(sqlite3_bind_text(handle, position, utf8.baseAddress, Int32(utf8.count), nil))  // SQLITE_STATIC
+                return try bind(values, from: index + 1, then: then)
             }
-            guard code == SQLITE_OK else { throw failure(code) }
+        case .bytes(let bytes):
+            return try bytes.withUnsafeBufferPointer { utf8 in
+                try check(sqlite3_bind_text(handle, position, utf8.baseAddress, Int32(utf8.count), nil))  // SQLITE_STATIC
+                return try bind(values, from: index + 1, then: then)
+            }
         }
+    }
+
+    /// Steps once: whether a row came.
+    private func step() throws -> Bool {
         let code = sqlite3_step(handle)
         switch code {
         case SQLITE_ROW: return true
         case SQLITE_DONE: return false
         default: throw failure(code)
         }
+    }
+
+    /// Resets the statement and unbinds its parameters, whose storage is gone once `bind` returns
+    /// (GRDB may run the cached statement again, and must not find them).
+    private func done() {
+        sqlite3_reset(handle)
+        sqlite3_clear_bindings(handle)
+    }
+
+    private func check(_ code: Int32) throws {
+        guard code == SQLITE_OK else { throw failure(code) }
     }
 
     private func failure(_ code: Int32) -> DatabaseError {

@@ -84,6 +84,7 @@ private struct Parser {
         guard depth <= JSONParser.maxDepth else { throw error("nesting deeper than \(JSONParser.maxDepth)") }
         index += 1
         var members: [(key: String, value: JSONValue)] = []
+        members.reserveCapacity(8)  // one allocation for the usual object, not one per doubling
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1

@@ -28,4 +28,13 @@ public enum FeedType: String, Sendable, CaseIterable {
     case safetyHeartbeat = "safety.heartbeat"
     /// A one-key alarm (一键报警) was pressed.
     case safetyAlarm = "safety.alarm"
+
+    /// The type named `rawValue`, looked up in a table: the synthesized initializer compares the
+    /// name with each case in turn, about 2 000 instructions for every feed.
+    public init?(rawValue: String) {
+        guard let type = Self.byName[rawValue] else { return nil }
+        self = type
+    }
+
+    private static let byName: [String: FeedType] = Dictionary(uniqueKeysWithValues: allCases.map { ($0.rawValue, $0) })
 }
