@@ -25,11 +25,18 @@ final class GroupCommitter: Service, Sendable {
     /// The registry as of the last commit: written by the writer thread, read by queries.
     private let registryBox: NIOLockedValueBox<Registry>
 
+    /// A record a batch stored: its number and the feed.
+    struct Stored: Sendable {
+        var seq: Int64
+        var request: CommitRequest
+    }
+
     /// - Parameters:
-    ///   - onCommit: called after each durable batch with the highest sequence number written.
+    ///   - onCommit: called after each durable batch that stored records: the highest sequence
+    ///     number written, and the records in order.
     init(
         store: any IngestStore, maxBatch: Int, logger: Logger, metrics: IngestMetrics = IngestMetrics(),
-        onCommit: @escaping @Sendable (Int64) -> Void
+        onCommit: @escaping @Sendable (Int64, [Stored]) -> Void
     ) throws {
         let registryBox = NIOLockedValueBox(try store.loadRegistry())
         self.registryBox = registryBox
@@ -83,25 +90,29 @@ final class GroupCommitter: Service, Sendable {
 
     private static func commit(
         _ batch: [Pending], store: any IngestStore, registryBox: NIOLockedValueBox<Registry>, logger: Logger,
-        onCommit: @Sendable (Int64) -> Void
+        onCommit: @Sendable (Int64, [Stored]) -> Void
     ) -> [CommitOutcome] {
         var registry = registryBox.withLockedValue { $0 }
         do {
             let outcomes = try store.commit(batch.map(\.request), registry: &registry, now: .now())
             registryBox.withLockedValue { $0 = registry }
             var highest: Int64 = 0
+            var stored: [Stored] = []
             // One task per event loop completes its connections' promises together, so each
             // connection writes this batch's acks with one flush.
             var byLoop: [ObjectIdentifier: (loop: any EventLoop, done: [(Pending, CommitOutcome)])] = [:]
             for (pending, outcome) in zip(batch, outcomes) {
-                if case .accepted(let seq) = outcome { highest = max(highest, seq) }
+                if case .accepted(let seq) = outcome {
+                    highest = max(highest, seq)
+                    stored.append(Stored(seq: seq, request: pending.request))
+                }
                 let loop = pending.promise.futureResult.eventLoop
                 byLoop[ObjectIdentifier(loop), default: (loop, [])].done.append((pending, outcome))
             }
             for (loop, done) in byLoop.values {
                 loop.execute { for (pending, outcome) in done { pending.promise.succeed(Self.reply(to: pending.request, outcome)) } }
             }
-            if highest > 0 { onCommit(highest) }
+            if highest > 0 { onCommit(highest, stored) }
             return outcomes
         } catch {
             logger.error("commit failed; the batch is answered internal", metadata: ["error": "\(error)", "size": "\(batch.count)"])

@@ -28,19 +28,17 @@ enum IngestAdmission {
     ) throws -> Verdict {
         if let seenAt, seenAt >= now.millis - request.dedupeWindowMillis { return .answer(.duplicate) }
         if let refused = refusal(request, registry: registry) { return .answer(.rejected(refused)) }
-        let feed = request.feed
-        let asOf = feed.asOf?.millis ?? request.receivedAt.millis
-        let body = JSONWriter.bytes(.object(feed.body))
+        let asOf = request.asOfMillis
         if let stored = try current() {
             var isStale = asOf < stored.asOf
             if asOf == stored.asOf {
                 // Bytes, not Strings: Swift compares canonically equivalent text as equal
                 // ("é" vs "e\u{301}"), which would let arrival order decide.
-                isStale = !(try stored.body()).lexicographicallyPrecedes(body)
+                isStale = !(try stored.body()).lexicographicallyPrecedes(request.body)
             }
             if isStale { return .answer(.stale) }
         }
-        return .store(asOf: asOf, body: body)
+        return .store(asOf: asOf, body: request.body)
     }
 
     /// Why `request` is refused, or `nil` when it may be stored.

@@ -55,7 +55,9 @@ struct IngestCommand: AsyncParsableCommand {
                 logger.info("storing on PostgreSQL", metadata: ["database": "\(location)"])
             }
             let hub = LogHub(head: try store.head())
-            let committer = try GroupCommitter(store: store, maxBatch: settings.maxBatch, logger: logger, metrics: metrics) { seq in
+            let recent = RecentRecords()
+            let committer = try GroupCommitter(store: store, maxBatch: settings.maxBatch, logger: logger, metrics: metrics) { seq, stored in
+                if hub.hasListeners { recent.append(stored.map(RecentRecords.Record.init)) }
                 hub.published(upTo: seq)
             }
             committer.start()
@@ -64,7 +66,7 @@ struct IngestCommand: AsyncParsableCommand {
                 watchers.append(HeadWatch(store: store, hub: hub, interval: .milliseconds(50), logger: logger))
             }
             let context = IngestContext(
-                policy: start.policy, committer: committer, store: store, hub: hub, threadPool: NIOThreadPool.singleton,
+                policy: start.policy, committer: committer, store: store, hub: hub, recent: recent, threadPool: NIOThreadPool.singleton,
                 dedupeWindowMillis: settings.retention.dedupeWindowMillis, logger: logger, metrics: metrics)
             let server = try await start.listen(IngestSessionFactory(context: context))
             let retention = settings.retention

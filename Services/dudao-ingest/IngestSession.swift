@@ -14,6 +14,8 @@ struct IngestContext: Sendable {
     var committer: GroupCommitter
     var store: any IngestStore
     var hub: LogHub
+    /// The latest records' frames, shared by the subscriptions at the head of the log.
+    var recent: RecentRecords
     var threadPool: NIOThreadPool
     var dedupeWindowMillis: Int64
     var logger: Logger
@@ -211,7 +213,7 @@ final class IngestSession: FrameSession {
 
     private func startSubscription(id: String, from: Int64, credit: Int64, types: [String], keepalive: TimeAmount?) -> JSONValue {
         let subscription = LogSubscription(
-            from: from, credit: Int(credit), types: types, store: context.store, hub: context.hub, channel: channel,
+            from: from, credit: Int(credit), types: types, store: context.store, hub: context.hub, recent: context.recent, channel: channel,
             threadPool: context.threadPool, logger: context.logger, keepalive: keepalive)
         self.subscription = subscription
         if from > 1 { recordPosition(from - 1) }

@@ -11,6 +11,25 @@ struct CommitRequest: Sendable {
     var receivedAt: Timestamp
     /// How long an accepted (sender, id) answers `duplicate`.
     var dedupeWindowMillis: Int64
+    /// The body as it is stored and sent to subscribers: compact JSON (UTF-8), written out on
+    /// the connection's event loop rather than on the one writer thread.
+    var body: [UInt8]
+
+    init(
+        sender: String, feedID: String, feed: ValidatedFeed, allowedTowns: Set<String>?, receivedAt: Timestamp,
+        dedupeWindowMillis: Int64
+    ) {
+        self.sender = sender
+        self.feedID = feedID
+        self.feed = feed
+        self.allowedTowns = allowedTowns
+        self.receivedAt = receivedAt
+        self.dedupeWindowMillis = dedupeWindowMillis
+        body = JSONWriter.bytes(.object(feed.body))
+    }
+
+    /// The record's `as_of`: the feed's own, else when it was received.
+    var asOfMillis: Int64 { feed.asOf?.millis ?? receivedAt.millis }
 }
 
 /// What became of a feed.

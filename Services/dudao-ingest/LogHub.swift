@@ -14,6 +14,9 @@ final class LogHub: Sendable {
 
     var head: Int64 { state.withLockedValue { $0.head } }
 
+    /// Whether any subscription listens (else the writer builds no record frames).
+    var hasListeners: Bool { state.withLockedValue { !$0.listeners.isEmpty } }
+
     /// Called by the writer after a durable commit.
     func published(upTo seq: Int64) {
         let listeners = state.withLockedValue { state -> [@Sendable (Int64) -> Void] in

@@ -15,6 +15,7 @@ import NIOPosix
 final class LogSubscription {
     private let store: any IngestStore
     private let hub: LogHub
+    private let recent: RecentRecords
     private let channel: any Channel
     private let threadPool: NIOThreadPool
     private let typePatterns: [String]
@@ -35,9 +36,10 @@ final class LogSubscription {
     static let readChunk = 512
 
     init(
-        from: Int64, credit: Int, types: [String], store: any IngestStore, hub: LogHub, channel: any Channel,
+        from: Int64, credit: Int, types: [String], store: any IngestStore, hub: LogHub, recent: RecentRecords, channel: any Channel,
         threadPool: NIOThreadPool, logger: Logger, keepalive: TimeAmount? = nil
     ) {
+        self.recent = recent
         self.keepalive = keepalive
         self.next = max(from, 1)
         self.credit = credit
@@ -93,6 +95,15 @@ final class LogSubscription {
 
     private func pump() {
         guard !closed, !reading, credit > 0, next <= head else { return }
+        // At the head of the log: the frames the writer built, shared with every subscription.
+        var shared = recent.run(from: next, through: head, limit: min(credit, Self.readChunk))
+        while !shared.isEmpty {
+            for record in shared { deliver(seq: record.seq, type: record.type, frame: record.frame) }
+            channel.flush()
+            lastWrite = .now()
+            guard credit > 0, next <= head else { return }
+            shared = recent.run(from: next, through: head, limit: min(credit, Self.readChunk))
+        }
         reading = true
         // Rows up to this head were committed before the read starts, so the read sees them;
         // rows committed while it runs may or may not be in it (the head moves meanwhile).
@@ -119,10 +130,7 @@ final class LogSubscription {
     private func send(_ entries: [LogEntry], limit: Int, readHead: Int64) {
         guard !closed else { return }
         for entry in entries {
-            next = entry.seq + 1
-            if !typePatterns.isEmpty, !typePatterns.contains(where: { AccessPolicy.matches($0, entry.type) }) { continue }
-            channel.write(Self.frame(for: entry), promise: nil)
-            credit -= 1
+            deliver(seq: entry.seq, type: entry.type, frame: Self.frame(for: entry))
         }
         if entries.count < limit {
             // A short read saw every row committed up to `readHead`: any gap below it was
@@ -133,6 +141,14 @@ final class LogSubscription {
         channel.flush()
         lastWrite = .now()
         pump()
+    }
+
+    /// Writes one record's frame (not flushed), unless the subscription filters its type out.
+    private func deliver(seq: Int64, type: String, frame: @autoclosure () -> ByteBuffer) {
+        next = seq + 1
+        if !typePatterns.isEmpty, !typePatterns.contains(where: { AccessPolicy.matches($0, type) }) { return }
+        channel.write(frame(), promise: nil)
+        credit -= 1
     }
 
     /// The record frame of `entry` (``Frame/Record/encode(seq:type:sender:feedID:key:asOfMillis:receivedAtMillis:bodyJSON:)``:

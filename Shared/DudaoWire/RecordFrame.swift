@@ -37,8 +37,18 @@ extension Frame {
             seq: Int64, type: String, sender: String, feedID: String, key: String, asOfMillis: Int64, receivedAtMillis: Int64,
             bodyJSON: String
         ) -> ByteBuffer {
+            encode(
+                seq: seq, type: type, sender: sender, feedID: feedID, key: key, asOfMillis: asOfMillis,
+                receivedAtMillis: receivedAtMillis, bodyUTF8: bodyJSON.utf8)
+        }
+
+        /// The same, the body given as its UTF-8 bytes.
+        public static func encode<Body: Collection<UInt8>>(
+            seq: Int64, type: String, sender: String, feedID: String, key: String, asOfMillis: Int64, receivedAtMillis: Int64,
+            bodyUTF8 bodyJSON: Body
+        ) -> ByteBuffer {
             var out: [UInt8] = []
-            out.reserveCapacity(bodyJSON.utf8.count + 256)
+            out.reserveCapacity(bodyJSON.count + 256)
             out.append(contentsOf: #"{"v":1,"kind":"record","id":""#.utf8)
             out.append(contentsOf: String(seq).utf8)
             out.append(contentsOf: #"","type":"#.utf8)
@@ -56,7 +66,7 @@ extension Frame {
             out.append(contentsOf: #"","received_at":""#.utf8)
             out.append(contentsOf: Timestamp(millis: receivedAtMillis).description.utf8)
             out.append(contentsOf: #"","record":"#.utf8)
-            out.append(contentsOf: bodyJSON.utf8)
+            out.append(contentsOf: bodyJSON)
             out.append(contentsOf: "}}".utf8)
             return ByteBuffer(bytes: out)
         }

@@ -72,7 +72,7 @@ import Testing
         let loop = channel.eventLoop
         let subscription = try await loop.submit { () -> NIOLoopBound<LogSubscription> in
             let subscription = LogSubscription(
-                from: 1, credit: 100, types: [], store: store, hub: hub, channel: channel, threadPool: threadPool,
+                from: 1, credit: 100, types: [], store: store, hub: hub, recent: RecentRecords(), channel: channel, threadPool: threadPool,
                 logger: Logger(label: "test"))
             subscription.start()
             return NIOLoopBound(subscription, eventLoop: loop)
