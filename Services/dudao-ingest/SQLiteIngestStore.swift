@@ -8,6 +8,8 @@ import GRDB
 /// transaction survives `kill -9` and a power cut.
 final class SQLiteIngestStore: IngestStore {
     private let pool: DatabasePool
+    /// Keys' current versions as written, to skip the lookup of a key seen lately.
+    private let versions = CurrentVersions()
 
     init(path: String) throws {
         pool = try DurableDatabase.open(path: path, migrator: Self.migrator)
@@ -92,7 +94,8 @@ final class SQLiteIngestStore: IngestStore {
         outcomes.reserveCapacity(batch.count)
         do {
             var working = registry
-            try pool.write { db in
+            let versions = self.versions
+            try pool.write { db in try versions.withVersions { known in
                 let findDedupe = try SQLiteHotStatement(db, "SELECT received_at FROM dedupe WHERE sender = ? AND feed_id = ?")
                 let findCurrent = try SQLiteHotStatement(db, "SELECT as_of, seq FROM current WHERE type = ? AND key = ?")
                 let findBody = try SQLiteHotStatement(db, "SELECT body FROM log WHERE seq = ?")
@@ -107,12 +110,17 @@ final class SQLiteIngestStore: IngestStore {
                     let feed = request.feed
                     let type = feed.type.rawValue
                     let seenAt = try findDedupe.query(.text(request.sender), .text(request.feedID)) { $0.int64(0) }
+                    let currentKey = CurrentVersions.Key(type: type, key: feed.key)
                     let verdict = try IngestAdmission.verdict(request, registry: working, now: now, seenAt: seenAt) {
-                        try findCurrent.query(.text(type), .text(feed.key)) { row in
-                            let storedSeq = row.int64(1)
-                            return IngestAdmission.Current(asOf: row.int64(0)) {
-                                try findBody.query(.integer(storedSeq)) { $0.bytes(0) } ?? []
+                        let version =
+                            try known[currentKey]
+                            ?? findCurrent.query(.text(type), .text(feed.key)) { row in
+                                CurrentVersions.Version(asOf: row.int64(0), seq: row.int64(1))
                             }
+                        guard let version else { return nil }
+                        known[currentKey] = version
+                        return IngestAdmission.Current(asOf: version.asOf) {
+                            try findBody.query(.integer(version.seq)) { $0.bytes(0) } ?? []
                         }
                     }
                     guard case .store(let asOf, let body) = verdict else {
@@ -124,14 +132,16 @@ final class SQLiteIngestStore: IngestStore {
                         .integer(request.receivedAt.millis), .bytes(body))
                     let seq = db.lastInsertedRowID
                     try upsertCurrent.execute(.text(type), .text(feed.key), .integer(asOf), .integer(seq))
+                    known[currentKey] = CurrentVersions.Version(asOf: asOf, seq: seq)
                     try insertDedupe.execute(.text(request.sender), .text(request.feedID), .integer(request.receivedAt.millis))
                     working.apply(feed)
                     outcomes.append(.accepted(seq: seq))
                 }
-            }
+            } }
             registry = working
             return outcomes
         } catch {
+            versions.clear()  // the versions written in the failed transaction were rolled back
             registry = before
             throw error
         }
@@ -232,6 +242,7 @@ final class SQLiteIngestStore: IngestStore {
                             AND seq < (SELECT MAX(seq) FROM log) LIMIT ?
                             """,
                         arguments: [type, safe, eventCutoff, chunk])
+                    if !rows.isEmpty { versions.clear() }  // inside the write transaction, as commits use it
                     for row in rows {
                         let seq: Int64 = row[0]
                         let key: String = row[1]
