@@ -193,16 +193,18 @@ else
 fi
 echo "== MemoryDenyWriteExecute: the binaries run with W+X mappings refused (prctl PR_SET_MDWE, Linux 6.3+)"
 # mdwe CMD...: runs CMD with writable-and-executable memory refused, as the units do.
-mdwe() { python3 -c 'import ctypes, os, sys
+mdwe_script='import ctypes, os, sys
 if ctypes.CDLL(None).prctl(65, 1, 0, 0, 0) != 0: sys.exit(3)
-os.execvp(sys.argv[1], sys.argv[1:])' "$@"; }
+os.execvp(sys.argv[1], sys.argv[1:])'
+mdwe() { python3 -c "$mdwe_script" "$@"; }
 if mdwe true 2>/dev/null; then
   m=$work/mdwe
   mkdir -p "$m"
   check "dudao certs init under MDWE" mdwe "$bin/dudao" certs init "$m/certs"
   printf '{"listen": {"host": "127.0.0.1", "port": 0}, "tls": {"ca": "certs/ca.pem", "certificate": "certs/dudao-ingest.pem", "key": "certs/dudao-ingest.key"}, "access_file": "%s", "database": "ingest.sqlite"}\n' \
     "$PWD/deploy/access.json" >"$m/ingest.json"
-  mdwe "$bin/dudao-ingest" --config "$m/ingest.json" >"$m/stdout" 2>"$m/stderr" &
+  # exec all the way down, so that $! is the ingest itself (not a subshell the kill would miss).
+  (exec python3 -c "$mdwe_script" "$bin/dudao-ingest" --config "$m/ingest.json") >"$m/stdout" 2>"$m/stderr" &
   ingest_pid=$!
   for _ in $(seq 100); do grep -q 'listening on' "$m/stdout" && break; kill -0 "$ingest_pid" 2>/dev/null || break; sleep 0.1; done
   port=$(grep -oE 'listening on 127\.0\.0\.1:[0-9]+' "$m/stdout" | grep -oE '[0-9]+$' || true)
