@@ -2,18 +2,22 @@ import DudaoCore
 import DudaoFeeds
 
 /// One feed on its way to durable storage, already validated and access-checked by type.
-struct CommitRequest: Sendable {
-    var sender: String
-    var feedID: String
-    var feed: ValidatedFeed
+///
+/// A class: a batch passes each request through several arrays on the writer thread, and a
+/// copy of the struct it was cost a dozen reference-count operations (its strings, the feed,
+/// the body), one here.
+final class CommitRequest: Sendable {
+    let sender: String
+    let feedID: String
+    let feed: ValidatedFeed
     /// Towns the sender is restricted to (`nil`: any).
-    var allowedTowns: Set<String>?
-    var receivedAt: Timestamp
+    let allowedTowns: Set<String>?
+    let receivedAt: Timestamp
     /// How long an accepted (sender, id) answers `duplicate`.
-    var dedupeWindowMillis: Int64
+    let dedupeWindowMillis: Int64
     /// The body as it is stored and sent to subscribers: compact JSON (UTF-8), written out on
     /// the connection's event loop rather than on the one writer thread.
-    var body: [UInt8]
+    let body: [UInt8]
 
     init(
         sender: String, feedID: String, feed: ValidatedFeed, allowedTowns: Set<String>?, receivedAt: Timestamp,

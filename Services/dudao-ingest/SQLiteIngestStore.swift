@@ -8,11 +8,19 @@ import GRDB
 /// transaction survives `kill -9` and a power cut.
 final class SQLiteIngestStore: IngestStore {
     private let pool: DatabasePool
-    /// Keys' current versions as written, to skip the lookup of a key seen lately.
+    /// Keys' current versions, to skip the lookup in `current`.
     private let versions = CurrentVersions()
 
     init(path: String) throws {
         pool = try DurableDatabase.open(path: path, migrator: Self.migrator)
+        try pool.read { db in
+            let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM current") ?? 0
+            try versions.load(count: count) {
+                try Row.fetchAll(db, sql: "SELECT type, key, as_of, seq FROM current").map { row in
+                    (CurrentVersions.Key(type: row[0], key: row[1]), CurrentVersions.Version(asOf: row[2], seq: row[3]))
+                }
+            }
+        }
     }
 
     static var migrator: DatabaseMigrator {
@@ -95,7 +103,7 @@ final class SQLiteIngestStore: IngestStore {
         do {
             var working = registry
             let versions = self.versions
-            try pool.write { db in try versions.withVersions { known in
+            try pool.write { db in try versions.withState { cache in
                 let findDedupe = try SQLiteHotStatement(db, "SELECT received_at FROM dedupe WHERE sender = ? AND feed_id = ?")
                 let findCurrent = try SQLiteHotStatement(db, "SELECT as_of, seq FROM current WHERE type = ? AND key = ?")
                 let findBody = try SQLiteHotStatement(db, "SELECT body FROM log WHERE seq = ?")
@@ -112,13 +120,14 @@ final class SQLiteIngestStore: IngestStore {
                     let seenAt = try findDedupe.query(.text(request.sender), .text(request.feedID)) { $0.int64(0) }
                     let currentKey = CurrentVersions.Key(type: type, key: feed.key)
                     let verdict = try IngestAdmission.verdict(request, registry: working, now: now, seenAt: seenAt) {
-                        let version =
-                            try known[currentKey]
-                            ?? findCurrent.query(.text(type), .text(feed.key)) { row in
+                        var version = cache.versions[currentKey]
+                        if version == nil, !cache.complete {
+                            version = try findCurrent.query(.text(type), .text(feed.key)) { row in
                                 CurrentVersions.Version(asOf: row.int64(0), seq: row.int64(1))
                             }
+                            cache.versions[currentKey] = version
+                        }
                         guard let version else { return nil }
-                        known[currentKey] = version
                         return IngestAdmission.Current(asOf: version.asOf) {
                             try findBody.query(.integer(version.seq)) { $0.bytes(0) } ?? []
                         }
@@ -132,7 +141,7 @@ final class SQLiteIngestStore: IngestStore {
                         .integer(request.receivedAt.millis), .bytes(body))
                     let seq = db.lastInsertedRowID
                     try upsertCurrent.execute(.text(type), .text(feed.key), .integer(asOf), .integer(seq))
-                    known[currentKey] = CurrentVersions.Version(asOf: asOf, seq: seq)
+                    cache.versions[currentKey] = CurrentVersions.Version(asOf: asOf, seq: seq)
                     try insertDedupe.execute(.text(request.sender), .text(request.feedID), .integer(request.receivedAt.millis))
                     working.apply(feed)
                     outcomes.append(.accepted(seq: seq))
@@ -231,7 +240,8 @@ final class SQLiteIngestStore: IngestStore {
         let eventCutoff = now.millis - policy.eventRetentionMillis
         for type in RetentionPolicy.eventTypes {
             while true {
-                let removed = try pool.write { db -> Int in
+                // A failed write was rolled back: its keys are still there, which the cache forgot.
+                let removed = try forgettingVersionsOnFailure { try pool.write { db -> Int in
                     // Never the newest row: SQLite gives the next row MAX(seq) + 1, so deleting
                     // it would hand its number to another record, which a consumer that already
                     // committed that position would never receive.
@@ -242,15 +252,15 @@ final class SQLiteIngestStore: IngestStore {
                             AND seq < (SELECT MAX(seq) FROM log) LIMIT ?
                             """,
                         arguments: [type, safe, eventCutoff, chunk])
-                    if !rows.isEmpty { versions.clear() }  // inside the write transaction, as commits use it
                     for row in rows {
                         let seq: Int64 = row[0]
                         let key: String = row[1]
                         try db.execute(sql: "DELETE FROM current WHERE type = ? AND key = ? AND seq = ?", arguments: [type, key, seq])
+                        if db.changesCount > 0 { versions.remove(CurrentVersions.Key(type: type, key: key)) }
                         try db.execute(sql: "DELETE FROM log WHERE seq = ?", arguments: [seq])
                     }
                     return rows.count
-                }
+                } }
                 report.eventsRemoved += removed
                 if removed < chunk { break }
             }
@@ -260,6 +270,16 @@ final class SQLiteIngestStore: IngestStore {
             return db.changesCount
         }
         return report
+    }
+
+    /// Runs `write`; if it fails, empties the versions cache (see `compact`).
+    private func forgettingVersionsOnFailure<T>(_ write: () throws -> T) throws -> T {
+        do {
+            return try write()
+        } catch {
+            versions.clear()
+            throw error
+        }
     }
 
     func counts() throws -> (log: Int, keys: Int, dedupe: Int) {

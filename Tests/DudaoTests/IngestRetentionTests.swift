@@ -53,5 +53,15 @@ import Testing
         #expect(next == [.accepted(seq: 4)])
         #expect(try store.compact(policy: policy, now: later).eventsRemoved == 1 - removedAtOnce)
         #expect(try store.readLog(after: 0, limit: 10).map(\.seq) == [1, 2, 4])
+
+        // Sent again once forgotten, the alarm is a new record: its key's current version went
+        // with it (on SQLite, from the store's cache of current versions too).
+        let again = try store.commit(
+            [
+                try Self.request(
+                    .safetyAlarm, "alarm-again", ["device_id": "a-1", "institution_id": "kg-1", "at": .string(alarmAt.description)],
+                    at: later)
+            ], registry: &registry, now: later)
+        #expect(again == [.accepted(seq: 5)])
     }
 }
