@@ -15,18 +15,37 @@ struct IngestMetrics: Sendable {
     /// Records of the log a consumer has not yet committed.
     let lag = GaugeFamily("dudao_consumer_lag", dimensions: ["consumer"])
 
-    /// Counts one batch's outcomes: one increment per (type, outcome), not per feed.
+    /// Counts one batch's outcomes: one increment per (type, outcome), not per feed. Runs of
+    /// the same pair (a batch is mostly one type, mostly one outcome) are counted without
+    /// hashing each feed's labels.
     func count(types: some Sequence<String>, outcomes: [CommitOutcome]) {
         var acked: [[String]: Int] = [:]
         var failed: [[String]: Int] = [:]
-        for (type, outcome) in zip(types, outcomes) {
-            switch outcome {
-            case .accepted: acked[[type, "accepted"], default: 0] += 1
-            case .duplicate: acked[[type, "duplicate"], default: 0] += 1
-            case .stale: acked[[type, "stale"], default: 0] += 1
-            case .rejected(let error): failed[[type, error.code.rawValue], default: 0] += 1
+        var run: (type: String, outcome: String, refused: Bool, count: Int)?
+        func close() {
+            guard let run else { return }
+            if run.refused {
+                failed[[run.type, run.outcome], default: 0] += run.count
+            } else {
+                acked[[run.type, run.outcome], default: 0] += run.count
             }
         }
+        for (type, outcome) in zip(types, outcomes) {
+            let (name, refused): (String, Bool) =
+                switch outcome {
+                case .accepted: ("accepted", false)
+                case .duplicate: ("duplicate", false)
+                case .stale: ("stale", false)
+                case .rejected(let error): (error.code.rawValue, true)
+                }
+            if let current = run, current.type == type, current.outcome == name, current.refused == refused {
+                run?.count += 1
+            } else {
+                close()
+                run = (type, name, refused, 1)
+            }
+        }
+        close()
         for (labels, count) in acked { feeds.increment(labels, by: count) }
         for (labels, count) in failed { refused.increment(labels, by: count) }
     }
