@@ -30,7 +30,7 @@ public enum JSONWriter {
     /// The compact encoding of `value` as bytes.
     public static func bytes(_ value: JSONValue) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(128)
+        out.reserveCapacity(256)  // a heartbeat's body or a reply in one allocation
         write(value, into: &out)
         return out
     }

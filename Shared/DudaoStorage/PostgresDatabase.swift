@@ -61,11 +61,31 @@ public final class PostgresDatabase: SQLDatabase {
             }
             if held == true { return }
             guard ContinuousClock.now < deadline else {
+                let holder = (try? Self.lockHolder(connection, key: "dudao-instance:\(schema)")).map { " — held by \($0)" } ?? ""
                 connection.close()
                 throw StorageConfigError(
-                    "another \(service) is already running on this database (it holds schema \(schema)): run one instance of \(service) per deployment")
+                    "another \(service) is already running on this database (it holds schema \(schema)\(holder)): run one instance of \(service) per deployment")
             }
             Thread.sleep(forTimeInterval: 0.2)
+        }
+    }
+
+    /// Who holds the advisory lock on `key`: the holder's application name, address and start
+    /// (so that an operator refused at start can find the other instance).
+    private static func lockHolder(_ connection: BlockingPostgres, key: String) throws -> String? {
+        var binds = PostgresBindings()
+        binds.append(key)
+        // A one-bigint advisory lock shows its key's high and low 32 bits as classid and objid.
+        let sql = """
+            SELECT a.application_name || ' from ' || COALESCE(host(a.client_addr), 'a local socket')
+                || ', connected ' || to_char(a.backend_start, 'YYYY-MM-DD HH24:MI:SS TZ') || ', process ' || a.pid
+            FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+            WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+              AND l.objid::bigint = (hashtext($1)::bigint & 4294967295) AND l.classid::bigint = ((hashtext($1)::bigint >> 32) & 4294967295)
+            LIMIT 1
+            """
+        return try connection.withSession { session in
+            try session.query(PostgresQuery(unsafeSQL: sql, binds: binds)).single(String.self)
         }
     }
 

@@ -63,9 +63,16 @@ import Testing
             Issue.record("a second instance was let in")
         } catch {
             #expect("\(error)".contains("another dudao-sqltest is already running"), "\(error)")
+            #expect("\(error)".contains("held by dudao-sqltest instance from"), "names the holder: \(error)")
         }
         first.close()
-        let second = try Self.open(.postgres, directory, exclusive: true)
+        // Let in once the first has gone. It waits longer than a service would: once, under the
+        // whole suite's load, a reopen found the lock still held after 10 s (cause not found;
+        // the refusal now names the holder, should it happen again).
+        let second = try PostgresDatabase(
+            location: try PostgresLocation(url: try String(contentsOfFile: directory.file("sql.postgres-url"), encoding: .utf8)),
+            schema: "dudao_sqltest", applicationName: "dudao-sqltest", migrations: Self.migrations, logger: Logger(label: "test"),
+            exclusive: true, lockWait: .seconds(60))
         #expect(try second.read { db in try db.int("SELECT COUNT(*) FROM t") } == 0)
     }
 }
