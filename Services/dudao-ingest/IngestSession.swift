@@ -67,6 +67,12 @@ final class IngestSession: FrameSession {
         }
     }
 
+    /// Heartbeats in their plain form are read without the generic JSON tree (``HeartbeatFrame``).
+    func handle(payload: ByteBuffer) -> (id: String, reply: EventLoopFuture<JSONValue?>)? {
+        guard let frame = payload.withUnsafeReadableBytes({ HeartbeatFrame.read($0.bindMemory(to: UInt8.self)) }) else { return nil }
+        return (frame.id, submitFeed(frame.id, type: FeedType.safetyHeartbeat.rawValue, validated: .success(frame.feed), body: frame.body))
+    }
+
     var keepsConnectionOpen: Bool { subscription != nil }
 
     func connectionClosed() {
@@ -89,12 +95,18 @@ final class IngestSession: FrameSession {
         guard FeedType(rawValue: type) != nil else {
             return nack(id, WireError(.unknownType, "\"\(type)\" is not a feed type; see SPEC section 3", zh: "字段 type：\"\(type)\" 不是数据类型；见 SPEC.md 第 3 节（deploy/docs/SPEC.md）", path: "type"))
         }
+        return submitFeed(id, type: type, validated: FeedValidator.validate(type: type, body: body), body: nil)
+    }
+
+    /// Checks the sender may send `type`, then queues the validated feed for the group commit.
+    /// - Parameter body: the body as stored, when already written out (else from the feed).
+    private func submitFeed(_ id: String, type: String, validated: Result<ValidatedFeed, WireError>, body: [UInt8]?) -> EventLoopFuture<JSONValue?> {
         if let error = policy.checkFeed(identity: peer.name, type: type) {
             context.metrics.refused.increment([type, error.code.rawValue])
             return nack(id, error)
         }
         let feed: ValidatedFeed
-        switch FeedValidator.validate(type: type, body: body) {
+        switch validated {
         case .success(let validated): feed = validated
         case .failure(let error):
             context.metrics.refused.increment([type, error.code.rawValue])
@@ -104,7 +116,7 @@ final class IngestSession: FrameSession {
         context.committer.submit(
             CommitRequest(
                 sender: peer.name, feedID: id, feed: feed, allowedTowns: grant?.towns, receivedAt: .now(),
-                dedupeWindowMillis: context.dedupeWindowMillis),
+                dedupeWindowMillis: context.dedupeWindowMillis, body: body),
             promise: promise)
         return promise.futureResult
     }

@@ -21,7 +21,7 @@ final class CommitRequest: Sendable {
 
     init(
         sender: String, feedID: String, feed: ValidatedFeed, allowedTowns: Set<String>?, receivedAt: Timestamp,
-        dedupeWindowMillis: Int64
+        dedupeWindowMillis: Int64, body: [UInt8]? = nil
     ) {
         self.sender = sender
         self.feedID = feedID
@@ -29,7 +29,7 @@ final class CommitRequest: Sendable {
         self.allowedTowns = allowedTowns
         self.receivedAt = receivedAt
         self.dedupeWindowMillis = dedupeWindowMillis
-        body = JSONWriter.bytes(.object(feed.body))
+        self.body = body ?? JSONWriter.bytes(.object(feed.body))
     }
 
     /// The record's `as_of`: the feed's own, else when it was received.

@@ -132,27 +132,35 @@ final class ConnectionHandler: ChannelDuplexHandler {
             flushReady()
         case .payload(let payload):
             activity.partialSince = nil
+            if let session, let answered = session.handle(payload: payload) {
+                awaitReply(answered.reply, id: answered.id, context: context)
+                return
+            }
             switch Envelope.parse(payload) {
             case .failure(let rejection):
                 slots.append(.ready(ByteBuffer(json: Reply.nack(id: rejection.id, error: rejection.error)), closeAfter: false))
                 flushReady()
             case .success(let envelope):
                 guard let session = sessionFor(context: context) else { return }
-                let sequence = headSequence + slots.count
-                slots.append(.pending)
-                let id = envelope.id
-                let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
-                session.handle(envelope).hop(to: context.eventLoop).whenComplete { result in
-                    let handler = bound.value
-                    switch result {
-                    case .success(let reply):
-                        handler.complete(sequence: sequence, reply: reply.map { ByteBuffer(json: $0) })
-                    case .failure(let error):
-                        handler.logger.error("session failed", metadata: ["id": "\(id)", "error": "\(error)"])
-                        let reply = Reply.nack(id: id, error: WireError(.internal, "the service failed to handle this frame; retry later", zh: "服务处理此帧失败，请稍后重试"))
-                        handler.complete(sequence: sequence, reply: ByteBuffer(json: reply))
-                    }
-                }
+                awaitReply(session.handle(envelope), id: envelope.id, context: context)
+            }
+        }
+    }
+
+    /// Holds the next reply slot for frame `id` until `reply` completes.
+    private func awaitReply(_ reply: EventLoopFuture<JSONValue?>, id: String, context: ChannelHandlerContext) {
+        let sequence = headSequence + slots.count
+        slots.append(.pending)
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        reply.hop(to: context.eventLoop).whenComplete { result in
+            let handler = bound.value
+            switch result {
+            case .success(let reply):
+                handler.complete(sequence: sequence, reply: reply.map { ByteBuffer(json: $0) })
+            case .failure(let error):
+                handler.logger.error("session failed", metadata: ["id": "\(id)", "error": "\(error)"])
+                let reply = Reply.nack(id: id, error: WireError(.internal, "the service failed to handle this frame; retry later", zh: "服务处理此帧失败，请稍后重试"))
+                handler.complete(sequence: sequence, reply: ByteBuffer(json: reply))
             }
         }
     }

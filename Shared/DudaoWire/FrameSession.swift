@@ -11,6 +11,12 @@ public protocol FrameSession: AnyObject {
     /// frames arrived, whatever order the futures complete in.
     func handle(_ envelope: Envelope) -> EventLoopFuture<JSONValue?>
 
+    /// Answers a frame straight from its bytes when the session knows its form (a frequent feed
+    /// type read without the generic JSON tree): the frame's id and its reply, exactly as
+    /// ``handle(_:)`` would have answered. `nil` (the default): the frame is parsed, checked
+    /// and given to ``handle(_:)``. Asked from a connection's second frame on.
+    func handle(payload: ByteBuffer) -> (id: String, reply: EventLoopFuture<JSONValue?>)?
+
     /// The connection has closed; release what the session holds.
     func connectionClosed()
 
@@ -21,6 +27,8 @@ public protocol FrameSession: AnyObject {
 
 extension FrameSession {
     public var keepsConnectionOpen: Bool { false }
+
+    public func handle(payload: ByteBuffer) -> (id: String, reply: EventLoopFuture<JSONValue?>)? { nil }
 }
 
 /// Makes a session per connection. Shared across event loops, so it must be `Sendable`.

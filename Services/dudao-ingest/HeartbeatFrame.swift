@@ -1,0 +1,157 @@
+import DudaoCore
+import DudaoFeeds
+import DudaoWire
+
+/// A `safety.heartbeat` feed frame read straight from its bytes, without the generic JSON tree
+/// (the ingest's most frequent frame: every device, every minute).
+///
+/// Only the plain form is read here: `v`, `kind`, `id`, `type` and `body` once each, in any
+/// order, with any JSON whitespace; every string printable ASCII without escapes; the body a
+/// flat object of strings. Anything else (escapes, other text, `sent_at`, numbers other than
+/// `"v": 1`, duplicates, unknown members, a body that does not validate) gives `nil`, and the
+/// frame takes the generic path, which gives the same answer or the precise error. The body is
+/// validated by the same ``FeedValidator`` as on the generic path; `HeartbeatFrameTests`
+/// compares both paths frame by frame.
+struct HeartbeatFrame {
+    var id: String
+    var feed: ValidatedFeed
+    /// The body as stored: compact JSON, members in the order received (what ``JSONWriter``
+    /// writes for the same object).
+    var body: [UInt8]
+
+    static func read(_ bytes: UnsafeBufferPointer<UInt8>) -> HeartbeatFrame? {
+        var scanner = Scanner(bytes: bytes)
+        return scanner.frame()
+    }
+
+    private struct Scanner {
+        let bytes: UnsafeBufferPointer<UInt8>
+        var index = 0
+
+        static let quote = UInt8(ascii: "\"")
+
+        mutating func frame() -> HeartbeatFrame? {
+            guard take(UInt8(ascii: "{")) else { return nil }
+            var id: String?
+            var haveVersion = false
+            var haveKind = false
+            var haveType = false
+            var members: [(key: Range<Int>, value: Range<Int>)]?
+            repeat {
+                guard let key = string(), take(UInt8(ascii: ":")) else { return nil }
+                if equals(key, "v") {
+                    guard !haveVersion, version() else { return nil }
+                    haveVersion = true
+                } else if equals(key, "kind") {
+                    guard !haveKind, let kind = string(), equals(kind, "feed") else { return nil }
+                    haveKind = true
+                } else if equals(key, "id") {
+                    guard id == nil, let value = string() else { return nil }
+                    id = text(value)
+                } else if equals(key, "type") {
+                    guard !haveType, let type = string(), equals(type, "safety.heartbeat") else { return nil }
+                    haveType = true
+                } else if equals(key, "body") {
+                    guard members == nil, let body = flatObject() else { return nil }
+                    members = body
+                } else {
+                    return nil
+                }
+            } while take(UInt8(ascii: ","))
+            guard take(UInt8(ascii: "}")) else { return nil }
+            skipWhitespace()
+            guard index == bytes.count, haveVersion, haveKind, haveType, let id, Envelope.isValidID(id), let members else { return nil }
+
+            var object: [(key: String, value: JSONValue)] = []
+            object.reserveCapacity(members.count)
+            var body: [UInt8] = [UInt8(ascii: "{")]
+            body.reserveCapacity(2 + members.reduce(0) { $0 + $1.key.count + $1.value.count + 6 })
+            for (offset, member) in members.enumerated() {
+                object.append((key: text(member.key), value: .string(text(member.value))))
+                if offset > 0 { body.append(UInt8(ascii: ",")) }
+                body.append(Self.quote)
+                body.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[member.key]))
+                body.append(contentsOf: #"":""#.utf8)
+                body.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[member.value]))
+                body.append(Self.quote)
+            }
+            body.append(UInt8(ascii: "}"))
+            guard case .success(let feed) = FeedValidator.validate(.safetyHeartbeat, body: JSONObject(object)) else { return nil }
+            return HeartbeatFrame(id: id, feed: feed, body: body)
+        }
+
+        /// `{"name":"value",...}` with string values only; the ranges of names and values.
+        mutating func flatObject() -> [(key: Range<Int>, value: Range<Int>)]? {
+            guard take(UInt8(ascii: "{")) else { return nil }
+            var members: [(key: Range<Int>, value: Range<Int>)] = []
+            members.reserveCapacity(8)
+            if take(UInt8(ascii: "}")) { return members }
+            repeat {
+                guard let key = string(), take(UInt8(ascii: ":")), let value = string() else { return nil }
+                for member in members where equals(member.key, key) { return nil }
+                members.append((key, value))
+            } while take(UInt8(ascii: ","))
+            return take(UInt8(ascii: "}")) ? members : nil
+        }
+
+        /// The number 1 and nothing more (not `1.0`, `1e0` or `10`).
+        mutating func version() -> Bool {
+            skipWhitespace()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: "1") else { return false }
+            index += 1
+            guard index < bytes.count else { return false }
+            switch bytes[index] {
+            case UInt8(ascii: ","), UInt8(ascii: "}"), 0x20, 0x09, 0x0A, 0x0D: return true
+            default: return false
+            }
+        }
+
+        /// A string of printable ASCII without escapes: the range of its contents.
+        mutating func string() -> Range<Int>? {
+            skipWhitespace()
+            guard index < bytes.count, bytes[index] == Self.quote else { return nil }
+            let start = index + 1
+            var end = start
+            while end < bytes.count {
+                let byte = bytes[end]
+                if byte == Self.quote {
+                    index = end + 1
+                    return start..<end
+                }
+                guard byte >= 0x20, byte < 0x80, byte != UInt8(ascii: "\\") else { return nil }
+                end += 1
+            }
+            return nil
+        }
+
+        mutating func take(_ byte: UInt8) -> Bool {
+            skipWhitespace()
+            guard index < bytes.count, bytes[index] == byte else { return false }
+            index += 1
+            return true
+        }
+
+        mutating func skipWhitespace() {
+            while index < bytes.count {
+                switch bytes[index] {
+                case 0x20, 0x09, 0x0A, 0x0D: index += 1
+                default: return
+                }
+            }
+        }
+
+        func equals(_ range: Range<Int>, _ literal: StaticString) -> Bool {
+            range.count == literal.utf8CodeUnitCount
+                && UnsafeBufferPointer(rebasing: bytes[range]).elementsEqual(
+                    UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+        }
+
+        func equals(_ first: Range<Int>, _ second: Range<Int>) -> Bool {
+            first.count == second.count && bytes[first].elementsEqual(bytes[second])
+        }
+
+        func text(_ range: Range<Int>) -> String {
+            String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+        }
+    }
+}
