@@ -45,6 +45,8 @@ final class IngestSession: FrameSession {
     private var closed = false
     /// The last position the consumer reported (``recordPosition(_:)``).
     private var latestPosition: Int64?
+    /// A position the consumer passed without being sent anything, stored at most once a second.
+    private var passedPosition: Int64?
 
     init(peer: PeerIdentity, channel: any Channel, context: IngestContext) {
         self.peer = peer
@@ -226,7 +228,8 @@ final class IngestSession: FrameSession {
     private func startSubscription(id: String, from: Int64, credit: Int64, types: [String], keepalive: TimeAmount?) -> JSONValue {
         let subscription = LogSubscription(
             from: from, credit: Int(credit), types: types, store: context.store, hub: context.hub, recent: context.recent, channel: channel,
-            threadPool: context.threadPool, logger: context.logger, keepalive: keepalive)
+            threadPool: context.threadPool, logger: context.logger, keepalive: keepalive,
+            passedFiltered: { [weak self] position in self?.consumerPassed(position) })
         self.subscription = subscription
         if from > 1 { recordPosition(from - 1) }
         // The reply goes out before the first record: records are written after this future completes.
@@ -242,8 +245,23 @@ final class IngestSession: FrameSession {
         }
         let grant = Frame.CreditGrant.decode(body)
         if let more = grant.credit { subscription.grant(Int(more)) }
-        if let committed = grant.committed { recordPosition(committed) }
+        if let committed = grant.committed { recordPosition(subscription.consumerCommitted(committed)) }
         return nil
+    }
+
+    /// Stores, a second later (records its filter leaves out may come by the thousand), that
+    /// the consumer has passed `position`; a report of the consumer's own since then wins.
+    private func consumerPassed(_ position: Int64) {
+        let scheduled = passedPosition != nil
+        passedPosition = max(passedPosition ?? 0, position)
+        guard !scheduled else { return }
+        let bound = NIOLoopBound(self, eventLoop: channel.eventLoop)
+        channel.eventLoop.scheduleTask(in: .seconds(1)) {
+            let session = bound.value
+            guard let position = session.passedPosition else { return }
+            session.passedPosition = nil
+            if !session.closed, position > (session.latestPosition ?? 0) { session.recordPosition(position) }
+        }
     }
 
     /// Stores the consumer's reported position. A store that fails (the database restarting)

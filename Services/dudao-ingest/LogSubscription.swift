@@ -21,6 +21,13 @@ final class LogSubscription {
     private let typePatterns: [String]
     private let logger: Logger
     private var next: Int64
+    /// The last record sent to the consumer (`from - 1` before any).
+    private var lastSent: Int64
+    /// The last position the consumer reported committed (`from - 1` at first).
+    private var committed: Int64
+    /// Told a position the consumer has passed without being sent anything (records its type
+    /// filter leaves out, after everything it was sent is committed).
+    private let passedFiltered: (Int64) -> Void
     private var credit: Int
     private var head: Int64 = 0
     private var reading = false
@@ -37,11 +44,14 @@ final class LogSubscription {
 
     init(
         from: Int64, credit: Int, types: [String], store: any IngestStore, hub: LogHub, recent: RecentRecords, channel: any Channel,
-        threadPool: NIOThreadPool, logger: Logger, keepalive: TimeAmount? = nil
+        threadPool: NIOThreadPool, logger: Logger, keepalive: TimeAmount? = nil, passedFiltered: @escaping (Int64) -> Void = { _ in }
     ) {
         self.recent = recent
+        self.passedFiltered = passedFiltered
         self.keepalive = keepalive
         self.next = max(from, 1)
+        self.lastSent = max(from, 1) - 1
+        self.committed = max(from, 1) - 1
         self.credit = credit
         self.typePatterns = types
         self.store = store
@@ -75,6 +85,13 @@ final class LogSubscription {
         channel.writeAndFlush(ByteBuffer(json: Frame.keepalive(head: head)), promise: nil)
     }
 
+    /// The consumer reports it has committed everything up to `position`; the position to
+    /// store for it: past the records its filter left out too, once it has everything it was sent.
+    func consumerCommitted(_ position: Int64) -> Int64 {
+        committed = max(committed, position)
+        return committed >= lastSent ? max(committed, next - 1) : committed
+    }
+
     func grant(_ more: Int) {
         credit = min(credit + more, 1_000_000)
         pump()
@@ -101,6 +118,7 @@ final class LogSubscription {
             for record in shared { deliver(seq: record.seq, type: record.type, frame: record.frame) }
             channel.flush()
             lastWrite = .now()
+            notePassedFiltered()
             guard credit > 0, next <= head else { return }
             shared = recent.run(from: next, through: head, limit: min(credit, Self.readChunk))
         }
@@ -140,7 +158,16 @@ final class LogSubscription {
         }
         channel.flush()
         lastWrite = .now()
+        notePassedFiltered()
         pump()
+    }
+
+    /// With everything it was sent committed, a consumer whose filter left out the records
+    /// since has passed them too: without this, a consumer whose types stop at a record it
+    /// does not take would sit one position short of the head (its lag never zero, compaction
+    /// held back) until a record of its types comes.
+    private func notePassedFiltered() {
+        if committed >= lastSent, next - 1 > committed { passedFiltered(next - 1) }
     }
 
     /// Writes one record's frame (not flushed), unless the subscription filters its type out.
@@ -148,6 +175,7 @@ final class LogSubscription {
         next = seq + 1
         if !typePatterns.isEmpty, !typePatterns.contains(where: { AccessPolicy.matches($0, type) }) { return }
         channel.write(frame(), promise: nil)
+        lastSent = seq
         credit -= 1
     }
 

@@ -73,6 +73,48 @@ import Testing
         await sender.close()
     }
 
+    /// A consumer whose types leave out the last records of the log has still passed them: once
+    /// it has committed everything it was sent, its stored position reaches the head (its lag is
+    /// zero, compaction is not held back), without it being sent anything more.
+    @Test func aConsumerPassesTheRecordsItsTypesLeaveOut() async throws {
+        let ingest = try IngestFixture()
+        defer { ingest.stop() }
+        let sender = try await ingest.connect()
+        _ = try await sender.request(Frames.feed("t", "registry.town", SampleFeeds.town))
+        _ = try await sender.request(Frames.feed("k", "registry.institution", SampleFeeds.kindergarten))
+        let heartbeat: JSONObject = [
+            "device_id": "alarm-1", "institution_id": "kg-dongcheng-01", "device_kind": "alarm", "at": "2026-06-01T08:00:00+08:00", "status": "ok",
+        ]
+        _ = try await sender.request(Frames.feed("hb", "safety.heartbeat", .object(heartbeat)))
+
+        let consumer = try await ingest.connect(as: "dudao-safety")
+        try await consumer.send(["v": 1, "kind": "subscribe", "id": "sub", "body": ["from": 1, "credit": 10, "types": ["safety.*"]]])
+        #expect(try await consumer.receive()?["kind"] == "result")
+        #expect(try await consumer.receive()?["body"]?["seq"] == 3, "the heartbeat, not the registry records")
+        try await consumer.send(["v": 1, "kind": "credit", "id": "c1", "body": ["credit": 1, "committed": 3]])
+        // Records its types leave out, after everything it was sent.
+        for n in 0..<3 {
+            _ = try await sender.request(Frames.feed("town-\(n)", "registry.town", ["town_id": .string("t\(n)"), "name": "镇", "kind": "town"]))
+        }
+        var position: Int64 = 0
+        for _ in 0..<50 where position < 6 {
+            try await Task.sleep(for: .milliseconds(100))
+            position = try await sender.request(Frames.query("s", "ingest.status"))["body"]?["consumers"]?["dudao-safety"]?.intValue ?? 0
+        }
+        #expect(position == 6, "the head")
+        // Not while a record it was sent is uncommitted.
+        var later = heartbeat
+        later["at"] = "2026-06-01T08:01:00+08:00"
+        _ = try await sender.request(Frames.feed("hb-2", "safety.heartbeat", .object(later)))
+        #expect(try await consumer.receive()?["body"]?["seq"] == 7)
+        _ = try await sender.request(Frames.feed("town-9", "registry.town", ["town_id": "t9", "name": "镇", "kind": "town"]))
+        try await Task.sleep(for: .milliseconds(1500))
+        let held = try await sender.request(Frames.query("s2", "ingest.status"))["body"]?["consumers"]?["dudao-safety"]?.intValue
+        #expect(held == 6, "record 7 was sent and is not committed")
+        await consumer.close()
+        await sender.close()
+    }
+
     @Test func integratorsMayNotSubscribe() async throws {
         let ingest = try IngestFixture()
         defer { ingest.stop() }
