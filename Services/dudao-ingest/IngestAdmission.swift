@@ -10,8 +10,8 @@ enum IngestAdmission {
     enum Verdict {
         /// Answered without storing: duplicate, stale or rejected.
         case answer(CommitOutcome)
-        /// Stored as the key's new current version; `body` is its canonical JSON (UTF-8).
-        case store(asOf: Int64, body: [UInt8])
+        /// Stored as the key's new current version, with the request's `asOfMillis` and `body`.
+        case store
     }
 
     /// The stored version of a key: its `as_of` and, read only on a tie, its body (UTF-8).
@@ -38,7 +38,7 @@ enum IngestAdmission {
             }
             if isStale { return .answer(.stale) }
         }
-        return .store(asOf: asOf, body: request.body)
+        return .store
     }
 
     /// Why `request` is refused, or `nil` when it may be stored.

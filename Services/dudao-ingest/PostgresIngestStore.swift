@@ -203,11 +203,12 @@ final class PostgresIngestStore: IngestStore {
                         }
                     }
                 }
-                guard case .store(let asOf, let bodyBytes) = verdict else {
-                    if case .answer(let outcome) = verdict { outcomes.append(outcome) }
+                if case .answer(let outcome) = verdict {
+                    outcomes.append(outcome)
                     continue
                 }
-                let bodyText = String(decoding: bodyBytes, as: UTF8.self)
+                let asOf = request.asOfMillis
+                let bodyText = String(decoding: request.body, as: UTF8.self)
                 let feed = request.feed
                 seq += 1
                 added.seq.append(seq)

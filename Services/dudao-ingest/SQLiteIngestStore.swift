@@ -132,13 +132,14 @@ final class SQLiteIngestStore: IngestStore {
                             try findBody.query(.integer(version.seq)) { $0.bytes(0) } ?? []
                         }
                     }
-                    guard case .store(let asOf, let body) = verdict else {
-                        if case .answer(let outcome) = verdict { outcomes.append(outcome) }
+                    if case .answer(let outcome) = verdict {
+                        outcomes.append(outcome)
                         continue
                     }
+                    let asOf = request.asOfMillis
                     try insertLog.execute(
                         .text(request.sender), .text(request.feedID), .text(type), .text(feed.key), .integer(asOf),
-                        .integer(request.receivedAt.millis), .bytes(body))
+                        .integer(request.receivedAt.millis), .bytes(request.body))
                     let seq = db.lastInsertedRowID
                     try upsertCurrent.execute(.text(type), .text(feed.key), .integer(asOf), .integer(seq))
                     cache.versions[currentKey] = CurrentVersions.Version(asOf: asOf, seq: seq)
