@@ -94,10 +94,10 @@ final class IngestSession: FrameSession {
     // MARK: feeds
 
     private func handleFeed(_ id: String, type: String, body: JSONObject) -> EventLoopFuture<JSONValue?> {
-        guard FeedType(rawValue: type) != nil else {
+        guard let feedType = FeedType(rawValue: type) else {
             return nack(id, WireError(.unknownType, "\"\(type)\" is not a feed type; see SPEC section 3", zh: "字段 type：\"\(type)\" 不是数据类型；见 SPEC.md 第 3 节（deploy/docs/SPEC.md）", path: "type"))
         }
-        return submitFeed(id, type: type, validated: FeedValidator.validate(type: type, body: body), body: nil)
+        return submitFeed(id, type: type, validated: FeedValidator.validate(feedType, body: body), body: nil)
     }
 
     /// Checks the sender may send `type`, then queues the validated feed for the group commit.
