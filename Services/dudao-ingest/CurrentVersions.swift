@@ -31,10 +31,11 @@ final class CurrentVersions: Sendable {
 
     init(limit: Int = 200_000) { self.limit = limit }
 
-    /// Fills the cache with the whole table (`rows`), unless it has more than `limit` keys.
-    func load(count: Int, rows: () throws -> [(Key, Version)]) rethrows {
-        guard count <= limit else { return }
-        let loaded = try rows()
+    /// Fills the cache with the whole table, unless it has more than `limit` keys: `rows(n)`
+    /// reads at most `n` of its rows (one read at start).
+    func load(rows: (_ atMost: Int) throws -> [(Key, Version)]) rethrows {
+        let loaded = try rows(limit + 1)
+        guard loaded.count <= limit else { return }
         state.withLockedValue { state in
             state.versions = Dictionary(loaded, uniquingKeysWith: { _, last in last })
             state.complete = true

@@ -14,9 +14,8 @@ final class SQLiteIngestStore: IngestStore {
     init(path: String) throws {
         pool = try DurableDatabase.open(path: path, migrator: Self.migrator)
         try pool.read { db in
-            let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM current") ?? 0
-            try versions.load(count: count) {
-                try Row.fetchAll(db, sql: "SELECT type, key, as_of, seq FROM current").map { row in
+            try versions.load { atMost in
+                try Row.fetchAll(db, sql: "SELECT type, key, as_of, seq FROM current LIMIT ?", arguments: [atMost]).map { row in
                     (CurrentVersions.Key(type: row[0], key: row[1]), CurrentVersions.Version(asOf: row[2], seq: row[3]))
                 }
             }
@@ -103,7 +102,7 @@ final class SQLiteIngestStore: IngestStore {
         do {
             var working = registry
             let versions = self.versions
-            try pool.write { db in try versions.withState { cache in
+            try forgettingVersionsOnFailure { try pool.write { db in try versions.withState { cache in
                 let findDedupe = try SQLiteHotStatement(db, "SELECT received_at FROM dedupe WHERE sender = ? AND feed_id = ?")
                 let findCurrent = try SQLiteHotStatement(db, "SELECT as_of, seq FROM current WHERE type = ? AND key = ?")
                 let findBody = try SQLiteHotStatement(db, "SELECT body FROM log WHERE seq = ?")
@@ -147,11 +146,10 @@ final class SQLiteIngestStore: IngestStore {
                     working.apply(feed)
                     outcomes.append(.accepted(seq: seq))
                 }
-            } }
+            } } }
             registry = working
             return outcomes
         } catch {
-            versions.clear()  // the versions written in the failed transaction were rolled back
             registry = before
             throw error
         }
@@ -273,7 +271,8 @@ final class SQLiteIngestStore: IngestStore {
         return report
     }
 
-    /// Runs `write`; if it fails, empties the versions cache (see `compact`).
+    /// Runs `write`; if it fails (rolled back: the table is as before, which the cache may not
+    /// be), empties the versions cache.
     private func forgettingVersionsOnFailure<T>(_ write: () throws -> T) throws -> T {
         do {
             return try write()
