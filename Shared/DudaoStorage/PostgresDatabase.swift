@@ -52,16 +52,17 @@ public final class PostgresDatabase: SQLDatabase {
     }
 
     private static func takeInstanceLock(_ connection: BlockingPostgres, schema: String, service: String, wait: Duration) throws {
+        let key = "dudao-instance:\(schema)"
         let deadline = ContinuousClock.now + wait
         while true {
             var binds = PostgresBindings()
-            binds.append("dudao-instance:\(schema)")
+            binds.append(key)
             let held = try connection.withSession { session in
                 try session.query(PostgresQuery(unsafeSQL: "SELECT pg_try_advisory_lock(hashtext($1))", binds: binds)).single(Bool.self)
             }
             if held == true { return }
             guard ContinuousClock.now < deadline else {
-                let holder = (try? Self.lockHolder(connection, key: "dudao-instance:\(schema)")).map { " — held by \($0)" } ?? ""
+                let holder = (try? Self.lockHolder(connection, key: key)).map { " — held by \($0)" } ?? ""
                 connection.close()
                 throw StorageConfigError(
                     "another \(service) is already running on this database (it holds schema \(schema)\(holder)): run one instance of \(service) per deployment")
