@@ -18,6 +18,15 @@ import Testing
             exclusive: exclusive)
     }
 
+    /// The PostgreSQL database `open` made in `directory`, as a serve command opens it, waiting
+    /// `lockWait` for the instance lock.
+    static func openExclusive(_ directory: TestDirectory, lockWait: Duration) throws -> PostgresDatabase {
+        try PostgresDatabase(
+            location: try PostgresLocation(url: try String(contentsOfFile: directory.file("sql.postgres-url"), encoding: .utf8)),
+            schema: "dudao_sqltest", applicationName: "dudao-sqltest", migrations: migrations, logger: Logger(label: "test"),
+            exclusive: true, lockWait: lockWait)
+    }
+
     @Test(arguments: StoreBackend.allCases) func theSameStatementsGiveTheSameValues(backend: StoreBackend) throws {
         let directory = try TestDirectory()
         defer { directory.remove() }
@@ -56,10 +65,7 @@ import Testing
         // Not exclusive (a tool reading it): let in.
         _ = try Self.open(.postgres, directory)
         do {
-            _ = try PostgresDatabase(
-                location: try PostgresLocation(url: try String(contentsOfFile: directory.file("sql.postgres-url"), encoding: .utf8)),
-                schema: "dudao_sqltest", applicationName: "dudao-sqltest", migrations: Self.migrations, logger: Logger(label: "test"),
-                exclusive: true, lockWait: .milliseconds(500))
+            _ = try Self.openExclusive(directory, lockWait: .milliseconds(500))
             Issue.record("a second instance was let in")
         } catch {
             #expect("\(error)".contains("another dudao-sqltest is already running"), "\(error)")
@@ -69,10 +75,7 @@ import Testing
         // Let in once the first has gone. It waits longer than a service would: once, under the
         // whole suite's load, a reopen found the lock still held after 10 s (cause not found;
         // the refusal now names the holder, should it happen again).
-        let second = try PostgresDatabase(
-            location: try PostgresLocation(url: try String(contentsOfFile: directory.file("sql.postgres-url"), encoding: .utf8)),
-            schema: "dudao_sqltest", applicationName: "dudao-sqltest", migrations: Self.migrations, logger: Logger(label: "test"),
-            exclusive: true, lockWait: .seconds(60))
+        let second = try Self.openExclusive(directory, lockWait: .seconds(60))
         #expect(try second.read { db in try db.int("SELECT COUNT(*) FROM t") } == 0)
     }
 }
