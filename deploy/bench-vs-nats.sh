@@ -40,10 +40,11 @@ cat >"$DIR/registry.jsonl" <<'JSONL'
 {"v": 1, "kind": "feed", "id": "vs-kg", "type": "registry.institution", "body": {"institution_id": "bench-kg", "name": "压测幼儿园", "town_id": "bench", "level": "kindergarten", "ownership": "public"}}
 JSONL
 
-# start: the ingest on a free port, the bench town and kindergarten registered; sets PORT and PID.
+# start [PREFIX...]: the ingest ($INGEST_EXE, else $BIN's; run under PREFIX, e.g. valgrind) on a
+# free port, the bench town and kindergarten registered; sets PORT and PID.
 start() {
   PORT=$(free_port)
-  DUDAO_INGEST_LISTEN_PORT=$PORT "$BIN/dudao-ingest" --config "$DIR/ingest.json" >"$DIR/ingest.out" 2>"$DIR/ingest.log" &
+  DUDAO_INGEST_LISTEN_PORT=$PORT "$@" "${INGEST_EXE:-$BIN/dudao-ingest}" --config "$DIR/ingest.json" >"$DIR/ingest.out" 2>"$DIR/ingest.log" &
   PID=$!
   for _ in $(seq 1200); do grep -q 'listening on' "$DIR/ingest.out" 2>/dev/null && break; sleep 0.1; done
   grep -q 'listening on' "$DIR/ingest.out" || { cat "$DIR/ingest.log" >&2; exit 1; }
@@ -101,13 +102,8 @@ int sigsuspend(const sigset_t *mask) { sigset_t copy; memcpy(&copy, mask, sizeof
 C
   cc -O2 -shared -fPIC -o "$DIR/sigsuspend.so" "$DIR/sigsuspend.c"
   cp "${INGEST:-$BIN/dudao-ingest}" "$DIR/dudao-ingest" && strip -g "$DIR/dudao-ingest"
-  PORT=$(free_port)
-  DUDAO_INGEST_LISTEN_PORT=$PORT LD_PRELOAD="$DIR/sigsuspend.so" valgrind --tool=callgrind --instr-atstart=no \
-    --callgrind-out-file="$DIR/callgrind.out" "$DIR/dudao-ingest" --config "$DIR/ingest.json" >"$DIR/ingest.out" 2>"$DIR/ingest.log" &
-  PID=$!
-  for _ in $(seq 1200); do grep -q 'listening on' "$DIR/ingest.out" 2>/dev/null && break; sleep 0.1; done
-  grep -q 'listening on' "$DIR/ingest.out" || { cat "$DIR/ingest.log" >&2; exit 1; }
-  "$BIN/dudao" send --quiet --certs "$DIR/certs" --port "$PORT" "$DIR/registry.jsonl" >/dev/null
+  INGEST_EXE="$DIR/dudao-ingest" start env LD_PRELOAD="$DIR/sigsuspend.so" \
+    valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$DIR/callgrind.out"
   # Counted from the first heartbeat to the last ack: 8 connections × window 32, as --profile.
   callgrind_control -i on "$PID" >/dev/null
   "$DIR/loadgen" dudao 127.0.0.1 "$PORT" 8 $((N / 8)) 32 "$DIR/certs/ca.pem" "$DIR/certs/operator.pem" "$DIR/certs/operator.key"
