@@ -9,6 +9,9 @@ import NIOConcurrencyHelpers
 /// compaction removes keys. A transaction that fails (its writes rolled back) empties it, and so
 /// does growing past `limit`: from then on it holds what was written or read lately, and a key
 /// it lacks is looked up.
+///
+/// The event loops read it too, to answer a stale record without the writer thread: only
+/// versions whose transaction has committed count there (``isDurablyNewer(_:than:)``).
 final class CurrentVersions: Sendable {
     struct Key: Hashable, Sendable {
         var type: String
@@ -20,10 +23,22 @@ final class CurrentVersions: Sendable {
         var seq: Int64
     }
 
-    struct State {
+    private struct State {
         var versions: [Key: Version] = [:]
         /// Every key of `current` is in `versions`.
         var complete = false
+        /// Records up to this sequence number are durable (their transaction committed); a
+        /// version with a higher one belongs to a transaction still under way.
+        var durable: Int64 = 0
+    }
+
+    /// What the cache knows of a key.
+    enum Lookup {
+        case version(Version)
+        /// The key has no current version (the cache is complete).
+        case absent
+        /// Not cached: look it up.
+        case unknown
     }
 
     private let limit: Int
@@ -39,15 +54,44 @@ final class CurrentVersions: Sendable {
         state.withLockedValue { state in
             state.versions = Dictionary(loaded, uniquingKeysWith: { _, last in last })
             state.complete = true
+            state.durable = loaded.lazy.map(\.1.seq).max() ?? 0
         }
     }
 
-    /// Runs `body` with the cache (one lock for a whole batch). Call it inside the database's
-    /// write transaction, never around one: compaction takes the two in that order too.
-    func withState<T>(_ body: (inout State) throws -> T) rethrows -> T {
-        try state.withLockedValue { state in
-            if state.versions.count > limit { state = State() }
-            return try body(&state)
+    // The writer locks once per lookup and once per update, never across a batch: the event
+    // loops read the cache too (``isDurablyNewer(_:than:)``) and must not wait for a batch's SQL.
+
+    /// What the cache knows of `key` (the writer, inside its transaction).
+    func lookup(_ key: Key) -> Lookup {
+        state.withLockedValue { state in
+            if let version = state.versions[key] { return .version(version) }
+            return state.complete ? .absent : .unknown
+        }
+    }
+
+    /// Records `key`'s version, written or read by the writer inside its transaction.
+    func set(_ key: Key, _ version: Version) {
+        state.withLockedValue { state in
+            if state.versions.count >= limit, state.versions[key] == nil {
+                state.versions = [:]
+                state.complete = false
+            }
+            state.versions[key] = version
+        }
+    }
+
+    /// The transaction that wrote records up to `seq` committed.
+    func markDurable(through seq: Int64) {
+        state.withLockedValue { $0.durable = max($0.durable, seq) }
+    }
+
+    /// Whether `key`'s current version is durable and has a later `as_of` than `asOf`: a record
+    /// of `key` as of `asOf` is then stale whatever else is under way (a durable later version
+    /// never goes back). `false` when the cache does not know.
+    func isDurablyNewer(_ key: Key, than asOf: Int64) -> Bool {
+        state.withLockedValue { state in
+            guard let version = state.versions[key] else { return false }
+            return version.seq <= state.durable && version.asOf > asOf
         }
     }
 
@@ -56,8 +100,11 @@ final class CurrentVersions: Sendable {
         _ = state.withLockedValue { $0.versions.removeValue(forKey: key) }
     }
 
-    /// Forgets everything (a failed transaction).
+    /// Forgets everything (a failed transaction); what is durable stays so.
     func clear() {
-        state.withLockedValue { $0 = State() }
+        state.withLockedValue { state in
+            state.versions = [:]
+            state.complete = false
+        }
     }
 }

@@ -9,16 +9,23 @@ import GRDB
 final class SQLiteIngestStore: IngestStore {
     private let pool: DatabasePool
     /// Keys' current versions, to skip the lookup in `current`.
-    private let versions = CurrentVersions()
+    let versions = CurrentVersions()
+    /// The (sender, id) pairs of `dedupe`, to skip the lookup there for a new one.
+    let seen: SeenFeeds
 
-    init(path: String) throws {
+    /// - Parameter dedupeWindowMillis: how long a stored (sender, id) answers `duplicate` (the
+    ///   service passes its configured window; no request may use a longer one).
+    init(path: String, dedupeWindowMillis: Int64 = 7 * 86_400_000) throws {
         pool = try DurableDatabase.open(path: path, migrator: Self.migrator)
+        seen = SeenFeeds(windowMillis: dedupeWindowMillis)
         try pool.read { db in
             try versions.load { atMost in
                 try Row.fetchAll(db, sql: "SELECT type, key, as_of, seq FROM current LIMIT ?", arguments: [atMost]).map { row in
                     (CurrentVersions.Key(type: row[0], key: row[1]), CurrentVersions.Version(asOf: row[2], seq: row[3]))
                 }
             }
+            let pairs = try Row.fetchCursor(db, sql: "SELECT sender, feed_id, received_at FROM dedupe")
+            while let row = try pairs.next() { seen.insert(sender: row[0], id: row[1], at: row[2]) }
         }
     }
 
@@ -102,7 +109,9 @@ final class SQLiteIngestStore: IngestStore {
         do {
             var working = registry
             let versions = self.versions
-            try forgettingVersionsOnFailure { try pool.write { db in try versions.withState { cache in
+            let seen = self.seen
+            var highest: Int64 = 0
+            try forgettingVersionsOnFailure { try pool.write { db in
                 let findDedupe = try SQLiteHotStatement(db, "SELECT received_at FROM dedupe WHERE sender = ? AND feed_id = ?")
                 let findCurrent = try SQLiteHotStatement(db, "SELECT as_of, seq FROM current WHERE type = ? AND key = ?")
                 let findBody = try SQLiteHotStatement(db, "SELECT body FROM log WHERE seq = ?")
@@ -116,15 +125,21 @@ final class SQLiteIngestStore: IngestStore {
                 for request in batch {
                     let feed = request.feed
                     let type = feed.type.rawValue
-                    let seenAt = try findDedupe.query(.text(request.sender), .text(request.feedID)) { $0.int64(0) }
+                    // A pair the filter has certainly not been told of is not in the table.
+                    let seenAt =
+                        seen.mayContain(sender: request.sender, id: request.feedID)
+                        ? try findDedupe.query(.text(request.sender), .text(request.feedID)) { $0.int64(0) } : nil
                     let currentKey = CurrentVersions.Key(type: type, key: feed.key)
                     let verdict = try IngestAdmission.verdict(request, registry: working, now: now, seenAt: seenAt) {
-                        var version = cache.versions[currentKey]
-                        if version == nil, !cache.complete {
+                        let version: CurrentVersions.Version?
+                        switch versions.lookup(currentKey) {
+                        case .version(let cached): version = cached
+                        case .absent: version = nil
+                        case .unknown:
                             version = try findCurrent.query(.text(type), .text(feed.key)) { row in
                                 CurrentVersions.Version(asOf: row.int64(0), seq: row.int64(1))
                             }
-                            cache.versions[currentKey] = version
+                            if let version { versions.set(currentKey, version) }
                         }
                         guard let version else { return nil }
                         return IngestAdmission.Current(asOf: version.asOf) {
@@ -141,12 +156,16 @@ final class SQLiteIngestStore: IngestStore {
                         .integer(request.receivedAt.millis), .bytes(request.body))
                     let seq = db.lastInsertedRowID
                     try upsertCurrent.execute(.text(type), .text(feed.key), .integer(asOf), .integer(seq))
-                    cache.versions[currentKey] = CurrentVersions.Version(asOf: asOf, seq: seq)
+                    versions.set(currentKey, CurrentVersions.Version(asOf: asOf, seq: seq))
                     try insertDedupe.execute(.text(request.sender), .text(request.feedID), .integer(request.receivedAt.millis))
+                    // Told before the commit: a pair the filter holds in vain costs one lookup.
+                    seen.insert(sender: request.sender, id: request.feedID, at: request.receivedAt.millis)
                     working.apply(feed)
                     outcomes.append(.accepted(seq: seq))
+                    highest = seq
                 }
-            } } }
+            } }
+            versions.markDurable(through: highest)
             registry = working
             return outcomes
         } catch {

@@ -15,6 +15,16 @@ import Testing
             at: .now())
     }
 
+    /// Town t1 and its kindergarten kg-1, which the heartbeats name.
+    static func townAndKindergarten() throws -> [CommitRequest] {
+        [
+            try IngestRetentionTests.request(.registryTown, "town", ["town_id": "t1", "name": "东成镇", "kind": "town"], at: .now()),
+            try IngestRetentionTests.request(
+                .registryInstitution, "kg",
+                ["institution_id": "kg-1", "name": "幼儿园", "town_id": "t1", "level": "kindergarten", "ownership": "public"], at: .now()),
+        ]
+    }
+
     @Test func aRestartedStoreStillKnowsEveryKeysVersion() throws {
         let directory = try TestDirectory("current-versions")
         defer { directory.remove() }
@@ -23,13 +33,8 @@ import Testing
         do {
             let store = try SQLiteIngestStore(path: path)
             let outcomes = try store.commit(
-                [
-                    try IngestRetentionTests.request(.registryTown, "town", ["town_id": "t1", "name": "东成镇", "kind": "town"], at: .now()),
-                    try IngestRetentionTests.request(
-                        .registryInstitution, "kg",
-                        ["institution_id": "kg-1", "name": "幼儿园", "town_id": "t1", "level": "kindergarten", "ownership": "public"], at: .now()),
-                    try Self.heartbeat("h1", device: "d1", at: "2025-09-01T08:10:00+08:00"),
-                ], registry: &registry, now: .now())
+                try Self.townAndKindergarten() + [try Self.heartbeat("h1", device: "d1", at: "2025-09-01T08:10:00+08:00")],
+                registry: &registry, now: .now())
             #expect(outcomes == [.accepted(seq: 1), .accepted(seq: 2), .accepted(seq: 3)])
         }
         let store = try SQLiteIngestStore(path: path)
