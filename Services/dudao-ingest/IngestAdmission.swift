@@ -43,16 +43,20 @@ enum IngestAdmission {
 
     /// Why `request` is refused, or `nil` when it may be stored.
     static func refusal(_ request: CommitRequest, registry: Registry) -> WireError? {
-        let feed = request.feed
+        refusal(sender: request.sender, feed: request.feed, allowedTowns: request.allowedTowns, registry: registry)
+    }
+
+    /// Why `feed` from `sender`, restricted to `allowedTowns` (`nil`: any), is refused, or `nil`.
+    static func refusal(sender: String, feed: ValidatedFeed, allowedTowns: Set<String>?, registry: Registry) -> WireError? {
         if let error = registry.check(feed.references) { return error }
-        guard let towns = request.allowedTowns else { return nil }
+        guard let towns = allowedTowns else { return nil }
         let town = registry.town(of: feed)
         if let town, towns.contains(town) { return nil }
         let message =
-            "identity \"\(request.sender)\" may send feeds only for \(towns.sorted().joined(separator: ", ")); "
+            "identity \"\(sender)\" may send feeds only for \(towns.sorted().joined(separator: ", ")); "
             + (town.map { "this record belongs to \($0)" } ?? "this record belongs to no town")
         let zh =
-            "身份 \"\(request.sender)\" 只能发送 \(towns.sorted().joined(separator: "、")) 的数据；"
+            "身份 \"\(sender)\" 只能发送 \(towns.sorted().joined(separator: "、")) 的数据；"
             + (town.map { "此记录属于 \($0)" } ?? "此记录不属于任何镇街")
         return WireError(.forbidden, message, zh: zh)
     }

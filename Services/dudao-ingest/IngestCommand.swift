@@ -47,9 +47,11 @@ struct IngestCommand: AsyncParsableCommand {
             let metrics = IngestMetrics()
             let store: any IngestStore
             var watchers: [any Service] = []
+            var sqlite: SQLiteIngestStore?
             switch settings.store {
             case .sqlite(let path):
-                store = try SQLiteIngestStore(path: path)
+                sqlite = try SQLiteIngestStore(path: path, dedupeWindowMillis: settings.retention.dedupeWindowMillis)
+                store = sqlite!
             case .postgres(let location):
                 store = try PostgresIngestStore(location: location, logger: logger)
                 logger.info("storing on PostgreSQL", metadata: ["database": "\(location)"])
@@ -67,7 +69,11 @@ struct IngestCommand: AsyncParsableCommand {
             }
             let context = IngestContext(
                 policy: start.policy, committer: committer, store: store, hub: hub, recent: recent, threadPool: NIOThreadPool.singleton,
-                dedupeWindowMillis: settings.retention.dedupeWindowMillis, logger: logger, metrics: metrics)
+                dedupeWindowMillis: settings.retention.dedupeWindowMillis,
+                fastAdmission: sqlite.map { sqlite in
+                    FastAdmission(versions: sqlite.versions, seen: sqlite.seen, registry: { committer.registry })
+                },
+                logger: logger, metrics: metrics)
             let server = try await start.listen(IngestSessionFactory(context: context))
             let retention = settings.retention
             let compaction = CompactionLoop(

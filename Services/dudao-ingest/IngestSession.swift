@@ -18,6 +18,8 @@ struct IngestContext: Sendable {
     var recent: RecentRecords
     var threadPool: NIOThreadPool
     var dedupeWindowMillis: Int64
+    /// Stale feeds answered without the writer thread (SQLite store only).
+    var fastAdmission: FastAdmission?
     var logger: Logger
     var metrics: IngestMetrics
 }
@@ -114,10 +116,17 @@ final class IngestSession: FrameSession {
             context.metrics.refused.increment([type, error.code.rawValue])
             return nack(id, error)
         }
+        let receivedAt = Timestamp.now()
+        if let fast = context.fastAdmission,
+            fast.isStale(sender: peer.name, id: id, feed: feed, asOfMillis: feed.asOf?.millis ?? receivedAt.millis, allowedTowns: grant?.towns)
+        {
+            context.metrics.count(types: CollectionOfOne(type), outcomes: [.stale])
+            return reply(Reply.ack(id: id, status: .stale))
+        }
         let promise = channel.eventLoop.makePromise(of: JSONValue?.self)
         context.committer.submit(
             CommitRequest(
-                sender: peer.name, feedID: id, feed: feed, allowedTowns: grant?.towns, receivedAt: .now(),
+                sender: peer.name, feedID: id, feed: feed, allowedTowns: grant?.towns, receivedAt: receivedAt,
                 dedupeWindowMillis: context.dedupeWindowMillis, body: body),
             promise: promise)
         return promise.futureResult

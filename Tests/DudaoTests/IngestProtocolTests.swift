@@ -134,6 +134,41 @@ import Testing
         await client.close()
     }
 
+    /// A stale feed is answered on the event loop when the answer is certain (FastAdmission);
+    /// a resent accepted feed is still `duplicate` and a foreign one still `forbidden`, also
+    /// after a `kill -9` (the filter of stored ids is rebuilt from the database).
+    @Test func staleAnswersKeepDuplicateAndForbiddenFirst() async throws {
+        let ingest = try IngestFixture()
+        defer { ingest.stop() }
+        let admin = try await ingest.connect()
+        for (index, (type, body)) in SampleFeeds.all.prefix(5).enumerated() {
+            _ = try await admin.request(Frames.feed("setup-\(index)", type, body))
+        }
+        let september = SampleFeeds.census(children: 10, asOf: "2025-09-01T00:00:00Z")
+        let october = SampleFeeds.census(children: 20, asOf: "2025-10-01T00:00:00Z")
+        var foreignOctober = october.objectValue!
+        foreignOctober["institution_id"] = "kg-encheng-01"
+        var foreignSeptember = september.objectValue!
+        foreignSeptember["institution_id"] = "kg-encheng-01"
+        #expect(try await admin.request(Frames.feed("c-sep", "preschool.census", september))["status"] == "accepted")
+        #expect(try await admin.request(Frames.feed("c-oct", "preschool.census", october))["status"] == "accepted")
+        #expect(try await admin.request(Frames.feed("e-oct", "preschool.census", .object(foreignOctober)))["status"] == "accepted")
+        await admin.close()
+        for round in ["before", "after-kill-9"] {
+            let client = try await ingest.connect()
+            // Older than the durable October version, but this (sender, id) was stored.
+            #expect(try await client.request(Frames.feed("c-sep", "preschool.census", september))["status"] == "duplicate", "\(round)")
+            #expect(try await client.request(Frames.feed("c-sep-\(round)", "preschool.census", september))["status"] == "stale", "\(round)")
+            await client.close()
+            // A town's identity may not send another town's kindergarten, stale or not.
+            let town = try await ingest.connect(as: "town-dongcheng")
+            let foreign = try await town.request(Frames.feed("t-\(round)", "preschool.census", .object(foreignSeptember)))
+            #expect(foreign["error"]?["code"] == "forbidden", "\(round): \(JSONWriter.string(foreign))")
+            await town.close()
+            if round == "before" { try ingest.killAndRestart() }
+        }
+    }
+
     @Test func frameErrorsAnswerThenClose() async throws {
         let ingest = try IngestFixture(settings: #""max_frame_bytes": 4096"#)
         defer { ingest.stop() }
