@@ -8,7 +8,7 @@ import GRDB
 /// transaction survives `kill -9` and a power cut.
 final class SQLiteIngestStore: IngestStore {
     private let pool: DatabasePool
-    /// Keys' current versions, to skip the lookup in `current`.
+    /// Every key's current version (the store keeps no table of them).
     let versions = CurrentVersions()
     /// The (sender, id) pairs of `dedupe`, to skip the lookup there for a new one.
     let seen: SeenFeeds
@@ -19,11 +19,7 @@ final class SQLiteIngestStore: IngestStore {
         pool = try DurableDatabase.open(path: path, migrator: Self.migrator)
         seen = SeenFeeds(windowMillis: dedupeWindowMillis)
         try pool.read { db in
-            try versions.load { atMost in
-                try Row.fetchAll(db, sql: "SELECT type, key, as_of, seq FROM current LIMIT ?", arguments: [atMost]).map { row in
-                    (CurrentVersions.Key(type: row[0], key: row[1]), CurrentVersions.Version(asOf: row[2], seq: row[3]))
-                }
-            }
+            try loadVersions(db)
             let pairs = try Row.fetchCursor(db, sql: "SELECT sender, feed_id, received_at FROM dedupe")
             while let row = try pairs.next() { seen.insert(sender: row[0], id: row[1], at: row[2]) }
         }
@@ -78,7 +74,22 @@ final class SQLiteIngestStore: IngestStore {
         migrator.registerMigration("v3-current-by-key") { db in
             try db.execute(sql: "DROP INDEX current_seq")
         }
+        // No table of current versions: each key's is its last record in the log, kept in memory
+        // (CurrentVersions). One B-tree write per stored record fewer.
+        migrator.registerMigration("v4-current-in-memory") { db in
+            try db.execute(sql: "DROP TABLE current")
+        }
         return migrator
+    }
+
+    /// Reads every key's current version from the log (its last record).
+    private func loadVersions(_ db: Database) throws {
+        let rows = try Row.fetchCursor(db, sql: "SELECT type, key, as_of, seq FROM log ORDER BY seq")
+        try versions.load { each in
+            while let row = try rows.next() {
+                each(CurrentVersions.Key(type: row[0], key: row[1]), CurrentVersions.Version(asOf: row[2], seq: row[3]))
+            }
+        }
     }
 
     func loadRegistry() throws -> Registry {
@@ -86,12 +97,9 @@ final class SQLiteIngestStore: IngestStore {
             var registry = Registry()
             // Towns before institutions: an institution refers to its town.
             for type in [FeedType.registryTown, .registryInstitution] {
-                let rows = try Row.fetchAll(
-                    db,
-                    sql: "SELECT l.body FROM current c JOIN log l ON l.seq = c.seq WHERE c.type = ?",
-                    arguments: [type.rawValue])
-                for row in rows {
-                    let text: String = row[0]
+                let rows = try Row.fetchAll(db, sql: "SELECT key, seq, body FROM log WHERE type = ?", arguments: [type.rawValue])
+                for row in rows where versions.version(of: CurrentVersions.Key(type: type.rawValue, key: row[0]))?.seq == row[1] {
+                    let text: String = row[2]
                     guard let body = (try? JSONParser.parse(text))?.objectValue,
                         case .success(let feed) = FeedValidator.validate(type: type.rawValue, body: body)
                     else { continue }
@@ -112,15 +120,11 @@ final class SQLiteIngestStore: IngestStore {
             let seen = self.seen
             var highest: Int64 = 0
             try forgettingVersionsOnFailure { try pool.write { db in
+                if !versions.isValid { try loadVersions(db) }
                 let findDedupe = try SQLiteHotStatement(db, "SELECT received_at FROM dedupe WHERE sender = ? AND feed_id = ?")
-                let findCurrent = try SQLiteHotStatement(db, "SELECT as_of, seq FROM current WHERE type = ? AND key = ?")
                 let findBody = try SQLiteHotStatement(db, "SELECT body FROM log WHERE seq = ?")
                 let insertLog = try SQLiteHotStatement(
                     db, "INSERT INTO log (sender, feed_id, type, key, as_of, received_at, body) VALUES (?, ?, ?, ?, ?, ?, ?)")
-                let upsertCurrent = try SQLiteHotStatement(
-                    db,
-                    "INSERT INTO current (type, key, as_of, seq) VALUES (?, ?, ?, ?) "
-                        + "ON CONFLICT (type, key) DO UPDATE SET as_of = excluded.as_of, seq = excluded.seq")
                 let insertDedupe = try SQLiteHotStatement(db, "INSERT OR REPLACE INTO dedupe (sender, feed_id, received_at) VALUES (?, ?, ?)")
                 for request in batch {
                     let feed = request.feed
@@ -131,17 +135,7 @@ final class SQLiteIngestStore: IngestStore {
                         ? try findDedupe.query(.text(request.sender), .text(request.feedID)) { $0.int64(0) } : nil
                     let currentKey = CurrentVersions.Key(type: type, key: feed.key)
                     let verdict = try IngestAdmission.verdict(request, registry: working, now: now, seenAt: seenAt) {
-                        let version: CurrentVersions.Version?
-                        switch versions.lookup(currentKey) {
-                        case .version(let cached): version = cached
-                        case .absent: version = nil
-                        case .unknown:
-                            version = try findCurrent.query(.text(type), .text(feed.key)) { row in
-                                CurrentVersions.Version(asOf: row.int64(0), seq: row.int64(1))
-                            }
-                            if let version { versions.set(currentKey, version) }
-                        }
-                        guard let version else { return nil }
+                        guard let version = versions.version(of: currentKey) else { return nil }
                         return IngestAdmission.Current(asOf: version.asOf) {
                             try findBody.query(.integer(version.seq)) { $0.bytes(0) } ?? []
                         }
@@ -155,7 +149,6 @@ final class SQLiteIngestStore: IngestStore {
                         .text(request.sender), .text(request.feedID), .text(type), .text(feed.key), .integer(asOf),
                         .integer(request.receivedAt.millis), .bytes(request.body))
                     let seq = db.lastInsertedRowID
-                    try upsertCurrent.execute(.text(type), .text(feed.key), .integer(asOf), .integer(seq))
                     versions.set(currentKey, CurrentVersions.Version(asOf: asOf, seq: seq))
                     try insertDedupe.execute(.text(request.sender), .text(request.feedID), .integer(request.receivedAt.millis))
                     // Told before the commit: a pair the filter holds in vain costs one lookup.
@@ -237,29 +230,34 @@ final class SQLiteIngestStore: IngestStore {
         let safe = policy.safePosition(positions)
         var report = CompactionReport()
         let chunk = 20_000
-        // Superseded versions: rows that are no longer any key's current version (never the
-        // newest row: it is always current, being the last write of its key).
-        while true {
-            let removed = try pool.write { db -> Int in
-                try db.execute(
-                    sql: """
-                        DELETE FROM log WHERE seq IN (
-                            SELECT seq FROM log WHERE seq <= ?
-                            AND NOT EXISTS (SELECT 1 FROM current c WHERE c.type = log.type AND c.key = log.key AND c.seq = log.seq)
-                            LIMIT ?)
-                        """,
-                    arguments: [safe, chunk])
-                return db.changesCount
+        // Superseded versions: rows that are no longer their key's current version (never the
+        // newest row: it is always current, being the last write of its key). Read a range of
+        // sequence numbers at a time, so that no transaction holds the writer long.
+        var from: Int64 = 0
+        while from < safe {
+            let through = min(safe, from + Int64(chunk))
+            report.supersededRemoved += try pool.write { db -> Int in
+                if !versions.isValid { try loadVersions(db) }
+                let rows = try Row.fetchAll(db, sql: "SELECT seq, type, key FROM log WHERE seq > ? AND seq <= ?", arguments: [from, through])
+                var removed = 0
+                for row in rows where versions.isSuperseded(CurrentVersions.Key(type: row[1], key: row[2]), seq: row[0]) {
+                    try db.execute(sql: "DELETE FROM log WHERE seq = ?", arguments: [row[0] as Int64])
+                    removed += 1
+                }
+                return removed
             }
-            report.supersededRemoved += removed
-            if removed < chunk { break }
+            // Past the head there is nothing to read.
+            guard let next = try pool.read({ db in try Int64.fetchOne(db, sql: "SELECT MIN(seq) FROM log WHERE seq > ?", arguments: [through]) })
+            else { break }
+            from = next - 1
         }
         // Events past their retention.
         let eventCutoff = now.millis - policy.eventRetentionMillis
         for type in RetentionPolicy.eventTypes {
             while true {
-                // A failed write was rolled back: its keys are still there, which the cache forgot.
-                let removed = try forgettingVersionsOnFailure { try pool.write { db -> Int in
+                // Keys whose current record went; forgotten once the deletion is durable.
+                var gone: [(CurrentVersions.Key, Int64)] = []
+                let removed = try pool.write { db -> Int in
                     // Never the newest row: SQLite gives the next row MAX(seq) + 1, so deleting
                     // it would hand its number to another record, which a consumer that already
                     // committed that position would never receive.
@@ -270,15 +268,15 @@ final class SQLiteIngestStore: IngestStore {
                             AND seq < (SELECT MAX(seq) FROM log) LIMIT ?
                             """,
                         arguments: [type, safe, eventCutoff, chunk])
+                    gone = []
                     for row in rows {
                         let seq: Int64 = row[0]
-                        let key: String = row[1]
-                        try db.execute(sql: "DELETE FROM current WHERE type = ? AND key = ? AND seq = ?", arguments: [type, key, seq])
-                        if db.changesCount > 0 { versions.remove(CurrentVersions.Key(type: type, key: key)) }
+                        gone.append((CurrentVersions.Key(type: type, key: row[1]), seq))
                         try db.execute(sql: "DELETE FROM log WHERE seq = ?", arguments: [seq])
                     }
                     return rows.count
-                } }
+                }
+                for (key, seq) in gone { versions.remove(key, ifSeq: seq) }
                 report.eventsRemoved += removed
                 if removed < chunk { break }
             }
@@ -290,13 +288,13 @@ final class SQLiteIngestStore: IngestStore {
         return report
     }
 
-    /// Runs `write`; if it fails (rolled back: the table is as before, which the cache may not
-    /// be), empties the versions cache.
+    /// Runs `write`; if it fails (rolled back: the log is as before, which the versions it set
+    /// are not), the versions are loaded from the log again before the next write.
     private func forgettingVersionsOnFailure<T>(_ write: () throws -> T) throws -> T {
         do {
             return try write()
         } catch {
-            versions.clear()
+            versions.invalidate()
             throw error
         }
     }
@@ -305,7 +303,7 @@ final class SQLiteIngestStore: IngestStore {
         try pool.read { db in
             (
                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM log") ?? 0,
-                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM current") ?? 0,
+                versions.count,
                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM dedupe") ?? 0
             )
         }

@@ -1,6 +1,7 @@
 import DudaoCore
 import DudaoFeeds
 import DudaoTesting
+import GRDB
 import Testing
 
 @testable import dudao_ingest
@@ -48,5 +49,30 @@ import Testing
                 try Self.heartbeat("h6", device: "d2", at: "2025-09-01T08:00:00+08:00"),
             ], registry: &registry, now: .now())
         #expect(outcomes == [.stale, .stale, .accepted(seq: 4), .accepted(seq: 5), .stale])
+    }
+
+    /// A database from before v4 (a table of current versions) upgrades: the table goes and the
+    /// versions come from the log, superseded records included.
+    @Test func aDatabaseWithTheOldCurrentTableUpgrades() throws {
+        let directory = try TestDirectory("current-versions-upgrade")
+        defer { directory.remove() }
+        let path = directory.file("ingest.sqlite")
+        do {
+            let pool = try DatabasePool(path: path)
+            try SQLiteIngestStore.migrator.migrate(pool, upTo: "v3-current-by-key")
+            try pool.write { db in
+                for (seq, asOf) in [(1, 100), (2, 300)] as [(Int64, Int64)] {
+                    try db.execute(
+                        sql: "INSERT INTO log VALUES (?, 'test', ?, 'safety.heartbeat', 'kg-1/d1', ?, 0, '{}')",
+                        arguments: [seq, "h\(seq)", asOf])
+                }
+                try db.execute(sql: "INSERT INTO current VALUES ('safety.heartbeat', 'kg-1/d1', 300, 2)")
+            }
+        }
+        let store = try SQLiteIngestStore(path: path)
+        let version = store.versions.version(of: CurrentVersions.Key(type: "safety.heartbeat", key: "kg-1/d1"))
+        #expect(version?.seq == 2 && version?.asOf == 300)
+        let tables = try DatabaseQueue(path: path).read { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'") }
+        #expect(!tables.contains("current"))
     }
 }

@@ -42,7 +42,7 @@ import Testing
         store.versions.markDurable(through: 4)
         #expect(try isStale("h7", at: "2025-09-01T08:05:00+08:00"))
         // A failed transaction empties the cache: the writer decides again.
-        store.versions.clear()
+        store.versions.invalidate()
         #expect(try !isStale("h8", at: "2025-09-01T08:05:00+08:00"))
     }
 }
