@@ -79,6 +79,11 @@ final class SQLiteIngestStore: IngestStore {
         migrator.registerMigration("v4-current-in-memory") { db in
             try db.execute(sql: "DROP TABLE current")
         }
+        // One index write per stored record fewer: compaction finds old pairs by walking the
+        // table in key order (``purgeDedupe``), not through an index of their age.
+        migrator.registerMigration("v5-dedupe-without-age-index") { db in
+            try db.execute(sql: "DROP INDEX dedupe_age")
+        }
         return migrator
     }
 
@@ -130,8 +135,9 @@ final class SQLiteIngestStore: IngestStore {
                     let feed = request.feed
                     let type = feed.type.rawValue
                     // A pair the filter has certainly not been told of is not in the table.
+                    let pair = SeenFeeds.hash(sender: request.sender, id: request.feedID)
                     let seenAt =
-                        seen.mayContain(sender: request.sender, id: request.feedID)
+                        seen.mayContain(pair)
                         ? try findDedupe.query(.text(request.sender), .text(request.feedID)) { $0.int64(0) } : nil
                     let currentKey = CurrentVersions.Key(type: type, key: feed.key)
                     let verdict = try IngestAdmission.verdict(request, registry: working, now: now, seenAt: seenAt) {
@@ -152,7 +158,7 @@ final class SQLiteIngestStore: IngestStore {
                     versions.set(currentKey, CurrentVersions.Version(asOf: asOf, seq: seq))
                     try insertDedupe.execute(.text(request.sender), .text(request.feedID), .integer(request.receivedAt.millis))
                     // Told before the commit: a pair the filter holds in vain costs one lookup.
-                    seen.insert(sender: request.sender, id: request.feedID, at: request.receivedAt.millis)
+                    seen.insert(pair, at: request.receivedAt.millis)
                     working.apply(feed)
                     outcomes.append(.accepted(seq: seq))
                     highest = seq
@@ -281,11 +287,31 @@ final class SQLiteIngestStore: IngestStore {
                 if removed < chunk { break }
             }
         }
-        report.dedupeRemoved = try pool.write { db -> Int in
-            try db.execute(sql: "DELETE FROM dedupe WHERE received_at < ?", arguments: [now.millis - policy.dedupeWindowMillis])
-            return db.changesCount
-        }
+        report.dedupeRemoved = try purgeDedupe(before: now.millis - policy.dedupeWindowMillis, chunk: chunk)
         return report
+    }
+
+    /// Deletes the (sender, id) pairs received before `cutoff`, walking the table in key order a
+    /// chunk per transaction, so that no transaction holds the writer long.
+    func purgeDedupe(before cutoff: Int64, chunk: Int) throws -> Int {
+        var removed = 0
+        var after = ("", "")
+        while true {
+            let (read, deleted, last) = try pool.write { db -> (Int, Int, (String, String)?) in
+                let rows = try Row.fetchAll(
+                    db, sql: "SELECT sender, feed_id, received_at FROM dedupe WHERE (sender, feed_id) > (?, ?) ORDER BY sender, feed_id LIMIT ?",
+                    arguments: [after.0, after.1, chunk])
+                var deleted = 0
+                for row in rows where (row[2] as Int64) < cutoff {
+                    try db.execute(sql: "DELETE FROM dedupe WHERE sender = ? AND feed_id = ?", arguments: [row[0] as String, row[1] as String])
+                    deleted += 1
+                }
+                return (rows.count, deleted, rows.last.map { ($0[0], $0[1]) })
+            }
+            removed += deleted
+            guard read == chunk, let last else { return removed }
+            after = last
+        }
     }
 
     /// Runs `write`; if it fails (rolled back: the log is as before, which the versions it set

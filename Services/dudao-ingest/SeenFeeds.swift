@@ -69,7 +69,9 @@ final class SeenFeeds: Sendable {
     /// - Parameter windowMillis: how long a stored pair answers `duplicate` (the dedupe window).
     init(windowMillis: Int64) { self.windowMillis = windowMillis }
 
-    private static func hash(sender: String, id: String) -> UInt64 {
+    /// A pair's hash, for ``insert(_:at:)`` and ``mayContain(_:)``: the writer asks, then tells,
+    /// and hashes once.
+    static func hash(sender: String, id: String) -> UInt64 {
         var hasher = Hasher()
         hasher.combine(sender)
         hasher.combine(id)
@@ -78,7 +80,11 @@ final class SeenFeeds: Sendable {
 
     /// Tells the filter that `sender` stored `id` at `millis` (when it was received).
     func insert(sender: String, id: String, at millis: Int64) {
-        let hash = Self.hash(sender: sender, id: id)
+        insert(Self.hash(sender: sender, id: id), at: millis)
+    }
+
+    /// Tells the filter of the pair with `hash` (``hash(sender:id:)``).
+    func insert(_ hash: UInt64, at millis: Int64) {
         state.withLockedValue { state in
             if let last = state.generations.last, last.count < last.capacity, millis - last.oldest < max(windowMillis / 4, 60_000) {
                 state.generations[state.generations.count - 1].insert(hash, at: millis)
@@ -97,8 +103,12 @@ final class SeenFeeds: Sendable {
     /// `false` when `sender` has certainly not stored `id` within the window; `true` when it
     /// perhaps has (look it up).
     func mayContain(sender: String, id: String) -> Bool {
-        let hash = Self.hash(sender: sender, id: id)
-        return state.withLockedValue { state in state.generations.contains { $0.mayContain(hash) } }
+        mayContain(Self.hash(sender: sender, id: id))
+    }
+
+    /// ``mayContain(sender:id:)`` for the pair with `hash`.
+    func mayContain(_ hash: UInt64) -> Bool {
+        state.withLockedValue { state in state.generations.contains { $0.mayContain(hash) } }
     }
 
     /// How many generations it holds and how many bytes they take (for tests and the log).
