@@ -17,8 +17,35 @@ import ServiceLifecycle
 final class GroupCommitter: Service, Sendable {
     private struct Pending {
         var request: CommitRequest
+        var promise: ReplyPromise
+
         /// Completed with the reply frame to the feed (its ack or nack).
-        var promise: EventLoopPromise<JSONValue?>
+        enum ReplyPromise {
+            case value(EventLoopPromise<JSONValue?>)
+            /// The reply encoded: an ack written without a JSON value (``Reply/ackPayload(id:status:)``).
+            case encoded(EventLoopPromise<ByteBuffer?>)
+        }
+
+        var eventLoop: any EventLoop {
+            switch promise {
+            case .value(let promise): promise.futureResult.eventLoop
+            case .encoded(let promise): promise.futureResult.eventLoop
+            }
+        }
+
+        /// Answers the feed for `outcome`.
+        func complete(_ outcome: CommitOutcome) {
+            switch promise {
+            case .value(let promise): promise.succeed(GroupCommitter.reply(to: request, outcome))
+            case .encoded(let promise):
+                switch outcome {
+                case .accepted: promise.succeed(Reply.ackPayload(id: request.feedID, status: .accepted))
+                case .duplicate: promise.succeed(Reply.ackPayload(id: request.feedID, status: .duplicate))
+                case .stale: promise.succeed(Reply.ackPayload(id: request.feedID, status: .stale))
+                case .rejected: promise.succeed(ByteBuffer(json: GroupCommitter.reply(to: request, outcome)))
+                }
+            }
+        }
     }
 
     private let thread: BatchingThread<Pending>
@@ -51,7 +78,7 @@ final class GroupCommitter: Service, Sendable {
             },
             refuse: { pending in
                 let refusal = CommitOutcome.rejected(WireError(.overloaded, "the service is shutting down; retry later", zh: "服务正在停止，请稍后重试"))
-                pending.promise.succeed(Self.reply(to: pending.request, refusal))
+                pending.complete(refusal)
             })
     }
 
@@ -61,7 +88,12 @@ final class GroupCommitter: Service, Sendable {
     /// Queues a feed; the promise completes with its reply after the batch holding it is
     /// durable. (The reply is made here, not in a `map` of the promise: one future less per feed.)
     func submit(_ request: CommitRequest, promise: EventLoopPromise<JSONValue?>) {
-        thread.submit(Pending(request: request, promise: promise))
+        thread.submit(Pending(request: request, promise: .value(promise)))
+    }
+
+    /// ``submit(_:promise:)`` for a reply written encoded.
+    func submit(_ request: CommitRequest, encoded promise: EventLoopPromise<ByteBuffer?>) {
+        thread.submit(Pending(request: request, promise: .encoded(promise)))
     }
 
     /// The reply frame to `request` for `outcome` (SPEC section 2: ack or nack).
@@ -106,18 +138,18 @@ final class GroupCommitter: Service, Sendable {
                     highest = max(highest, seq)
                     stored.append(Stored(seq: seq, request: pending.request))
                 }
-                let loop = pending.promise.futureResult.eventLoop
+                let loop = pending.eventLoop
                 byLoop[ObjectIdentifier(loop), default: (loop, [])].done.append((pending, outcome))
             }
             for (loop, done) in byLoop.values {
-                loop.execute { for (pending, outcome) in done { pending.promise.succeed(Self.reply(to: pending.request, outcome)) } }
+                loop.execute { for (pending, outcome) in done { pending.complete(outcome) } }
             }
             if highest > 0 { onCommit(highest, stored) }
             return outcomes
         } catch {
             logger.error("commit failed; the batch is answered internal", metadata: ["error": "\(error)", "size": "\(batch.count)"])
             let failed = CommitOutcome.rejected(WireError(.internal, "storing the feed failed; retry later", zh: "数据保存失败，请稍后重试"))
-            for pending in batch { pending.promise.succeed(Self.reply(to: pending.request, failed)) }
+            for pending in batch { pending.complete(failed) }
             return batch.map { _ in failed }
         }
     }

@@ -71,10 +71,20 @@ final class IngestSession: FrameSession {
         }
     }
 
-    /// Heartbeats in their plain form are read without the generic JSON tree (``HeartbeatFrame``).
-    func handle(payload: ByteBuffer) -> (id: String, reply: EventLoopFuture<JSONValue?>)? {
+    /// Heartbeats in their plain form are read without the generic JSON tree (``HeartbeatFrame``),
+    /// and their acks written without one.
+    func handle(payload: ByteBuffer) -> (id: String, reply: EventLoopFuture<ByteBuffer?>)? {
         guard let frame = payload.withUnsafeReadableBytes({ HeartbeatFrame.read($0.bindMemory(to: UInt8.self)) }) else { return nil }
-        return (frame.id, submitFeed(frame.id, type: FeedType.safetyHeartbeat.rawValue, validated: .success(frame.feed), body: frame.body))
+        let reply: EventLoopFuture<ByteBuffer?>
+        switch admit(frame.id, type: FeedType.safetyHeartbeat.rawValue, validated: .success(frame.feed), body: frame.body) {
+        case .answer(let value): reply = channel.eventLoop.makeSucceededFuture(ByteBuffer(json: value))
+        case .stale: reply = channel.eventLoop.makeSucceededFuture(Reply.ackPayload(id: frame.id, status: .stale))
+        case .commit(let request):
+            let promise = channel.eventLoop.makePromise(of: ByteBuffer?.self)
+            context.committer.submit(request, encoded: promise)
+            reply = promise.futureResult
+        }
+        return (frame.id, reply)
     }
 
     var keepsConnectionOpen: Bool { subscription != nil }
@@ -99,37 +109,52 @@ final class IngestSession: FrameSession {
         guard let feedType = FeedType(rawValue: type) else {
             return nack(id, WireError(.unknownType, "\"\(type)\" is not a feed type; see SPEC section 3", zh: "字段 type：\"\(type)\" 不是数据类型；见 SPEC.md 第 3 节（deploy/docs/SPEC.md）", path: "type"))
         }
-        return submitFeed(id, type: type, validated: FeedValidator.validate(feedType, body: body), body: nil)
+        switch admit(id, type: type, validated: FeedValidator.validate(feedType, body: body), body: nil) {
+        case .answer(let value): return reply(value)
+        case .stale: return reply(Reply.ack(id: id, status: .stale))
+        case .commit(let request):
+            let promise = channel.eventLoop.makePromise(of: JSONValue?.self)
+            context.committer.submit(request, promise: promise)
+            return promise.futureResult
+        }
     }
 
-    /// Checks the sender may send `type`, then queues the validated feed for the group commit.
+    /// What becomes of a feed before the group commit.
+    private enum Admission {
+        /// Refused: the nack.
+        case answer(JSONValue)
+        /// Certainly stale (``FastAdmission``): acknowledged so without the writer.
+        case stale
+        /// For the group commit.
+        case commit(CommitRequest)
+    }
+
+    /// Checks the sender may send `type`, then makes the validated feed's request for the group
+    /// commit, unless it is certainly stale.
     /// - Parameter body: the body as stored, when already written out (else from the feed).
-    private func submitFeed(_ id: String, type: String, validated: Result<ValidatedFeed, WireError>, body: [UInt8]?) -> EventLoopFuture<JSONValue?> {
+    private func admit(_ id: String, type: String, validated: Result<ValidatedFeed, WireError>, body: [UInt8]?) -> Admission {
         if let error = policy.checkFeed(identity: peer.name, type: type) {
             context.metrics.refused.increment([type, error.code.rawValue])
-            return nack(id, error)
+            return .answer(Reply.nack(id: id, error: error))
         }
         let feed: ValidatedFeed
         switch validated {
         case .success(let validated): feed = validated
         case .failure(let error):
             context.metrics.refused.increment([type, error.code.rawValue])
-            return nack(id, error)
+            return .answer(Reply.nack(id: id, error: error))
         }
         let receivedAt = Timestamp.now()
         if let fast = context.fastAdmission,
             fast.isStale(sender: peer.name, id: id, feed: feed, asOfMillis: feed.asOf?.millis ?? receivedAt.millis, allowedTowns: grant?.towns)
         {
             context.metrics.count(types: CollectionOfOne(type), outcomes: [.stale])
-            return reply(Reply.ack(id: id, status: .stale))
+            return .stale
         }
-        let promise = channel.eventLoop.makePromise(of: JSONValue?.self)
-        context.committer.submit(
+        return .commit(
             CommitRequest(
                 sender: peer.name, feedID: id, feed: feed, allowedTowns: grant?.towns, receivedAt: receivedAt,
-                dedupeWindowMillis: context.dedupeWindowMillis, body: body),
-            promise: promise)
-        return promise.futureResult
+                dedupeWindowMillis: context.dedupeWindowMillis, body: body))
     }
 
     // MARK: queries

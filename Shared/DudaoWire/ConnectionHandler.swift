@@ -133,7 +133,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
         case .payload(let payload):
             activity.partialSince = nil
             if let session, let answered = session.handle(payload: payload) {
-                awaitReply(answered.reply, id: answered.id, context: context)
+                awaitReply(answered.reply, id: answered.id, context: context) { $0 }
                 return
             }
             switch Envelope.parse(payload) {
@@ -142,13 +142,16 @@ final class ConnectionHandler: ChannelDuplexHandler {
                 flushReady()
             case .success(let envelope):
                 guard let session = sessionFor(context: context) else { return }
-                awaitReply(session.handle(envelope), id: envelope.id, context: context)
+                awaitReply(session.handle(envelope), id: envelope.id, context: context) { ByteBuffer(json: $0) }
             }
         }
     }
 
-    /// Holds the next reply slot for frame `id` until `reply` completes.
-    private func awaitReply(_ reply: EventLoopFuture<JSONValue?>, id: String, context: ChannelHandlerContext) {
+    /// Holds the next reply slot for frame `id` until `reply` completes, then writes it
+    /// `encode`d (a JSON value, or a payload already encoded).
+    private func awaitReply<Value: Sendable>(
+        _ reply: EventLoopFuture<Value?>, id: String, context: ChannelHandlerContext, encode: @escaping @Sendable (Value) -> ByteBuffer
+    ) {
         let sequence = headSequence + slots.count
         slots.append(.pending)
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
@@ -156,7 +159,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
             let handler = bound.value
             switch result {
             case .success(let reply):
-                handler.complete(sequence: sequence, reply: reply.map { ByteBuffer(json: $0) })
+                handler.complete(sequence: sequence, reply: reply.map(encode))
             case .failure(let error):
                 handler.logger.error("session failed", metadata: ["id": "\(id)", "error": "\(error)"])
                 let reply = Reply.nack(id: id, error: WireError(.internal, "the service failed to handle this frame; retry later", zh: "服务处理此帧失败，请稍后重试"))

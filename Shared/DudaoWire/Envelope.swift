@@ -183,6 +183,24 @@ public enum Reply {
         return .object(object)
     }
 
+    /// ``ack(id:status:extra:)`` without extra members, encoded: the same bytes as
+    /// `ByteBuffer(json: ack(id:status:))`, written straight into the buffer (the reply to
+    /// nearly every feed, so built without a JSON value).
+    public static func ackPayload(id: String, status: AckStatus) -> ByteBuffer {
+        guard Envelope.isValidID(id) else { return ByteBuffer(json: ack(id: id, status: status)) }
+        // A valid id needs no escaping.
+        var buffer = ByteBufferAllocator().buffer(capacity: 48 + id.utf8.count)
+        buffer.writeStaticString(#"{"v":1,"kind":"ack","id":""#)
+        buffer.writeString(id)
+        buffer.writeStaticString(#"","status":""#)
+        switch status {
+        case .accepted: buffer.writeStaticString(#"accepted"}"#)
+        case .duplicate: buffer.writeStaticString(#"duplicate"}"#)
+        case .stale: buffer.writeStaticString(#"stale"}"#)
+        }
+        return buffer
+    }
+
     /// `{"v":1,"kind":"nack","id":...,"error":{...}}`; `id` is `null` when the frame had none.
     public static func nack(id: String?, error: WireError) -> JSONValue {
         .object(["v": 1, "kind": .string(Frame.Kind.nack.rawValue), "id": id.map { .string($0) } ?? .null, "error": error.json])

@@ -12,10 +12,10 @@ public protocol FrameSession: AnyObject {
     func handle(_ envelope: Envelope) -> EventLoopFuture<JSONValue?>
 
     /// Answers a frame straight from its bytes when the session knows its form (a frequent feed
-    /// type read without the generic JSON tree): the frame's id and its reply, exactly as
-    /// ``handle(_:)`` would have answered. `nil` (the default): the frame is parsed, checked
-    /// and given to ``handle(_:)``. Asked from a connection's second frame on.
-    func handle(payload: ByteBuffer) -> (id: String, reply: EventLoopFuture<JSONValue?>)?
+    /// type read without the generic JSON tree): the frame's id and its reply, encoded (the
+    /// compact JSON ``handle(_:)`` would have answered). `nil` (the default): the frame is
+    /// parsed, checked and given to ``handle(_:)``. Asked from a connection's second frame on.
+    func handle(payload: ByteBuffer) -> (id: String, reply: EventLoopFuture<ByteBuffer?>)?
 
     /// The connection has closed; release what the session holds.
     func connectionClosed()
@@ -28,7 +28,7 @@ public protocol FrameSession: AnyObject {
 extension FrameSession {
     public var keepsConnectionOpen: Bool { false }
 
-    public func handle(payload: ByteBuffer) -> (id: String, reply: EventLoopFuture<JSONValue?>)? { nil }
+    public func handle(payload: ByteBuffer) -> (id: String, reply: EventLoopFuture<ByteBuffer?>)? { nil }
 }
 
 /// Makes a session per connection. Shared across event loops, so it must be `Sendable`.

@@ -136,4 +136,14 @@ import Testing
                     asOf: Timestamp(millis: 1_750_000_000_000), receivedAt: Timestamp(millis: 1_750_000_000_123), body: body))
         #expect(Frame.Record(frame: Frame.keepalive(head: 1)) == nil)
     }
+
+    /// The encoded ack is byte for byte the JSON value's encoding, for every status, and for an
+    /// id that needs escaping (which takes the JSON value's path).
+    @Test func anEncodedAckIsTheAckValuesBytes() {
+        for id in ["f-1", "lg-1234-63-1999", String(repeating: "a", count: 128), "with \"quote\"", "中文", ""] {
+            for status in AckStatus.allCases {
+                #expect(Reply.ackPayload(id: id, status: status) == ByteBuffer(json: Reply.ack(id: id, status: status)), "\(id) \(status)")
+            }
+        }
+    }
 }
