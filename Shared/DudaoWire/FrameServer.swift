@@ -80,11 +80,10 @@ public final class FrameServer: Service, Sendable {
                     let sync = channel.pipeline.syncOperations
                     let activity = ConnectionActivity(now: .now())
                     try sync.addHandler(NIOSSLServerHandler(context: tls.server))
-                    try sync.addHandler(WriteCoalescer())
+                    try sync.addHandler(FrameWriter())
                     try sync.addHandler(ConnectionGate(revocation: tls.revocation, open: connections, logger: logger))
                     try sync.addHandler(ByteActivityHandler(activity: activity))
                     try sync.addHandler(ByteToMessageHandler(FrameDecoder(maxFrameBytes: maxFrameBytes)))
-                    try sync.addHandler(LengthFieldPrepender(lengthFieldBitLength: .fourBytes, lengthFieldEndianness: .big))
                     try sync.addHandler(
                         ConnectionHandler(
                             factory: factory, maxInFlight: maxInFlight, timeouts: timeouts, activity: activity, logger: logger))

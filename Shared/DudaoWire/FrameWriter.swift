@@ -1,14 +1,17 @@
 import NIOCore
 
-/// Gathers the buffers written between two flushes into one, just above TLS.
+/// Writes frames: each payload written to the channel gets its 4-byte big-endian length, and
+/// the frames written between two flushes go out as one buffer, just above TLS.
 ///
-/// NIOSSL seals every write into a TLS record of its own (one `SSL_write` each), and the length
-/// prepender makes two writes of every frame (its length, then its payload). A group commit
-/// answers up to a window of frames per connection at once: here their replies, prefixes and
-/// all, become one write, so one TLS record and one system call carry them. Above `limit`
-/// bytes the gathered buffer is passed on without waiting for the flush, so a long run of
-/// records (a subscription catching up) is not copied into one huge buffer.
-final class WriteCoalescer: ChannelOutboundHandler, RemovableChannelHandler {
+/// NIOSSL seals every write into a TLS record of its own (one `SSL_write` each). A group commit
+/// answers up to a window of frames per connection at once: here their replies become one
+/// write, so one TLS record and one system call carry them. The length goes into the same
+/// buffer as its payload: swift-nio-extras' `LengthFieldPrepender`, which this replaces,
+/// allocated a 4-byte buffer and made a second write of every frame, about 3 900 instructions
+/// per ack (callgrind). Above `limit` bytes the gathered buffer is passed on without waiting for
+/// the flush, so a long run of records (a subscription catching up) is not copied into one huge
+/// buffer.
+final class FrameWriter: ChannelOutboundHandler, RemovableChannelHandler {
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
@@ -20,15 +23,13 @@ final class WriteCoalescer: ChannelOutboundHandler, RemovableChannelHandler {
     init(limit: Int = 64 * 1024) { self.limit = limit }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        var buffer = unwrapOutboundIn(data)
-        if var gathered = self.gathered.take() {
-            gathered.writeBuffer(&buffer)
-            self.gathered = gathered
-        } else {
-            gathered = buffer
-        }
+        let payload = unwrapOutboundIn(data)
+        var gathered = self.gathered.take() ?? context.channel.allocator.buffer(capacity: max(256, 4 + payload.readableBytes))
+        gathered.writeInteger(UInt32(payload.readableBytes), endianness: .big)
+        gathered.writeImmutableBuffer(payload)
+        self.gathered = gathered
         if let promise { promises.append(promise) }
-        if let size = gathered?.readableBytes, size >= limit { pass(context: context) }
+        if gathered.readableBytes >= limit { pass(context: context) }
     }
 
     func flush(context: ChannelHandlerContext) {
