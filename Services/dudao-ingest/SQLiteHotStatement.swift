@@ -27,6 +27,11 @@ struct SQLiteHotStatement {
 
     /// Runs a statement that returns nothing with `values` bound.
     func execute(_ values: Value...) throws {
+        try execute(values: values)
+    }
+
+    /// ``execute(_:)`` with the values in an array (a statement of many rows).
+    func execute(values: [Value]) throws {
         defer { done() }
         _ = try bind(values, from: 0) { _ in () }
     }

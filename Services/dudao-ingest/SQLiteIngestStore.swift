@@ -115,6 +115,11 @@ final class SQLiteIngestStore: IngestStore {
         }
     }
 
+    /// Decides every feed of the batch first (from memory: the current versions, the filter of
+    /// stored pairs, the records this batch stores; SQL only for a pair the filter perhaps holds
+    /// and a body on an `as_of` tie), numbering the records to store from the log's head, then
+    /// writes them with statements of many rows: a statement's own cost (bind, step, reset) is
+    /// paid per ``rowsPerStatement`` records instead of per record.
     func commit(_ batch: [CommitRequest], registry: inout Registry, now: Timestamp) throws -> [CommitOutcome] {
         let before = registry
         var outcomes: [CommitOutcome] = []
@@ -128,41 +133,45 @@ final class SQLiteIngestStore: IngestStore {
                 if !versions.isValid { try loadVersions(db) }
                 let findDedupe = try SQLiteHotStatement(db, "SELECT received_at FROM dedupe WHERE sender = ? AND feed_id = ?")
                 let findBody = try SQLiteHotStatement(db, "SELECT body FROM log WHERE seq = ?")
-                let insertLog = try SQLiteHotStatement(
-                    db, "INSERT INTO log (sender, feed_id, type, key, as_of, received_at, body) VALUES (?, ?, ?, ?, ?, ?, ?)")
-                let insertDedupe = try SQLiteHotStatement(db, "INSERT OR REPLACE INTO dedupe (sender, feed_id, received_at) VALUES (?, ?, ?)")
+                // The next record's number, as SQLite would give it (compaction never deletes the
+                // newest row, so no number is given twice).
+                let first = (try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM log") ?? 0) + 1
+                var stored: [CommitRequest] = []
                 for request in batch {
                     let feed = request.feed
                     let type = feed.type.rawValue
-                    // A pair the filter has certainly not been told of is not in the table.
+                    // A pair the filter has certainly not been told of is neither in the table
+                    // nor among this batch's records.
                     let pair = SeenFeeds.hash(sender: request.sender, id: request.feedID)
-                    let seenAt =
-                        seen.mayContain(pair)
-                        ? try findDedupe.query(.text(request.sender), .text(request.feedID)) { $0.int64(0) } : nil
+                    var seenAt: Int64?
+                    if seen.mayContain(pair) {
+                        seenAt = try findDedupe.query(.text(request.sender), .text(request.feedID)) { $0.int64(0) }
+                        if seenAt == nil, let earlier = stored.first(where: { $0.sender == request.sender && $0.feedID == request.feedID }) {
+                            seenAt = earlier.receivedAt.millis
+                        }
+                    }
                     let currentKey = CurrentVersions.Key(type: type, key: feed.key)
                     let verdict = try IngestAdmission.verdict(request, registry: working, now: now, seenAt: seenAt) {
                         guard let version = versions.version(of: currentKey) else { return nil }
                         return IngestAdmission.Current(asOf: version.asOf) {
-                            try findBody.query(.integer(version.seq)) { $0.bytes(0) } ?? []
+                            if version.seq >= first { return stored[Int(version.seq - first)].body }
+                            return try findBody.query(.integer(version.seq)) { $0.bytes(0) } ?? []
                         }
                     }
                     if case .answer(let outcome) = verdict {
                         outcomes.append(outcome)
                         continue
                     }
-                    let asOf = request.asOfMillis
-                    try insertLog.execute(
-                        .text(request.sender), .text(request.feedID), .text(type), .text(feed.key), .integer(asOf),
-                        .integer(request.receivedAt.millis), .bytes(request.body))
-                    let seq = db.lastInsertedRowID
-                    versions.set(currentKey, CurrentVersions.Version(asOf: asOf, seq: seq))
-                    try insertDedupe.execute(.text(request.sender), .text(request.feedID), .integer(request.receivedAt.millis))
+                    let seq = first + Int64(stored.count)
+                    versions.set(currentKey, CurrentVersions.Version(asOf: request.asOfMillis, seq: seq))
                     // Told before the commit: a pair the filter holds in vain costs one lookup.
                     seen.insert(pair, at: request.receivedAt.millis)
                     working.apply(feed)
+                    stored.append(request)
                     outcomes.append(.accepted(seq: seq))
                     highest = seq
                 }
+                try Self.insert(stored, numberedFrom: first, into: db)
             } }
             versions.markDurable(through: highest)
             registry = working
@@ -170,6 +179,49 @@ final class SQLiteIngestStore: IngestStore {
         } catch {
             registry = before
             throw error
+        }
+    }
+
+    /// Records per INSERT statement.
+    static let rowsPerStatement = 32
+    /// The INSERT statements by number of rows (1 to ``rowsPerStatement``), written once.
+    private static let insertLog = statements("INSERT INTO log (seq, sender, feed_id, type, key, as_of, received_at, body)", columns: 8)
+    private static let insertDedupe = statements("INSERT OR REPLACE INTO dedupe (sender, feed_id, received_at)", columns: 3)
+
+    private static func statements(_ head: String, columns: Int) -> [String] {
+        let row = "(" + Array(repeating: "?", count: columns).joined(separator: ", ") + ")"
+        return (0...rowsPerStatement).map { rows in head + " VALUES " + Array(repeating: row, count: rows).joined(separator: ", ") }
+    }
+
+    /// Writes `records` to the log, numbered from `first`, and their pairs to `dedupe`.
+    private static func insert(_ records: [CommitRequest], numberedFrom first: Int64, into db: Database) throws {
+        var values: [SQLiteHotStatement.Value] = []
+        values.reserveCapacity(rowsPerStatement * 8)
+        var start = 0
+        while start < records.count {
+            let rows = records[start..<min(records.count, start + rowsPerStatement)]
+            values.removeAll(keepingCapacity: true)
+            for (offset, request) in zip(rows.indices, rows) {
+                let feed = request.feed
+                // One append each: an array literal per row would be an allocation per row.
+                values.append(.integer(first + Int64(offset)))
+                values.append(.text(request.sender))
+                values.append(.text(request.feedID))
+                values.append(.text(feed.type.rawValue))
+                values.append(.text(feed.key))
+                values.append(.integer(request.asOfMillis))
+                values.append(.integer(request.receivedAt.millis))
+                values.append(.bytes(request.body))
+            }
+            try SQLiteHotStatement(db, insertLog[rows.count]).execute(values: values)
+            values.removeAll(keepingCapacity: true)
+            for request in rows {
+                values.append(.text(request.sender))
+                values.append(.text(request.feedID))
+                values.append(.integer(request.receivedAt.millis))
+            }
+            try SQLiteHotStatement(db, insertDedupe[rows.count]).execute(values: values)
+            start += rows.count
         }
     }
 
