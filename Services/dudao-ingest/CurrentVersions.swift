@@ -9,9 +9,25 @@ import NIOConcurrencyHelpers
 /// versions whose transaction has committed count there (``isDurablyNewer(_:than:)``).
 /// About 100 bytes a key: past a few million keys, use PostgreSQL.
 final class CurrentVersions: Sendable {
+    /// A record's key: its type and key, hashed once when made (on the event loop, for a feed)
+    /// rather than at each of the lookups it goes through.
     struct Key: Hashable, Sendable {
-        var type: String
-        var key: String
+        let type: String
+        let key: String
+        private let hash: Int
+
+        init(type: String, key: String) {
+            self.type = type
+            self.key = key
+            var hasher = Hasher()
+            hasher.combine(type)
+            hasher.combine(key)
+            hash = hasher.finalize()
+        }
+
+        func hash(into hasher: inout Hasher) { hasher.combine(hash) }
+
+        static func == (a: Key, b: Key) -> Bool { a.hash == b.hash && a.type == b.type && a.key == b.key }
     }
 
     struct Version: Sendable {

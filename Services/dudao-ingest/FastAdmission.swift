@@ -17,8 +17,11 @@ struct FastAdmission: Sendable {
     /// The registry as of the last commit.
     let registry: @Sendable () -> Registry
 
-    func isStale(sender: String, id: String, feed: ValidatedFeed, asOfMillis: Int64, allowedTowns: Set<String>?) -> Bool {
-        versions.isDurablyNewer(CurrentVersions.Key(type: feed.type.rawValue, key: feed.key), than: asOfMillis)
+    /// - Parameter key: `feed`'s type and key.
+    func isStale(
+        sender: String, id: String, feed: ValidatedFeed, key: CurrentVersions.Key, asOfMillis: Int64, allowedTowns: Set<String>?
+    ) -> Bool {
+        versions.isDurablyNewer(key, than: asOfMillis)
             && !seen.mayContain(sender: sender, id: id)
             && IngestAdmission.refusal(sender: sender, feed: feed, allowedTowns: allowedTowns, registry: registry()) == nil
     }

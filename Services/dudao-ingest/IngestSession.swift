@@ -145,8 +145,10 @@ final class IngestSession: FrameSession {
             return .answer(Reply.nack(id: id, error: error))
         }
         let receivedAt = Timestamp.now()
+        let key = CurrentVersions.Key(type: type, key: feed.key)
         if let fast = context.fastAdmission,
-            fast.isStale(sender: peer.name, id: id, feed: feed, asOfMillis: feed.asOf?.millis ?? receivedAt.millis, allowedTowns: grant?.towns)
+            fast.isStale(
+                sender: peer.name, id: id, feed: feed, key: key, asOfMillis: feed.asOf?.millis ?? receivedAt.millis, allowedTowns: grant?.towns)
         {
             context.metrics.count(types: CollectionOfOne(type), outcomes: [.stale])
             return .stale
@@ -154,7 +156,7 @@ final class IngestSession: FrameSession {
         return .commit(
             CommitRequest(
                 sender: peer.name, feedID: id, feed: feed, allowedTowns: grant?.towns, receivedAt: receivedAt,
-                dedupeWindowMillis: context.dedupeWindowMillis, body: body))
+                dedupeWindowMillis: context.dedupeWindowMillis, body: body, currentKey: key))
     }
 
     // MARK: queries

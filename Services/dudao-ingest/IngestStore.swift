@@ -18,10 +18,12 @@ final class CommitRequest: Sendable {
     /// The body as it is stored and sent to subscribers: compact JSON (UTF-8), written out on
     /// the connection's event loop rather than on the one writer thread.
     let body: [UInt8]
+    /// The record's type and key, hashed on the event loop.
+    let currentKey: CurrentVersions.Key
 
     init(
         sender: String, feedID: String, feed: ValidatedFeed, allowedTowns: Set<String>?, receivedAt: Timestamp,
-        dedupeWindowMillis: Int64, body: [UInt8]? = nil
+        dedupeWindowMillis: Int64, body: [UInt8]? = nil, currentKey: CurrentVersions.Key? = nil
     ) {
         self.sender = sender
         self.feedID = feedID
@@ -30,6 +32,7 @@ final class CommitRequest: Sendable {
         self.receivedAt = receivedAt
         self.dedupeWindowMillis = dedupeWindowMillis
         self.body = body ?? JSONWriter.bytes(.object(feed.body))
+        self.currentKey = currentKey ?? CurrentVersions.Key(type: feed.type.rawValue, key: feed.key)
     }
 
     /// The record's `as_of`: the feed's own, else when it was received.

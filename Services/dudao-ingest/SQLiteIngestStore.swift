@@ -139,7 +139,6 @@ final class SQLiteIngestStore: IngestStore {
                 var stored: [CommitRequest] = []
                 for request in batch {
                     let feed = request.feed
-                    let type = feed.type.rawValue
                     // A pair the filter has certainly not been told of is neither in the table
                     // nor among this batch's records.
                     let pair = SeenFeeds.hash(sender: request.sender, id: request.feedID)
@@ -150,7 +149,7 @@ final class SQLiteIngestStore: IngestStore {
                             seenAt = earlier.receivedAt.millis
                         }
                     }
-                    let currentKey = CurrentVersions.Key(type: type, key: feed.key)
+                    let currentKey = request.currentKey
                     let verdict = try IngestAdmission.verdict(request, registry: working, now: now, seenAt: seenAt) {
                         guard let version = versions.version(of: currentKey) else { return nil }
                         return IngestAdmission.Current(asOf: version.asOf) {

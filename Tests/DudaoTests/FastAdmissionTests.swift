@@ -22,7 +22,8 @@ import Testing
         let fast = FastAdmission(versions: store.versions, seen: store.seen, registry: { committed })
         func isStale(_ id: String, at: String, sender: String = "test", towns: Set<String>? = nil) throws -> Bool {
             let request = try CurrentVersionsTests.heartbeat(id, device: "d1", at: at)
-            return fast.isStale(sender: sender, id: id, feed: request.feed, asOfMillis: request.asOfMillis, allowedTowns: towns)
+            return fast.isStale(
+                sender: sender, id: id, feed: request.feed, key: request.currentKey, asOfMillis: request.asOfMillis, allowedTowns: towns)
         }
         #expect(try isStale("h2", at: "2025-09-01T08:05:00+08:00"))
         // Stored already: the writer answers duplicate.
