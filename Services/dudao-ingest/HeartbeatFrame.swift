@@ -37,6 +37,7 @@ struct HeartbeatFrame {
             var haveKind = false
             var haveType = false
             var members: [(key: Range<Int>, value: Range<Int>)]?
+            var bodyBytes = 0..<0
             repeat {
                 guard let key = string(), take(UInt8(ascii: ":")) else { return nil }
                 if equals(key, "v") {
@@ -52,8 +53,11 @@ struct HeartbeatFrame {
                     guard !haveType, let type = string(), equals(type, "safety.heartbeat") else { return nil }
                     haveType = true
                 } else if equals(key, "body") {
+                    skipWhitespace()
+                    let start = index
                     guard members == nil, let body = flatObject() else { return nil }
                     members = body
+                    bodyBytes = start..<index
                 } else {
                     return nil
                 }
@@ -64,18 +68,27 @@ struct HeartbeatFrame {
 
             var object: [(key: String, value: JSONValue)] = []
             object.reserveCapacity(members.count)
-            var body: [UInt8] = [UInt8(ascii: "{")]
-            body.reserveCapacity(2 + members.reduce(0) { $0 + $1.key.count + $1.value.count + 6 })
-            for (offset, member) in members.enumerated() {
-                object.append((key: text(member.key), value: .string(text(member.value))))
-                if offset > 0 { body.append(UInt8(ascii: ",")) }
-                body.append(Self.quote)
-                body.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[member.key]))
-                body.append(contentsOf: #"":""#.utf8)
-                body.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[member.value]))
-                body.append(Self.quote)
+            for member in members { object.append((key: text(member.key), value: .string(text(member.value)))) }
+            // The stored body is the compact form: `{"name":"value",...}`. Sent compact already
+            // (each member takes its name, its value and 5 more bytes, plus the commas and
+            // braces), it is copied as it came.
+            let compactCount = 2 + members.reduce(0) { $0 + $1.key.count + $1.value.count + 5 } + max(members.count - 1, 0)
+            var body: [UInt8]
+            if bodyBytes.count == compactCount {
+                body = Array(UnsafeBufferPointer(rebasing: bytes[bodyBytes]))
+            } else {
+                body = [UInt8(ascii: "{")]
+                body.reserveCapacity(compactCount)
+                for (offset, member) in members.enumerated() {
+                    if offset > 0 { body.append(UInt8(ascii: ",")) }
+                    body.append(Self.quote)
+                    body.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[member.key]))
+                    body.append(contentsOf: #"":""#.utf8)
+                    body.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[member.value]))
+                    body.append(Self.quote)
+                }
+                body.append(UInt8(ascii: "}"))
             }
-            body.append(UInt8(ascii: "}"))
             guard case .success(let feed) = FeedValidator.validate(.safetyHeartbeat, body: JSONObject(object)) else { return nil }
             return HeartbeatFrame(id: id, feed: feed, body: body)
         }
