@@ -108,6 +108,8 @@ public final class LogConsumer: Service, Sendable {
         }
         defer { watchdog.cancel() }
         var batch: [LogRecord] = []
+        /// When the batch's first record came.
+        var batchStarted = ContinuousClock.now
         var channelBuffered = 0
         while !Task.isCancelled {
             guard let frame = try await client.receive() else { throw WireClientError.closed }
@@ -117,13 +119,22 @@ public final class LogConsumer: Service, Sendable {
             var applyNow = false
             if let record = LogRecord(frame: frame) {
                 applyNow = urgent(record)
+                if batch.isEmpty { batchStarted = .now }
                 batch.append(record)
             } else if kind == .record {
                 logger.warning("skipping a record this build does not understand", metadata: ["frame": "\(JSONWriter.string(frame))"])
             }
             channelBuffered += 1
             // Apply when the batch is full, holds an urgent record, or nothing more is waiting.
-            if applyNow || batch.count >= batchSize || !client.hasBufferedFrames {
+            var applying = applyNow || batch.count >= batchSize || !client.hasBufferedFrames
+            // Records coming one at a time (feeds sent one by one, each acknowledged before the
+            // next) would each cost a transaction and an fsync, on the disk the ingest's own
+            // fsyncs wait for: a batch waits up to `linger` for more.
+            while applying, !applyNow, !batch.isEmpty, batch.count < batchSize, ContinuousClock.now - batchStarted < Self.linger {
+                try await Task.sleep(for: .microseconds(250))
+                if client.hasBufferedFrames { applying = false }
+            }
+            if applying {
                 if !batch.isEmpty {
                     activity.withLockedValue { $0.busy = true }
                     defer { activity.withLockedValue { $0 = (.now, false) } }
@@ -146,6 +157,9 @@ extension LogConsumer {
     static let keepaliveSeconds = 1.0
     /// Silence (no record, no keepalive) after which the link is taken as lost.
     static let silenceTimeout = Duration.seconds(5)
+    /// How long a batch that is not full waits for more records before it is applied (an urgent
+    /// record never waits).
+    static let linger = Duration.milliseconds(2)
 }
 
 public struct ConsumerError: Error, CustomStringConvertible {
