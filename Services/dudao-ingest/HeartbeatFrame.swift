@@ -160,7 +160,8 @@ struct HeartbeatFrame {
         }
 
         func equals(_ first: Range<Int>, _ second: Range<Int>) -> Bool {
-            first.count == second.count && bytes[first].elementsEqual(bytes[second])
+            first.count == second.count
+                && UnsafeBufferPointer(rebasing: bytes[first]).elementsEqual(UnsafeBufferPointer(rebasing: bytes[second]))
         }
 
         func text(_ range: Range<Int>) -> String {

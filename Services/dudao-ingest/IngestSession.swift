@@ -49,6 +49,9 @@ final class IngestSession: FrameSession {
     private var latestPosition: Int64?
     /// A position the consumer passed without being sent anything, stored at most once a second.
     private var passedPosition: Int64?
+    /// The access file's answer for the last feed type this connection sent (a connection
+    /// mostly sends one type; the answer cannot change: `policy` is this connection's).
+    private var lastFeedCheck: (type: String, refusal: WireError?)?
 
     init(peer: PeerIdentity, channel: any Channel, context: IngestContext) {
         self.peer = peer
@@ -133,7 +136,14 @@ final class IngestSession: FrameSession {
     /// commit, unless it is certainly stale.
     /// - Parameter body: the body as stored, when already written out (else from the feed).
     private func admit(_ id: String, type: String, validated: Result<ValidatedFeed, WireError>, body: [UInt8]?) -> Admission {
-        if let error = policy.checkFeed(identity: peer.name, type: type) {
+        let refusal: WireError?
+        if let last = lastFeedCheck, last.type == type {
+            refusal = last.refusal
+        } else {
+            refusal = policy.checkFeed(identity: peer.name, type: type)
+            lastFeedCheck = (type, refusal)
+        }
+        if let error = refusal {
             context.metrics.refused.increment([type, error.code.rawValue])
             return .answer(Reply.nack(id: id, error: error))
         }
