@@ -38,11 +38,9 @@ final class GroupCommitter: Service, Sendable {
             switch promise {
             case .value(let promise): promise.succeed(GroupCommitter.reply(to: request, outcome))
             case .encoded(let promise):
-                switch outcome {
-                case .accepted: promise.succeed(Reply.ackPayload(id: request.feedID, status: .accepted))
-                case .duplicate: promise.succeed(Reply.ackPayload(id: request.feedID, status: .duplicate))
-                case .stale: promise.succeed(Reply.ackPayload(id: request.feedID, status: .stale))
-                case .rejected: promise.succeed(ByteBuffer(json: GroupCommitter.reply(to: request, outcome)))
+                switch outcome.answer {
+                case .success(let status): promise.succeed(Reply.ackPayload(id: request.feedID, status: status))
+                case .failure(let error): promise.succeed(ByteBuffer(json: Reply.nack(id: request.feedID, error: error)))
                 }
             }
         }
@@ -98,11 +96,9 @@ final class GroupCommitter: Service, Sendable {
 
     /// The reply frame to `request` for `outcome` (SPEC section 2: ack or nack).
     static func reply(to request: CommitRequest, _ outcome: CommitOutcome) -> JSONValue {
-        switch outcome {
-        case .accepted: Reply.ack(id: request.feedID, status: .accepted)
-        case .duplicate: Reply.ack(id: request.feedID, status: .duplicate)
-        case .stale: Reply.ack(id: request.feedID, status: .stale)
-        case .rejected(let error): Reply.nack(id: request.feedID, error: error)
+        switch outcome.answer {
+        case .success(let status): Reply.ack(id: request.feedID, status: status)
+        case .failure(let error): Reply.nack(id: request.feedID, error: error)
         }
     }
 

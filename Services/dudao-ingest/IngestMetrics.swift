@@ -1,5 +1,6 @@
 import DudaoCore
 import DudaoObservability
+import DudaoWire
 
 /// What dudao-ingest counts for `/metrics`.
 struct IngestMetrics: Sendable {
@@ -32,11 +33,9 @@ struct IngestMetrics: Sendable {
         }
         for (type, outcome) in zip(types, outcomes) {
             let (name, refused): (String, Bool) =
-                switch outcome {
-                case .accepted: ("accepted", false)
-                case .duplicate: ("duplicate", false)
-                case .stale: ("stale", false)
-                case .rejected(let error): (error.code.rawValue, true)
+                switch outcome.answer {
+                case .success(let status): (status.rawValue, false)
+                case .failure(let error): (error.code.rawValue, true)
                 }
             if let current = run, current.type == type, current.outcome == name, current.refused == refused {
                 run?.count += 1

@@ -1,5 +1,6 @@
 import DudaoCore
 import DudaoFeeds
+import DudaoWire
 
 /// One feed on its way to durable storage, already validated and access-checked by type.
 ///
@@ -45,6 +46,16 @@ enum CommitOutcome: Sendable, Equatable {
     case duplicate
     case stale
     case rejected(WireError)
+
+    /// What the feed is answered: an ack with this status, or a nack with this error.
+    var answer: Result<AckStatus, WireError> {
+        switch self {
+        case .accepted: .success(.accepted)
+        case .duplicate: .success(.duplicate)
+        case .stale: .success(.stale)
+        case .rejected(let error): .failure(error)
+        }
+    }
 }
 
 /// One record of the ingest log, as a subscriber receives it.

@@ -199,11 +199,8 @@ public enum Reply {
         buffer.writeStaticString(#"{"v":1,"kind":"ack","id":""#)
         buffer.writeString(id)
         buffer.writeStaticString(#"","status":""#)
-        switch status {
-        case .accepted: buffer.writeStaticString(#"accepted"}"#)
-        case .duplicate: buffer.writeStaticString(#"duplicate"}"#)
-        case .stale: buffer.writeStaticString(#"stale"}"#)
-        }
+        buffer.writeString(status.rawValue)
+        buffer.writeStaticString(#""}"#)
         return buffer
     }
 
