@@ -89,19 +89,29 @@ final class CurrentVersions: Sendable {
     /// of `key` as of `asOf` is then stale whatever else is under way (a durable later version
     /// never goes back). `false` when it does not know.
     func isDurablyNewer(_ key: Key, than asOf: Int64) -> Bool {
-        state.withLockedValue { state in
-            guard state.valid, let version = state.versions[key] else { return false }
-            return version.seq <= state.durable && version.asOf > asOf
-        }
+        guard let version = durableVersion(of: key) else { return false }
+        return version.asOf > asOf
     }
 
     /// Whether the record `seq` of `key` is superseded by a durable later version: compaction
     /// may delete it. `false` when it does not know.
     func isSuperseded(_ key: Key, seq: Int64) -> Bool {
+        guard let version = durableVersion(of: key) else { return false }
+        return version.seq > seq
+    }
+
+    /// `key`'s current version if its transaction has committed; `nil` when it has not, or
+    /// when the cache does not know.
+    private func durableVersion(of key: Key) -> Version? {
         state.withLockedValue { state in
-            guard state.valid, let version = state.versions[key] else { return false }
-            return version.seq > seq && version.seq <= state.durable
+            guard state.valid, let version = state.versions[key], version.seq <= state.durable else { return nil }
+            return version
         }
+    }
+
+    /// The current versions of the keys of `type` (the registry's towns or institutions, at start).
+    func versions(ofType type: String) -> [Version] {
+        state.withLockedValue { state in state.versions.compactMap { $0.key.type == type ? $0.value : nil } }
     }
 
     /// Forgets `key` if its current version is record `seq` (compaction deleted it).

@@ -102,10 +102,10 @@ final class SQLiteIngestStore: IngestStore {
             var registry = Registry()
             // Towns before institutions: an institution refers to its town.
             for type in [FeedType.registryTown, .registryInstitution] {
-                let rows = try Row.fetchAll(db, sql: "SELECT key, seq, body FROM log WHERE type = ?", arguments: [type.rawValue])
-                for row in rows where versions.version(of: CurrentVersions.Key(type: type.rawValue, key: row[0]))?.seq == row[1] {
-                    let text: String = row[2]
-                    guard let body = (try? JSONParser.parse(text))?.objectValue,
+                // Each key's current record, by its number (not a scan of the log for the type).
+                for version in versions.versions(ofType: type.rawValue) {
+                    guard let text = try String.fetchOne(db, sql: "SELECT body FROM log WHERE seq = ?", arguments: [version.seq]),
+                        let body = (try? JSONParser.parse(text))?.objectValue,
                         case .success(let feed) = FeedValidator.validate(type: type.rawValue, body: body)
                     else { continue }
                     registry.apply(feed)
