@@ -50,8 +50,9 @@ struct IngestCommand: AsyncParsableCommand {
             var sqlite: SQLiteIngestStore?
             switch settings.store {
             case .sqlite(let path):
-                sqlite = try SQLiteIngestStore(path: path, dedupeWindowMillis: settings.retention.dedupeWindowMillis)
-                store = sqlite!
+                let opened = try SQLiteIngestStore(path: path, dedupeWindowMillis: settings.retention.dedupeWindowMillis)
+                sqlite = opened
+                store = opened
             case .postgres(let location):
                 store = try PostgresIngestStore(location: location, logger: logger)
                 logger.info("storing on PostgreSQL", metadata: ["database": "\(location)"])

@@ -111,7 +111,7 @@ final class SeenFeeds: Sendable {
         state.withLockedValue { state in state.generations.contains { $0.mayContain(hash) } }
     }
 
-    /// How many generations it holds and how many bytes they take (for tests and the log).
+    /// How many generations it holds and how many bytes they take (for tests).
     var size: (generations: Int, bytes: Int) {
         state.withLockedValue { state in (state.generations.count, state.generations.reduce(0) { $0 + $1.words.count * 4 }) }
     }
