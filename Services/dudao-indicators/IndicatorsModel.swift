@@ -91,9 +91,16 @@ actor IndicatorsModel {
     func apply(_ batch: [LogRecord]) throws {
         guard let last = batch.last else { return }
         var affected = Set<AffectedKey>()
+        // Keys whose first arrival this batch sets (or moves earlier), with what memory held
+        // before: only they are written, and memory goes back if the transaction fails.
+        var arrived: [(record: LogRecord, arrival: String, before: Int64?)] = []
         for record in batch {
             let arrival = Arrivals.key(record.type.rawValue, record.key)
-            if arrivals[arrival].map({ $0 > record.receivedAt.millis }) ?? true { arrivals[arrival] = record.receivedAt.millis }
+            let before = arrivals[arrival]
+            if before.map({ $0 > record.receivedAt.millis }) ?? true {
+                arrived.append((record, arrival, before))
+                arrivals[arrival] = record.receivedAt.millis
+            }
             guard let feed = Self.decode(record.type, record.body, logger: logger) else { continue }
             affected.formUnion(engine.apply(feed, receivedAt: record.receivedAt))
             names.note(feed.feed)
@@ -120,12 +127,31 @@ actor IndicatorsModel {
                 }
             }
         }
+        do {
+            try write(batch, arrived: arrived.map(\.record), changed: changed, events: events, now: now)
+        } catch {
+            for (_, arrival, before) in arrived.reversed() { arrivals[arrival] = before }
+            throw error
+        }
+        for (key, stored, _) in changed { statuses[key] = stored }
+        if !events.isEmpty { logger.info("transitions", metadata: ["alerts": "\(events.count)", "through": "\(last.seq)"]) }
+    }
+
+    /// Stores a batch's records, the first arrivals it sets, its changed statuses, its alerts and
+    /// the position, in one transaction.
+    private func write(
+        _ batch: [LogRecord], arrived: [LogRecord], changed: [(StatusKey, IndicatorsStore.StoredStatus, IndicatorResult)],
+        events: [AlertEvent], now: Timestamp
+    ) throws {
+        guard let last = batch.last else { return }
         try store.database.write { db in
             for record in batch {
                 try db.run(
                     "INSERT INTO records (type, key, body, received_at) VALUES (?, ?, ?, ?) "
                         + "ON CONFLICT (type, key) DO UPDATE SET body = excluded.body, received_at = excluded.received_at",
                     [record.type.rawValue, record.key, JSONWriter.string(.object(record.body)), record.receivedAt.millis])
+            }
+            for record in arrived {
                 try db.run(
                     "INSERT INTO arrivals (type, key, first_received_at) VALUES (?, ?, ?) ON CONFLICT (type, key) DO UPDATE SET "
                         + "first_received_at = CASE WHEN excluded.first_received_at < arrivals.first_received_at "
@@ -141,8 +167,6 @@ actor IndicatorsModel {
             for event in events { try Outbox.enqueue(db, id: event.id, frame: event.frame, now: now) }
             try ConsumerPosition.save(db, last.seq)
         }
-        for (key, stored, _) in changed { statuses[key] = stored }
-        if !events.isEmpty { logger.info("transitions", metadata: ["alerts": "\(events.count)", "through": "\(last.seq)"]) }
     }
 
     // MARK: queries
