@@ -7,8 +7,11 @@
 #   deploy/bench-vs-nats.sh --profile N     # the ingest's CPU per accepted heartbeat, and perf's profile
 #   deploy/bench-vs-nats.sh --callgrind N   # instructions per acknowledged heartbeat (valgrind), and where
 #   SUBSCRIBED=1 deploy/bench-vs-nats.sh    # the same with dudao-safety and dudao-indicators following the log
+#   deploy/bench-vs-nats.sh --callgrind-consumer indicators|safety N
+#                                           # instructions per record that consumer applies, and where
 #
-# BIN=.build/release (swift build -c release --product dudao-ingest, and --product dudao);
+# BIN=.build/release (swift build -c release --product dudao-ingest, and --product dudao; the
+# consumers' products for SUBSCRIBED and --callgrind-consumer);
 # HARNESS=../shared/bench. A temporary folder holds the certificates and the SQLite file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -57,6 +60,18 @@ stop() {
   PID=
 }
 
+# consumer_config NAME: dudao-NAME's configuration (safety or indicators), following the ingest
+# (their alerts queue in their outboxes: no notify here).
+consumer_config() {
+  local name=$1 tls='"tls": {"ca": "certs/ca.pem", "certificate": "certs/NAME.pem", "key": "certs/NAME.key"}' extra=""
+  [ "$name" = indicators ] && extra=", \"catalog\": \"$ROOT/deploy/catalog/enping-2023-2025.json\""
+  cat >"$DIR/$name.json" <<JSON
+{"listen": {"host": "127.0.0.1", "port": $(free_port)}, ${tls//NAME/dudao-$name}, "access_file": "access.json",
+ "database": "data/$name.sqlite", "ingest": {"host": "127.0.0.1", "port": $PORT}, "notify": {"host": "127.0.0.1", "port": 9}$extra}
+JSON
+}
+SUBSCRIBERS=()
+
 if [ "${1:-}" = "--profile" ]; then
   N=${2:-100000}
   cc -O2 -o "$DIR/loadgen" "$HARNESS/loadgen.c" -lssl -lcrypto -lpthread
@@ -83,35 +98,12 @@ if [ "${1:-}" = "--profile" ]; then
   exit 0
 fi
 
-if [ "${1:-}" = "--callgrind" ]; then
-  # Instructions, not seconds: the same for the same executable and load, whatever else the
-  # machine does. Two things stand in valgrind 3.19's way, and are set aside here:
-  # - it cannot read the DWARF 5 that swiftc writes: the copy it runs has no debug information
-  #   (symbols stay, so functions are still named);
-  # - libdispatch calls sigsuspend with a mask in read-only memory, which valgrind writes to and
-  #   dies: a preloaded sigsuspend passes it a copy.
-  N=${2:-20000}
-  cc -O2 -o "$DIR/loadgen" "$HARNESS/loadgen.c" -lssl -lcrypto -lpthread
-  cat >"$DIR/sigsuspend.c" <<'C'
-#define _GNU_SOURCE
-#include <signal.h>
-#include <string.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-int sigsuspend(const sigset_t *mask) { sigset_t copy; memcpy(&copy, mask, sizeof copy); return (int)syscall(SYS_rt_sigsuspend, &copy, 8); }
-C
-  cc -O2 -shared -fPIC -o "$DIR/sigsuspend.so" "$DIR/sigsuspend.c"
-  cp "${INGEST:-$BIN/dudao-ingest}" "$DIR/dudao-ingest" && strip -g "$DIR/dudao-ingest"
-  INGEST_EXE="$DIR/dudao-ingest" start env LD_PRELOAD="$DIR/sigsuspend.so" \
-    valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$DIR/callgrind.out"
-  # Counted from the first heartbeat to the last ack: 8 connections × window 32, as --profile.
-  callgrind_control -i on "$PID" >/dev/null
-  "$DIR/loadgen" dudao 127.0.0.1 "$PORT" 8 $((N / 8)) 32 "$DIR/certs/ca.pem" "$DIR/certs/operator.pem" "$DIR/certs/operator.key"
-  callgrind_control -d "$PID" >/dev/null
-  stop
-  python3 - "$DIR/callgrind.out.1" "$N" <<'PY'
+# callgrind_report FILE N WHAT: the instructions in FILE per one of N (WHAT names them), by
+# library and by function (self time).
+callgrind_report() {
+  python3 - "$1" "$2" "$3" <<'PY'
 import collections, re, subprocess, sys
-out, n = sys.argv[1], int(sys.argv[2])
+out, n, what = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 lines = subprocess.run(["callgrind_annotate", "--threshold=100", out], capture_output=True, text=True).stdout.splitlines()
 rows = []
 for line in lines:
@@ -119,7 +111,7 @@ for line in lines:
     if m and "PROGRAM TOTALS" not in m.group(2):
         rows.append((int(m.group(1).replace(",", "")), m.group(2)))
 total = sum(count for count, _ in rows)
-print(f"instructions per acknowledged heartbeat: {total / n:,.0f} ({total:,} for {n})")
+print(f"instructions per {what}: {total / n:,.0f} ({total:,} for {n})")
 groups = [("SQLite", r"libsqlite3"), ("malloc and free", r"malloc\.c"), ("libc strings and memory", r"string/"),
           ("locks", r"nptl"), ("BoringSSL", r"CRYPTO|SSL|ssl_|aes|gcm|sha|EVP|BIO|bn_|ec_"),
           ("Swift runtime and libraries", r"libswift|libdispatch|libFoundation"), ("SwiftNIO", r"NIO"), ("GRDB", r"4GRDB"),
@@ -134,20 +126,85 @@ print("top functions (self):")
 for count, name in sorted(rows, reverse=True)[:25]:
     print(f"  {count / n:8,.0f}  {name[:150]}")
 PY
+}
+
+# valgrind_prep EXE: what valgrind 3.19 needs to run a Swift executable, set aside in $DIR:
+# - it cannot read the DWARF 5 that swiftc writes: the copy it runs ($DIR/counted) has no debug
+#   information (symbols stay, so functions are still named);
+# - libdispatch calls sigsuspend with a mask in read-only memory, which valgrind writes to and
+#   dies: a preloaded sigsuspend ($DIR/sigsuspend.so) passes it a copy.
+valgrind_prep() {
+  cat >"$DIR/sigsuspend.c" <<'C'
+#define _GNU_SOURCE
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+int sigsuspend(const sigset_t *mask) { sigset_t copy; memcpy(&copy, mask, sizeof copy); return (int)syscall(SYS_rt_sigsuspend, &copy, 8); }
+C
+  cc -O2 -shared -fPIC -o "$DIR/sigsuspend.so" "$DIR/sigsuspend.c"
+  cp "$1" "$DIR/counted" && strip -g "$DIR/counted"
+}
+
+if [ "${1:-}" = "--callgrind" ]; then
+  # Instructions, not seconds: the same for the same executable and load, whatever else the
+  # machine does.
+  N=${2:-20000}
+  cc -O2 -o "$DIR/loadgen" "$HARNESS/loadgen.c" -lssl -lcrypto -lpthread
+  valgrind_prep "${INGEST:-$BIN/dudao-ingest}"
+  INGEST_EXE="$DIR/counted" start env LD_PRELOAD="$DIR/sigsuspend.so" \
+    valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$DIR/callgrind.out"
+  # Counted from the first heartbeat to the last ack: 8 connections × window 32, as --profile.
+  callgrind_control -i on "$PID" >/dev/null
+  "$DIR/loadgen" dudao 127.0.0.1 "$PORT" 8 $((N / 8)) 32 "$DIR/certs/ca.pem" "$DIR/certs/operator.pem" "$DIR/certs/operator.key"
+  callgrind_control -d "$PID" >/dev/null
+  stop
+  callgrind_report "$DIR/callgrind.out.1" "$N" "acknowledged heartbeat"
+  exit 0
+fi
+
+if [ "${1:-}" = "--callgrind-consumer" ]; then
+  # The same count for a consumer (safety or indicators) applying N heartbeats the ingest
+  # stored: it starts under valgrind once 200 are in the log, follows them, then is counted
+  # from the moment it has caught up until it has applied N more (8 × 32, new readings).
+  WHO=${2:?safety or indicators}
+  N=${3:-16000}
+  cc -O2 -o "$DIR/loadgen" "$HARNESS/loadgen.c" -lssl -lcrypto -lpthread
+  valgrind_prep "$BIN/dudao-$WHO"
+  start
+  "$DIR/loadgen" dudao 127.0.0.1 "$PORT" 1 200 1 "$DIR/certs/ca.pem" "$DIR/certs/operator.pem" "$DIR/certs/operator.key" >/dev/null
+  consumer_config "$WHO"
+  args=(--config "$DIR/$WHO.json")
+  [ "$WHO" = indicators ] && args=(serve "${args[@]}")
+  LD_PRELOAD="$DIR/sigsuspend.so" valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$DIR/callgrind.out" \
+    "$DIR/counted" "${args[@]}" >"$DIR/$WHO.out" 2>"$DIR/$WHO.log" &
+  SUBSCRIBERS+=($!)
+  # caught_up: waits until the consumer's committed position is the log's head; sets HEAD.
+  caught_up() {
+    for _ in $(seq 900); do
+      read -r position HEAD < <("$BIN/dudao" query --certs "$DIR/certs" --port "$PORT" ingest.status 2>/dev/null |
+        python3 -c "import json, sys; b = json.load(sys.stdin)['body']; print(b['consumers'].get('dudao-$WHO', 0), b['head'])" 2>/dev/null || echo "0 1")
+      [ "$position" -ge "$HEAD" ] && return
+      sleep 2
+    done
+    echo "dudao-$WHO did not catch up (see $DIR/$WHO.log)" >&2
+    exit 1
+  }
+  caught_up
+  first=$HEAD
+  callgrind_control -i on "${SUBSCRIBERS[0]}" >/dev/null
+  "$DIR/loadgen" dudao 127.0.0.1 "$PORT" 8 $((N / 8)) 32 "$DIR/certs/ca.pem" "$DIR/certs/operator.pem" "$DIR/certs/operator.key" >/dev/null
+  caught_up
+  callgrind_control -d "${SUBSCRIBERS[0]}" >/dev/null
+  callgrind_report "$DIR/callgrind.out.1" "$((HEAD - first))" "applied record (dudao-$WHO)"
   exit 0
 fi
 
 # subscribe: dudao-safety and dudao-indicators following the ingest, as in production (their
 # alerts queue in their outboxes: no notify here); waits until both follow.
 subscribe() {
-  local tls='"tls": {"ca": "certs/ca.pem", "certificate": "certs/NAME.pem", "key": "certs/NAME.key"}'
   for name in safety indicators; do
-    local extra=""
-    [ "$name" = indicators ] && extra=", \"catalog\": \"$ROOT/deploy/catalog/enping-2023-2025.json\""
-    cat >"$DIR/$name.json" <<JSON
-{"listen": {"host": "127.0.0.1", "port": $(free_port)}, ${tls//NAME/dudao-$name}, "access_file": "access.json",
- "database": "data/$name.sqlite", "ingest": {"host": "127.0.0.1", "port": $PORT}, "notify": {"host": "127.0.0.1", "port": 9}$extra}
-JSON
+    consumer_config "$name"
     local args=(--config "$DIR/$name.json")
     [ "$name" = indicators ] && args=(serve "${args[@]}")
     "$BIN/dudao-$name" "${args[@]}" >"$DIR/$name.out" 2>"$DIR/$name.log" &
@@ -163,7 +220,6 @@ JSON
   echo "the subscribers did not start (see $DIR/*.log)" >&2
   exit 1
 }
-SUBSCRIBERS=()
 
 command -v nats-server >/dev/null || apt-get install -y nats-server >/dev/null
 start
