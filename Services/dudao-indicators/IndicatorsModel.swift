@@ -149,7 +149,7 @@ actor IndicatorsModel {
                 try db.run(
                     "INSERT INTO records (type, key, body, received_at) VALUES (?, ?, ?, ?) "
                         + "ON CONFLICT (type, key) DO UPDATE SET body = excluded.body, received_at = excluded.received_at",
-                    [record.type.rawValue, record.key, JSONWriter.string(.object(record.body)), record.receivedAt.millis])
+                    [record.type.rawValue, record.key, record.bodyText, record.receivedAt.millis])
             }
             for record in arrived {
                 try db.run(

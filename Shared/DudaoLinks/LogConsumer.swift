@@ -65,7 +65,7 @@ public final class LogConsumer: Service, Sendable {
     private func followWithRetries() async {
         let link = ReconnectingLink(
             places: places, tls: tls, serverIdentity: serverIdentity, logger: logger,
-            failure: "log subscription lost; retrying", peerKey: "ingest")
+            failure: "log subscription lost; retrying", peerKey: "ingest", readsRecords: true)
         await link.run(lost: { following.withLockedValue { $0 = false } }) { client, working in
             try await follow(client, from: try await position() + 1) {
                 working()
@@ -112,17 +112,28 @@ public final class LogConsumer: Service, Sendable {
         var batchStarted = ContinuousClock.now
         var channelBuffered = 0
         while !Task.isCancelled {
-            guard let frame = try await client.receive() else { throw WireClientError.closed }
+            guard let inbound = try await client.receiveInbound() else { throw WireClientError.closed }
             activity.withLockedValue { $0.last = .now }
-            let kind = frame["kind"]?.stringValue.flatMap(Frame.Kind.init(rawValue:))
-            if kind == .keepalive { continue }  // costs no credit
+            let received: LogRecord?
+            /// A record this build does not understand, for the log.
+            let skipped: JSONValue?
+            switch inbound {
+            case .record(let read):
+                received = LogRecord(read: read)
+                skipped = received == nil ? read.record.frame : nil
+            case .frame(let frame):
+                let kind = frame["kind"]?.stringValue.flatMap(Frame.Kind.init(rawValue:))
+                if kind == .keepalive { continue }  // costs no credit
+                received = LogRecord(frame: frame)
+                skipped = received == nil && kind == .record ? frame : nil
+            }
             var applyNow = false
-            if let record = LogRecord(frame: frame) {
+            if let record = received {
                 applyNow = urgent(record)
                 if batch.isEmpty { batchStarted = .now }
                 batch.append(record)
-            } else if kind == .record {
-                logger.warning("skipping a record this build does not understand", metadata: ["frame": "\(JSONWriter.string(frame))"])
+            } else if let skipped {
+                logger.warning("skipping a record this build does not understand", metadata: ["frame": "\(JSONWriter.string(skipped))"])
             }
             channelBuffered += 1
             // Apply when the batch is full, holds an urgent record, or nothing more is waiting.

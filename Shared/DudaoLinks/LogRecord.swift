@@ -12,10 +12,25 @@ public struct LogRecord: Sendable {
     public var asOf: Timestamp
     public var receivedAt: Timestamp
     public var body: JSONObject
+    /// The body as the ingest sent it (the compact JSON it stored), when the frame was read
+    /// straight from its bytes; a consumer that stores the body stores these instead of writing
+    /// `body` out again (``bodyText``).
+    public var bodyJSON: [UInt8]?
 
     /// Reads a `record` frame; `nil` for anything else (or a type this build does not know).
     public init?(frame: JSONValue) {
-        guard let record = Frame.Record(frame: frame), let type = FeedType(rawValue: record.type) else { return nil }
+        guard let record = Frame.Record(frame: frame) else { return nil }
+        self.init(record: record, bodyJSON: nil)
+    }
+
+    /// A record read straight from its frame's bytes; `nil` for a type this build does not know.
+    public init?(read: Frame.Record.Read) {
+        self.init(record: read.record, bodyJSON: read.bodyJSON)
+    }
+
+    private init?(record: Frame.Record, bodyJSON: [UInt8]?) {
+        guard let type = FeedType(rawValue: record.type) else { return nil }
+        self.bodyJSON = bodyJSON
         self.seq = record.seq
         self.type = type
         self.key = record.key
@@ -35,6 +50,12 @@ public struct LogRecord: Sendable {
         self.receivedAt = asOf
         self.sender = sender
         self.feedID = feedID
+    }
+
+    /// The body as JSON text: the bytes it came in, else written out.
+    public var bodyText: String {
+        if let bodyJSON { return String(decoding: bodyJSON, as: UTF8.self) }
+        return JSONWriter.string(.object(body))
     }
 
     /// The body decoded by the validator the ingest accepted it with (``FeedValidator/decode(_:_:)``):

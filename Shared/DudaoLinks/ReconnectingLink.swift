@@ -25,6 +25,8 @@ struct ReconnectingLink {
     var failure: Logger.Message
     /// The metadata key naming the peer (`ingest`, `to`).
     var peerKey: String
+    /// Whether record frames are read straight from their bytes (``WireClient/Inbound``).
+    var readsRecords = false
 
     /// `session` gets the connection and `working`, to call once the link is known good (the
     /// next failure then waits the shortest time again); `lost` runs after each failure.
@@ -37,7 +39,7 @@ struct ReconnectingLink {
             var client: WireClient?
             do {
                 let connected = try await WireClient.connect(
-                    host: place.host, port: place.port, tls: tls.client, serverIdentity: serverIdentity)
+                    host: place.host, port: place.port, tls: tls.client, serverIdentity: serverIdentity, readsRecords: readsRecords)
                 client = connected
                 try await session(connected) {
                     backoff.reset()

@@ -86,10 +86,12 @@ public final class IngestFixture: @unchecked Sendable {
         return status
     }
 
-    /// A connection to this instance, or to another one's `port`.
-    public func connect(as identity: String = "operator", port: Int? = nil) async throws -> WireClient {
+    /// A connection to this instance, or to another one's `port` (`readsRecords`: as a log
+    /// consumer connects, record frames read straight from their bytes).
+    public func connect(as identity: String = "operator", port: Int? = nil, readsRecords: Bool = false) async throws -> WireClient {
         try await WireClient.connect(
-            host: "127.0.0.1", port: port ?? self.port, tls: try pki.clientContext(identity), serverIdentity: "dudao-ingest")
+            host: "127.0.0.1", port: port ?? self.port, tls: try pki.clientContext(identity), serverIdentity: "dudao-ingest",
+            readsRecords: readsRecords)
     }
 
     /// Waits until each of `consumers` has committed a position at the ingest log's head.

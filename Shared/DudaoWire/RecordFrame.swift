@@ -71,6 +71,15 @@ extension Frame {
             return ByteBuffer(bytes: out)
         }
 
+        /// The record as a frame, in the form ``encode(seq:type:sender:feedID:key:asOfMillis:receivedAtMillis:bodyUTF8:)`` writes.
+        public var frame: JSONValue {
+            let envelopeBody: JSONObject = [
+                "seq": .int(seq), "sender": .string(sender), "feed_id": .string(feedID), "key": .string(key),
+                "as_of": .string(asOf.description), "received_at": .string(receivedAt.description), "record": .object(body),
+            ]
+            return Frame.frame(.record, id: String(seq), type: type, body: .object(envelopeBody))
+        }
+
         /// Reads a `record` frame; nil for any other frame or one missing what a record carries.
         /// A missing `sender`/`feed_id` reads as empty, a missing time as the epoch.
         public init?(frame: JSONValue) {

@@ -11,11 +11,18 @@ import NIOTLS
 /// a client (it is not `Sendable`): receiving from two tasks at once would split the replies.
 public final class WireClient {
     public let channel: any Channel
-    private var iterator: AsyncThrowingStream<JSONValue, any Error>.AsyncIterator
+    private var iterator: AsyncThrowingStream<Inbound, any Error>.AsyncIterator
     /// Frames received but not yet taken by `receive`.
     private let buffered: NIOLockedValueBox<Int>
 
-    private init(channel: any Channel, inbound: AsyncThrowingStream<JSONValue, any Error>, buffered: NIOLockedValueBox<Int>) {
+    /// A frame as received: parsed into the generic tree, or a record read from its bytes
+    /// (``Frame/Record/read(_:)``, when the client was connected with `readsRecords`).
+    public enum Inbound: Sendable {
+        case frame(JSONValue)
+        case record(Frame.Record.Read)
+    }
+
+    private init(channel: any Channel, inbound: AsyncThrowingStream<Inbound, any Error>, buffered: NIOLockedValueBox<Int>) {
         self.channel = channel
         self.iterator = inbound.makeAsyncIterator()
         self.buffered = buffered
@@ -31,11 +38,15 @@ public final class WireClient {
     /// an IP address as the address connected to) and, when `serverIdentity` is given, its
     /// certificate's CN must be that identity: any other CA-signed certificate is refused with
     /// ``WireClientError/wrongServer(expected:presented:address:)``.
+    ///
+    /// With `readsRecords` (a log consumer), record frames in the ingest's own form are read
+    /// straight from their bytes: ``receiveInbound()`` gives them as ``Inbound/record(_:)``.
     public static func connect(
         host: String, port: Int, tls: NIOSSLContext, serverIdentity: String? = nil,
-        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, maxFrameBytes: Int = 64 * 1_048_576
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, maxFrameBytes: Int = 64 * 1_048_576,
+        readsRecords: Bool = false
     ) async throws -> WireClient {
-        let (stream, continuation) = AsyncThrowingStream<JSONValue, any Error>.makeStream()
+        let (stream, continuation) = AsyncThrowingStream<Inbound, any Error>.makeStream()
         let buffered = NIOLockedValueBox(0)
         let handshake = group.next().makePromise(of: Void.self)
         let channel: any Channel
@@ -52,7 +63,7 @@ public final class WireClient {
                     try sync.addHandler(
                         ClientInboundHandler(
                             continuation: continuation, handshake: handshake, buffered: buffered, serverIdentity: serverIdentity,
-                            address: "\(host):\(port)"))
+                            address: "\(host):\(port)", readsRecords: readsRecords))
                 }
             }
             .connect(host: host, port: port)
@@ -106,6 +117,16 @@ public final class WireClient {
 
     /// The next frame from the server, or `nil` once the connection has closed.
     public func receive() async throws -> JSONValue? {
+        switch try await receiveInbound() {
+        case nil: return nil
+        case .frame(let frame): return frame
+        case .record(let read): return read.record.frame
+        }
+    }
+
+    /// The next frame as received (a record read from its bytes when connected with
+    /// `readsRecords`), or `nil` once the connection has closed.
+    public func receiveInbound() async throws -> Inbound? {
         let value = try await iterator.next()
         if value != nil { buffered.withLockedValue { $0 -= 1 } }
         return value
@@ -214,17 +235,19 @@ func isIPAddress(_ host: String) -> Bool {
 private final class ClientInboundHandler: ChannelInboundHandler {
     typealias InboundIn = InboundFrame
 
-    let continuation: AsyncThrowingStream<JSONValue, any Error>.Continuation
+    let continuation: AsyncThrowingStream<WireClient.Inbound, any Error>.Continuation
     let handshake: EventLoopPromise<Void>
     let buffered: NIOLockedValueBox<Int>
     let serverIdentity: String?
     let address: String
+    let readsRecords: Bool
     private var handshakeSettled = false
 
     init(
-        continuation: AsyncThrowingStream<JSONValue, any Error>.Continuation, handshake: EventLoopPromise<Void>,
-        buffered: NIOLockedValueBox<Int>, serverIdentity: String?, address: String
+        continuation: AsyncThrowingStream<WireClient.Inbound, any Error>.Continuation, handshake: EventLoopPromise<Void>,
+        buffered: NIOLockedValueBox<Int>, serverIdentity: String?, address: String, readsRecords: Bool
     ) {
+        self.readsRecords = readsRecords
         self.continuation = continuation
         self.handshake = handshake
         self.buffered = buffered
@@ -255,8 +278,10 @@ private final class ClientInboundHandler: ChannelInboundHandler {
         switch unwrapInboundIn(data) {
         case .payload(let buffer):
             do {
-                let value = try buffer.withUnsafeReadableBytes { raw throws(JSONParseError) -> JSONValue in
-                    try JSONParser.parse(raw.bindMemory(to: UInt8.self))
+                let value = try buffer.withUnsafeReadableBytes { raw throws(JSONParseError) -> WireClient.Inbound in
+                    let bytes = raw.bindMemory(to: UInt8.self)
+                    if readsRecords, let read = Frame.Record.read(bytes) { return .record(read) }
+                    return .frame(try JSONParser.parse(bytes))
                 }
                 buffered.withLockedValue { $0 += 1 }
                 continuation.yield(value)
