@@ -145,12 +145,7 @@ actor IndicatorsModel {
     ) throws {
         guard let last = batch.last else { return }
         try store.database.write { db in
-            for record in batch {
-                try db.run(
-                    "INSERT INTO records (type, key, body, received_at) VALUES (?, ?, ?, ?) "
-                        + "ON CONFLICT (type, key) DO UPDATE SET body = excluded.body, received_at = excluded.received_at",
-                    [record.type.rawValue, record.key, record.bodyText, record.receivedAt.millis])
-            }
+            try Self.upsertRecords(batch, db)
             for record in arrived {
                 try db.run(
                     "INSERT INTO arrivals (type, key, first_received_at) VALUES (?, ?, ?) ON CONFLICT (type, key) DO UPDATE SET "
@@ -167,6 +162,42 @@ actor IndicatorsModel {
             for event in events { try Outbox.enqueue(db, id: event.id, frame: event.frame, now: now) }
             try ConsumerPosition.save(db, last.seq)
         }
+    }
+
+    /// Stores each record's body, the last one of a key in `batch` (log order) winning, many
+    /// rows per statement: one statement per record cost twice the instructions.
+    private static func upsertRecords(_ batch: [LogRecord], _ db: any SQLConnection) throws {
+        var last: [String: Int] = [:]
+        last.reserveCapacity(batch.count)
+        for (index, record) in batch.enumerated() { last[Arrivals.key(record.type.rawValue, record.key)] = index }
+        var rows: [LogRecord] = []
+        rows.reserveCapacity(last.count)
+        for (index, record) in batch.enumerated() where last[Arrivals.key(record.type.rawValue, record.key)] == index {
+            rows.append(record)
+        }
+        var start = 0
+        while start < rows.count {
+            let chunk = rows[start..<min(start + recordsPerStatement, rows.count)]
+            var arguments = SQLArguments()
+            arguments.values.reserveCapacity(chunk.count * 4)
+            for record in chunk {
+                arguments.values.append(.text(record.type.rawValue))
+                arguments.values.append(.text(record.key))
+                arguments.values.append(.text(record.bodyText))
+                arguments.values.append(.integer(record.receivedAt.millis))
+            }
+            try db.run(upsertRecordsSQL[chunk.count - 1], arguments)
+            start += chunk.count
+        }
+    }
+
+    static let recordsPerStatement = 32
+
+    /// The upsert of n rows at index n - 1.
+    static let upsertRecordsSQL: [String] = (1...recordsPerStatement).map { count in
+        "INSERT INTO records (type, key, body, received_at) VALUES "
+            + Array(repeating: "(?, ?, ?, ?)", count: count).joined(separator: ", ")
+            + " ON CONFLICT (type, key) DO UPDATE SET body = excluded.body, received_at = excluded.received_at"
     }
 
     // MARK: queries

@@ -79,6 +79,20 @@ import Testing
         try #require(answer["feeds"]?.arrayValue?.first { $0["type"]?.stringValue == type })
     }
 
+    /// The records of a batch are stored many to a statement: a key twice in one batch (kg-a's
+    /// census, then its correction) is stored as its last version, on both engines.
+    @Test(arguments: StoreBackend.allCases) func aKeyTwiceInOneBatchIsStoredAsItsLast(backend: StoreBackend) async throws {
+        let directory = try TestDirectory()
+        let model = try Self.model(directory, backend)
+        try await Self.apply(model)
+        let store = try IndicatorsStore(location: backend.location("indicators", in: directory), logger: Logger(label: "test"))
+        let stored = try store.load().records.filter { $0.0 == .preschoolCensus }
+        #expect(stored.count == 3, "kg-a, kg-b, kg-d")
+        let kgA = try #require(stored.first { $0.2["institution_id"] == "kg-a" })
+        #expect(kgA.2["staff_total"] == 4, "the correction")
+        #expect(kgA.3 == Self.time("2025-11-01T10:00:00+08:00"))
+    }
+
     @Test(arguments: StoreBackend.allCases) func whoSentWhoWasLateWhoIsMissing(backend: StoreBackend) async throws {
         let directory = try TestDirectory()
         let model = try Self.model(directory, backend)
