@@ -96,7 +96,7 @@ extension Frame.Record {
         /// A string holding an RFC 3339 time.
         mutating func time() -> Timestamp? {
             guard let range = string() else { return nil }
-            return Timestamp(rfc3339: text(range))
+            return Timestamp(rfc3339UTF8: UnsafeBufferPointer(rebasing: bytes[range]))
         }
 
         /// Takes `literal` if the bytes continue with it.
