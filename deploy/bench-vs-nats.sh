@@ -7,6 +7,7 @@
 #   deploy/bench-vs-nats.sh --profile N     # the ingest's CPU per accepted heartbeat, and perf's profile
 #   deploy/bench-vs-nats.sh --callgrind N   # instructions per acknowledged heartbeat (valgrind), and where
 #   SUBSCRIBED=1 deploy/bench-vs-nats.sh    # the same with dudao-safety and dudao-indicators following the log
+#                                           # (also for --callgrind: the record frames sent to them counted)
 #   deploy/bench-vs-nats.sh --callgrind-consumer indicators|safety N
 #                                           # instructions per record that consumer applies, and where
 #
@@ -71,6 +72,27 @@ consumer_config() {
 JSON
 }
 SUBSCRIBERS=()
+
+# subscribe: dudao-safety and dudao-indicators following the ingest, as in production (their
+# alerts queue in their outboxes: no notify here); waits until both follow.
+subscribe() {
+  for name in safety indicators; do
+    consumer_config "$name"
+    local args=(--config "$DIR/$name.json")
+    [ "$name" = indicators ] && args=(serve "${args[@]}")
+    "$BIN/dudao-$name" "${args[@]}" >"$DIR/$name.out" 2>"$DIR/$name.log" &
+    SUBSCRIBERS+=($!)
+  done
+  for _ in $(seq 300); do
+    if grep -q 'listening on' "$DIR/safety.out" 2>/dev/null && grep -q 'listening on' "$DIR/indicators.out" 2>/dev/null; then
+      sleep 2  # their first subscribe
+      return
+    fi
+    sleep 0.2
+  done
+  echo "the subscribers did not start (see $DIR/*.log)" >&2
+  exit 1
+}
 
 if [ "${1:-}" = "--profile" ]; then
   N=${2:-100000}
@@ -154,9 +176,12 @@ if [ "${1:-}" = "--callgrind" ]; then
   valgrind_prep "${INGEST:-$BIN/dudao-ingest}"
   INGEST_EXE="$DIR/counted" start env LD_PRELOAD="$DIR/sigsuspend.so" \
     valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$DIR/callgrind.out"
+  # SUBSCRIBED=1: with the two consumers following, the record frames sent to them counted too.
+  [ -z "${SUBSCRIBED:-}" ] || subscribe
   # Counted from the first heartbeat to the last ack: 8 connections × window 32, as --profile.
   callgrind_control -i on "$PID" >/dev/null
   "$DIR/loadgen" dudao 127.0.0.1 "$PORT" 8 $((N / 8)) 32 "$DIR/certs/ca.pem" "$DIR/certs/operator.pem" "$DIR/certs/operator.key"
+  [ -z "${SUBSCRIBED:-}" ] || sleep 5  # the last records on their way to the consumers
   callgrind_control -d "$PID" >/dev/null
   stop
   callgrind_report "$DIR/callgrind.out.1" "$N" "acknowledged heartbeat"
@@ -200,26 +225,6 @@ if [ "${1:-}" = "--callgrind-consumer" ]; then
   exit 0
 fi
 
-# subscribe: dudao-safety and dudao-indicators following the ingest, as in production (their
-# alerts queue in their outboxes: no notify here); waits until both follow.
-subscribe() {
-  for name in safety indicators; do
-    consumer_config "$name"
-    local args=(--config "$DIR/$name.json")
-    [ "$name" = indicators ] && args=(serve "${args[@]}")
-    "$BIN/dudao-$name" "${args[@]}" >"$DIR/$name.out" 2>"$DIR/$name.log" &
-    SUBSCRIBERS+=($!)
-  done
-  for _ in $(seq 300); do
-    if grep -q 'listening on' "$DIR/safety.out" 2>/dev/null && grep -q 'listening on' "$DIR/indicators.out" 2>/dev/null; then
-      sleep 2  # their first subscribe
-      return
-    fi
-    sleep 0.2
-  done
-  echo "the subscribers did not start (see $DIR/*.log)" >&2
-  exit 1
-}
 
 command -v nats-server >/dev/null || apt-get install -y nats-server >/dev/null
 start

@@ -89,6 +89,51 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
 
     /// `YYYY-MM-DDTHH:MM:SS.mmmZ`.
     public var description: String {
+        guard Timestamp.printable.contains(millis) else { return paddedDescription }
+        var out: [UInt8] = []
+        out.reserveCapacity(24)
+        write(into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends ``description``'s UTF-8 to `out`, digit by digit, without building a string (a
+    /// record frame carries two times: the ingest's writer thread writes one per stored feed).
+    public func write(into out: inout [UInt8]) {
+        guard Timestamp.printable.contains(millis) else {
+            out.append(contentsOf: paddedDescription.utf8)
+            return
+        }
+        let seconds = millis >= 0 ? millis / 1000 : (millis - 999) / 1000
+        let ms = Int(millis - seconds * 1000)
+        let days = Int(seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400)
+        let secOfDay = Int(seconds - Int64(days) * 86400)
+        let (y, m, d) = Timestamp.civilFromDays(days)
+        func digits(_ value: Int, _ count: Int) {
+            var divisor = 1
+            for _ in 1..<count { divisor *= 10 }
+            while divisor > 0 {
+                out.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
+                divisor /= 10
+            }
+        }
+        digits(y, 4)
+        out.append(UInt8(ascii: "-"))
+        digits(m, 2)
+        out.append(UInt8(ascii: "-"))
+        digits(d, 2)
+        out.append(UInt8(ascii: "T"))
+        digits(secOfDay / 3600, 2)
+        out.append(UInt8(ascii: ":"))
+        digits(secOfDay / 60 % 60, 2)
+        out.append(UInt8(ascii: ":"))
+        digits(secOfDay % 60, 2)
+        out.append(UInt8(ascii: "."))
+        digits(ms, 3)
+        out.append(UInt8(ascii: "Z"))
+    }
+
+    /// The description of any instant, the years outside 0000–9999 included.
+    private var paddedDescription: String {
         let seconds = millis >= 0 ? millis / 1000 : (millis - 999) / 1000
         let ms = Int(millis - seconds * 1000)
         let days = Int(seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400)
