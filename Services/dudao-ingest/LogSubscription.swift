@@ -19,6 +19,8 @@ final class LogSubscription {
     private let channel: any Channel
     private let threadPool: NIOThreadPool
     private let typePatterns: [String]
+    /// The last type ``takes(_:)`` answered for, and its answer.
+    private var lastType: (type: String, taken: Bool)?
     private let logger: Logger
     private var next: Int64
     /// The last record sent to the consumer (`from - 1` before any).
@@ -173,10 +175,19 @@ final class LogSubscription {
     /// Writes one record's frame (not flushed), unless the subscription filters its type out.
     private func deliver(seq: Int64, type: String, frame: @autoclosure () -> ByteBuffer) {
         next = seq + 1
-        if !typePatterns.isEmpty, !typePatterns.contains(where: { AccessPolicy.matches($0, type) }) { return }
+        if !typePatterns.isEmpty, !takes(type) { return }
         channel.write(frame(), promise: nil)
         lastSent = seq
         credit -= 1
+    }
+
+    /// Whether the subscription's types take `type`; the answer for the last type asked is kept
+    /// (a run of heartbeats asks the same each time).
+    private func takes(_ type: String) -> Bool {
+        if let last = lastType, last.type == type { return last.taken }
+        let taken = typePatterns.contains { AccessPolicy.matches($0, type) }
+        lastType = (type, taken)
+        return taken
     }
 
     /// The record frame of `entry` (``Frame/Record/encode(seq:type:sender:feedID:key:asOfMillis:receivedAtMillis:bodyJSON:)``:

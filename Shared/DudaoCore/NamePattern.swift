@@ -5,7 +5,7 @@
 public enum NamePattern {
     /// Whether `pattern` covers `name`.
     public static func matches(_ pattern: String, _ name: String) -> Bool {
-        if let prefix = prefix(pattern) { return name.hasPrefix(prefix) }
+        if let prefix = prefix(pattern) { return name.utf8.starts(with: prefix.utf8) }
         return pattern == name
     }
 

@@ -108,27 +108,26 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         let days = Int(seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400)
         let secOfDay = Int(seconds - Int64(days) * 86400)
         let (y, m, d) = Timestamp.civilFromDays(days)
-        func digits(_ value: Int, _ count: Int) {
-            var divisor = 1
-            for _ in 1..<count { divisor *= 10 }
-            while divisor > 0 {
-                out.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
-                divisor /= 10
-            }
+        /// Two digits of `value` (0...99).
+        func two(_ value: Int) {
+            out.append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value / 10))
+            out.append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value % 10))
         }
-        digits(y, 4)
+        two(y / 100)
+        two(y % 100)
         out.append(UInt8(ascii: "-"))
-        digits(m, 2)
+        two(m)
         out.append(UInt8(ascii: "-"))
-        digits(d, 2)
+        two(d)
         out.append(UInt8(ascii: "T"))
-        digits(secOfDay / 3600, 2)
+        two(secOfDay / 3600)
         out.append(UInt8(ascii: ":"))
-        digits(secOfDay / 60 % 60, 2)
+        two(secOfDay / 60 % 60)
         out.append(UInt8(ascii: ":"))
-        digits(secOfDay % 60, 2)
+        two(secOfDay % 60)
         out.append(UInt8(ascii: "."))
-        digits(ms, 3)
+        out.append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: ms / 100))
+        two(ms % 100)
         out.append(UInt8(ascii: "Z"))
     }
 
