@@ -37,38 +37,75 @@ extension Frame {
             seq: Int64, type: String, sender: String, feedID: String, key: String, asOfMillis: Int64, receivedAtMillis: Int64,
             bodyJSON: String
         ) -> ByteBuffer {
-            encode(
-                seq: seq, type: type, sender: sender, feedID: feedID, key: key, asOfMillis: asOfMillis,
-                receivedAtMillis: receivedAtMillis, bodyUTF8: bodyJSON.utf8)
+            var bodyJSON = bodyJSON
+            return bodyJSON.withUTF8 { body in
+                encode(
+                    seq: seq, type: type, sender: sender, feedID: feedID, key: key, asOfMillis: asOfMillis,
+                    receivedAtMillis: receivedAtMillis, body: UnsafeRawBufferPointer(body))
+            }
         }
 
         /// The same, the body given as its UTF-8 bytes.
-        public static func encode<Body: Collection<UInt8>>(
+        public static func encode(
             seq: Int64, type: String, sender: String, feedID: String, key: String, asOfMillis: Int64, receivedAtMillis: Int64,
-            bodyUTF8 bodyJSON: Body
+            bodyUTF8 bodyJSON: [UInt8]
+        ) -> ByteBuffer {
+            bodyJSON.withUnsafeBytes { body in
+                encode(
+                    seq: seq, type: type, sender: sender, feedID: feedID, key: key, asOfMillis: asOfMillis,
+                    receivedAtMillis: receivedAtMillis, body: body)
+            }
+        }
+
+        /// The frame around `body`, written piece by piece into one array: the fixed parts copied
+        /// whole, the numbers digit by digit (the writer thread encodes one per stored feed).
+        private static func encode(
+            seq: Int64, type: String, sender: String, feedID: String, key: String, asOfMillis: Int64, receivedAtMillis: Int64,
+            body: UnsafeRawBufferPointer
         ) -> ByteBuffer {
             var out: [UInt8] = []
-            out.reserveCapacity(bodyJSON.count + 256)
-            out.append(contentsOf: #"{"v":1,"kind":"record","id":""#.utf8)
-            out.append(contentsOf: String(seq).utf8)
-            out.append(contentsOf: #"","type":"#.utf8)
+            out.reserveCapacity(body.count + 256)
+            func append(_ literal: StaticString) {
+                out.append(contentsOf: UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+            }
+            append(#"{"v":1,"kind":"record","id":""#)
+            appendDecimal(seq, to: &out)
+            append(#"","type":"#)
             JSONWriter.writeString(type, into: &out)
-            out.append(contentsOf: #","body":{"seq":"#.utf8)
-            out.append(contentsOf: String(seq).utf8)
-            out.append(contentsOf: #","sender":"#.utf8)
+            append(#","body":{"seq":"#)
+            appendDecimal(seq, to: &out)
+            append(#","sender":"#)
             JSONWriter.writeString(sender, into: &out)
-            out.append(contentsOf: #","feed_id":"#.utf8)
+            append(#","feed_id":"#)
             JSONWriter.writeString(feedID, into: &out)
-            out.append(contentsOf: #","key":"#.utf8)
+            append(#","key":"#)
             JSONWriter.writeString(key, into: &out)
-            out.append(contentsOf: #","as_of":""#.utf8)
+            append(#","as_of":""#)
             Timestamp(millis: asOfMillis).write(into: &out)
-            out.append(contentsOf: #"","received_at":""#.utf8)
+            append(#"","received_at":""#)
             Timestamp(millis: receivedAtMillis).write(into: &out)
-            out.append(contentsOf: #"","record":"#.utf8)
-            out.append(contentsOf: bodyJSON)
-            out.append(contentsOf: "}}".utf8)
+            append(#"","record":"#)
+            out.append(contentsOf: body.bindMemory(to: UInt8.self))
+            append("}}")
             return ByteBuffer(bytes: out)
+        }
+
+        /// `value` in decimal, as `String(value)` writes it.
+        static func appendDecimal(_ value: Int64, to out: inout [UInt8]) {
+            guard value > 0 else {
+                out.append(contentsOf: String(value).utf8)  // 0 and the negatives: rare
+                return
+            }
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+                var start = digits.count
+                var rest = value
+                while rest > 0 {
+                    start -= 1
+                    digits[start] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
+                    rest /= 10
+                }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[start...]))
+            }
         }
 
         /// The record as a frame, in the form ``encode(seq:type:sender:feedID:key:asOfMillis:receivedAtMillis:bodyUTF8:)`` writes.

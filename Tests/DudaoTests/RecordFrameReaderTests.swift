@@ -37,6 +37,11 @@ import Testing
             // Back to a frame (what `WireClient.receive()` gives for it): the generic tree of the same bytes.
             #expect(read.record.frame == (try JSONParser.parse(bytes)))
         }
+        // The sequence number written digit by digit, as `String(seq)` would.
+        for seq: Int64 in [0, 1, 9, 10, 99, 100, 1_234_567_890, 999_999_999_999, Int64.max] {
+            let frame = try JSONParser.parse(Self.encoded(seq: seq, body: Self.heartbeat))
+            #expect(frame["id"]?.stringValue == String(seq) && frame["body"]?["seq"]?.intValue == seq, "\(seq)")
+        }
         let read = try #require(Self.fast(Self.encoded(seq: 9_223_372_036_854_775_807, body: Self.heartbeat)))
         #expect(read.record.seq == Int64.max)
         #expect(read.record.asOf == Timestamp(millis: 1_756_684_800_000))
