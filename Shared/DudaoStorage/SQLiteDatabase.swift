@@ -91,11 +91,16 @@ struct SQLiteConnection: SQLConnection {
     /// specialized for it (a type-metadata lookup and a key path per value): about 16 000
     /// instructions per statement, a fifth of dudao-indicators' CPU per applied record. GRDB is
     /// told the statement has its arguments (none of its own), then SQLite gets a copy of each.
-    /// A statement that failed is dropped from GRDB's cache, so a cached one always resets.
+    /// GRDB drops a statement that failed from its cache; the reset is checked here all the same,
+    /// so that the one in `setUncheckedArguments` (which traps on an error) cannot fail.
     private func bound(_ sql: String, _ arguments: SQLArguments) throws -> Statement {
         let statement = try db.cachedStatement(sql: sql)
-        statement.setUncheckedArguments(StatementArguments())
         let handle = statement.sqliteStatement
+        let reset = sqlite3_reset(handle)
+        guard reset == SQLITE_OK else {
+            throw DatabaseError(resultCode: ResultCode(rawValue: reset), message: String(cString: sqlite3_errmsg(db.sqliteConnection)), sql: sql)
+        }
+        statement.setUncheckedArguments(StatementArguments())
         guard Int(sqlite3_bind_parameter_count(handle)) == arguments.values.count else {
             throw DatabaseError(
                 resultCode: .SQLITE_MISUSE,
