@@ -146,12 +146,12 @@ final class PostgresConnectionAccess: SQLConnection {
     }
 
     func execute(sql: String, arguments: SQLArguments) throws -> Int {
-        try session.execute(Self.query(sql, arguments))
+        try session.execute(try Self.query(sql, arguments))
     }
 
     func forEachRow(sql: String, arguments: SQLArguments, _ body: (SQLRow) throws -> Void) throws {
         var columns: [String]?
-        for row in try session.query(Self.query(sql, arguments)) {
+        for row in try session.query(try Self.query(sql, arguments)) {
             var values: [SQLValue] = []
             values.reserveCapacity(row.count)
             for cell in row { values.append(try Self.value(cell)) }
@@ -182,8 +182,9 @@ final class PostgresConnectionAccess: SQLConnection {
 
     func queuedOutboxFrame() { queued = true }
 
-    /// `sql` with its `?` placeholders (outside quotes) numbered, and `arguments` bound.
-    static func query(_ sql: String, _ arguments: SQLArguments) -> PostgresQuery {
+    /// `sql` with its `?` placeholders (outside quotes) numbered, and `arguments` bound: as many
+    /// as there are placeholders (PostgreSQL would ignore the extra ones), as on SQLite.
+    static func query(_ sql: String, _ arguments: SQLArguments) throws -> PostgresQuery {
         var text = ""
         text.reserveCapacity(sql.utf8.count + 8)
         var number = 0
@@ -196,6 +197,9 @@ final class PostgresConnectionAccess: SQLConnection {
             } else {
                 text.append(character)
             }
+        }
+        guard number == arguments.values.count else {
+            throw SQLArgumentCountError(sql: sql, placeholders: number, arguments: arguments.values.count)
         }
         var bindings = PostgresBindings(capacity: arguments.values.count)
         for value in arguments.values {
@@ -231,4 +235,12 @@ final class PostgresConnectionAccess: SQLConnection {
         default: return .text(try cell.decode(String.self))
         }
     }
+}
+
+/// A statement given more or fewer arguments than it has `?` placeholders.
+public struct SQLArgumentCountError: Error, CustomStringConvertible {
+    public var sql: String
+    public var placeholders: Int
+    public var arguments: Int
+    public var description: String { "wrong number of statement arguments: \(arguments) for \(placeholders) in \(sql)" }
 }

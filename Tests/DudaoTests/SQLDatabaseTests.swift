@@ -58,6 +58,29 @@ import Testing
 
     /// A second instance of a service on the same schema is refused, naming why; once the first
     /// has gone, it starts.
+    /// Arguments are bound through SQLite's C API on a cached statement: a statement that failed
+    /// (a duplicate key) runs again, an empty string stays an empty string (not NULL), and a
+    /// wrong number of arguments is an error, not a crash.
+    @Test(arguments: StoreBackend.allCases) func aStatementThatFailedRunsAgain(backend: StoreBackend) throws {
+        let directory = try TestDirectory()
+        defer { directory.remove() }
+        let database = try Self.open(backend, directory)
+        let insert = "INSERT INTO q (note) VALUES (?)"
+        try database.write { db in try db.run("INSERT INTO t (id, n) VALUES (?, ?)", ["a", 1]) }
+        #expect(throws: (any Error).self) { try database.write { db in try db.run("INSERT INTO t (id, n) VALUES (?, ?)", ["a", 2]) } }
+        try database.write { db in
+            try db.run("INSERT INTO t (id, n) VALUES (?, ?)", ["b", 2])
+            try db.run(insert, [""])
+        }
+        #expect(throws: (any Error).self) { try database.write { db in try db.run(insert, ["x", "y"]) } }
+        let (count, n, notes) = try database.read { db in
+            (try db.int("SELECT count(*) FROM t"), try db.value(Int.self, "SELECT n FROM t WHERE id = ?", ["a"]),
+             try db.strings("SELECT note FROM q WHERE note IS NOT NULL"))
+        }
+        #expect(count == 2 && n == 1)
+        #expect(notes == [""])
+    }
+
     @Test func oneInstanceOfAServicePerSchemaOnPostgres() throws {
         let directory = try TestDirectory()
         defer { directory.remove() }
