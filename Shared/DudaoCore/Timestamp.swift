@@ -89,7 +89,6 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
 
     /// `YYYY-MM-DDTHH:MM:SS.mmmZ`.
     public var description: String {
-        guard Timestamp.printable.contains(millis) else { return paddedDescription }
         var out: [UInt8] = []
         out.reserveCapacity(24)
         write(into: &out)
@@ -103,11 +102,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
             out.append(contentsOf: paddedDescription.utf8)
             return
         }
-        let seconds = millis >= 0 ? millis / 1000 : (millis - 999) / 1000
-        let ms = Int(millis - seconds * 1000)
-        let days = Int(seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400)
-        let secOfDay = Int(seconds - Int64(days) * 86400)
-        let (y, m, d) = Timestamp.civilFromDays(days)
+        let (y, m, d, secOfDay, ms) = fields
         /// Two digits of `value` (0...99).
         func two(_ value: Int) {
             out.append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value / 10))
@@ -133,17 +128,21 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
 
     /// The description of any instant, the years outside 0000–9999 included.
     private var paddedDescription: String {
-        let seconds = millis >= 0 ? millis / 1000 : (millis - 999) / 1000
-        let ms = Int(millis - seconds * 1000)
-        let days = Int(seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400)
-        let secOfDay = Int(seconds - Int64(days) * 86400)
-        let (y, m, d) = Timestamp.civilFromDays(days)
+        let (y, m, d, secOfDay, ms) = fields
         func pad(_ v: Int, _ n: Int) -> String {
             let s = String(v)
             return String(repeating: "0", count: max(0, n - s.count)) + s
         }
         return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(secOfDay / 3600, 2)):\(pad(secOfDay / 60 % 60, 2)):"
             + "\(pad(secOfDay % 60, 2)).\(pad(ms, 3))Z"
+    }
+
+    /// The UTC calendar date, the second of that day and the millisecond of that second.
+    private var fields: (year: Int, month: Int, day: Int, secondOfDay: Int, millisecond: Int) {
+        let seconds = millis >= 0 ? millis / 1000 : (millis - 999) / 1000
+        let days = Int(seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400)
+        let (y, m, d) = Timestamp.civilFromDays(days)
+        return (y, m, d, Int(seconds - Int64(days) * 86400), Int(millis - seconds * 1000))
     }
 
     /// Whether `text` is a valid calendar date `YYYY-MM-DD`.
