@@ -167,14 +167,13 @@ actor IndicatorsModel {
     /// Stores each record's body, the last one of a key in `batch` (log order) winning, many
     /// rows per statement: one statement per record cost twice the instructions.
     private static func upsertRecords(_ batch: [LogRecord], _ db: any SQLConnection) throws {
+        let keys = batch.map { Arrivals.key($0.type.rawValue, $0.key) }
         var last: [String: Int] = [:]
         last.reserveCapacity(batch.count)
-        for (index, record) in batch.enumerated() { last[Arrivals.key(record.type.rawValue, record.key)] = index }
+        for (index, key) in keys.enumerated() { last[key] = index }
         var rows: [LogRecord] = []
         rows.reserveCapacity(last.count)
-        for (index, record) in batch.enumerated() where last[Arrivals.key(record.type.rawValue, record.key)] == index {
-            rows.append(record)
-        }
+        for (index, record) in batch.enumerated() where last[keys[index]] == index { rows.append(record) }
         var start = 0
         while start < rows.count {
             let chunk = rows[start..<min(start + recordsPerStatement, rows.count)]
