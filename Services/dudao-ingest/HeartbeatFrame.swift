@@ -20,152 +20,84 @@ struct HeartbeatFrame {
     var body: [UInt8]
 
     static func read(_ bytes: UnsafeBufferPointer<UInt8>) -> HeartbeatFrame? {
-        var scanner = Scanner(bytes: bytes)
-        return scanner.frame()
+        var scanner = FlatJSONScanner(bytes: bytes, skipsWhitespace: true)
+        return scanner.heartbeatFrame()
+    }
+}
+
+extension FlatJSONScanner {
+    fileprivate mutating func heartbeatFrame() -> HeartbeatFrame? {
+        guard take(UInt8(ascii: "{")) else { return nil }
+        var id: String?
+        var haveVersion = false
+        var haveKind = false
+        var haveType = false
+        var members: [(key: Range<Int>, value: Range<Int>)]?
+        var bodyBytes = 0..<0
+        repeat {
+            guard let key = string(), take(UInt8(ascii: ":")) else { return nil }
+            if equals(key, "v") {
+                guard !haveVersion, version() else { return nil }
+                haveVersion = true
+            } else if equals(key, "kind") {
+                guard !haveKind, let kind = string(), equals(kind, "feed") else { return nil }
+                haveKind = true
+            } else if equals(key, "id") {
+                guard id == nil, let value = string() else { return nil }
+                id = text(value)
+            } else if equals(key, "type") {
+                guard !haveType, let type = string(), equals(type, "safety.heartbeat") else { return nil }
+                haveType = true
+            } else if equals(key, "body") {
+                skipWhitespace()
+                let start = index
+                guard members == nil, let body = flatObject() else { return nil }
+                members = body
+                bodyBytes = start..<index
+            } else {
+                return nil
+            }
+        } while take(UInt8(ascii: ","))
+        guard take(UInt8(ascii: "}")) else { return nil }
+        skipWhitespace()
+        guard index == bytes.count, haveVersion, haveKind, haveType, let id, Envelope.isValidID(id), let members else { return nil }
+
+        var object: [(key: String, value: JSONValue)] = []
+        object.reserveCapacity(members.count)
+        for member in members { object.append((key: text(member.key), value: .string(text(member.value)))) }
+        // The stored body is the compact form: `{"name":"value",...}`. Sent compact already
+        // (each member takes its name, its value and 5 more bytes, plus the commas and
+        // braces), it is copied as it came.
+        let compactCount = 2 + members.reduce(0) { $0 + $1.key.count + $1.value.count + 5 } + max(members.count - 1, 0)
+        var body: [UInt8]
+        if bodyBytes.count == compactCount {
+            body = Array(UnsafeBufferPointer(rebasing: bytes[bodyBytes]))
+        } else {
+            body = [UInt8(ascii: "{")]
+            body.reserveCapacity(compactCount)
+            for (offset, member) in members.enumerated() {
+                if offset > 0 { body.append(UInt8(ascii: ",")) }
+                body.append(UInt8(ascii: "\""))
+                body.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[member.key]))
+                body.append(contentsOf: #"":""#.utf8)
+                body.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[member.value]))
+                body.append(UInt8(ascii: "\""))
+            }
+            body.append(UInt8(ascii: "}"))
+        }
+        guard case .success(let feed) = FeedValidator.validate(.safetyHeartbeat, body: JSONObject(object)) else { return nil }
+        return HeartbeatFrame(id: id, feed: feed, body: body)
     }
 
-    private struct Scanner {
-        let bytes: UnsafeBufferPointer<UInt8>
-        var index = 0
-
-        static let quote = UInt8(ascii: "\"")
-
-        mutating func frame() -> HeartbeatFrame? {
-            guard take(UInt8(ascii: "{")) else { return nil }
-            var id: String?
-            var haveVersion = false
-            var haveKind = false
-            var haveType = false
-            var members: [(key: Range<Int>, value: Range<Int>)]?
-            var bodyBytes = 0..<0
-            repeat {
-                guard let key = string(), take(UInt8(ascii: ":")) else { return nil }
-                if equals(key, "v") {
-                    guard !haveVersion, version() else { return nil }
-                    haveVersion = true
-                } else if equals(key, "kind") {
-                    guard !haveKind, let kind = string(), equals(kind, "feed") else { return nil }
-                    haveKind = true
-                } else if equals(key, "id") {
-                    guard id == nil, let value = string() else { return nil }
-                    id = text(value)
-                } else if equals(key, "type") {
-                    guard !haveType, let type = string(), equals(type, "safety.heartbeat") else { return nil }
-                    haveType = true
-                } else if equals(key, "body") {
-                    skipWhitespace()
-                    let start = index
-                    guard members == nil, let body = flatObject() else { return nil }
-                    members = body
-                    bodyBytes = start..<index
-                } else {
-                    return nil
-                }
-            } while take(UInt8(ascii: ","))
-            guard take(UInt8(ascii: "}")) else { return nil }
-            skipWhitespace()
-            guard index == bytes.count, haveVersion, haveKind, haveType, let id, Envelope.isValidID(id), let members else { return nil }
-
-            var object: [(key: String, value: JSONValue)] = []
-            object.reserveCapacity(members.count)
-            for member in members { object.append((key: text(member.key), value: .string(text(member.value)))) }
-            // The stored body is the compact form: `{"name":"value",...}`. Sent compact already
-            // (each member takes its name, its value and 5 more bytes, plus the commas and
-            // braces), it is copied as it came.
-            let compactCount = 2 + members.reduce(0) { $0 + $1.key.count + $1.value.count + 5 } + max(members.count - 1, 0)
-            var body: [UInt8]
-            if bodyBytes.count == compactCount {
-                body = Array(UnsafeBufferPointer(rebasing: bytes[bodyBytes]))
-            } else {
-                body = [UInt8(ascii: "{")]
-                body.reserveCapacity(compactCount)
-                for (offset, member) in members.enumerated() {
-                    if offset > 0 { body.append(UInt8(ascii: ",")) }
-                    body.append(Self.quote)
-                    body.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[member.key]))
-                    body.append(contentsOf: #"":""#.utf8)
-                    body.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[member.value]))
-                    body.append(Self.quote)
-                }
-                body.append(UInt8(ascii: "}"))
-            }
-            guard case .success(let feed) = FeedValidator.validate(.safetyHeartbeat, body: JSONObject(object)) else { return nil }
-            return HeartbeatFrame(id: id, feed: feed, body: body)
-        }
-
-        /// `{"name":"value",...}` with string values only; the ranges of names and values.
-        mutating func flatObject() -> [(key: Range<Int>, value: Range<Int>)]? {
-            guard take(UInt8(ascii: "{")) else { return nil }
-            var members: [(key: Range<Int>, value: Range<Int>)] = []
-            members.reserveCapacity(8)
-            if take(UInt8(ascii: "}")) { return members }
-            repeat {
-                guard let key = string(), take(UInt8(ascii: ":")), let value = string() else { return nil }
-                for member in members where equals(member.key, key) { return nil }
-                members.append((key, value))
-            } while take(UInt8(ascii: ","))
-            return take(UInt8(ascii: "}")) ? members : nil
-        }
-
-        /// The number 1 and nothing more (not `1.0`, `1e0` or `10`).
-        mutating func version() -> Bool {
-            skipWhitespace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: "1") else { return false }
-            index += 1
-            guard index < bytes.count else { return false }
-            switch bytes[index] {
-            case UInt8(ascii: ","), UInt8(ascii: "}"), 0x20, 0x09, 0x0A, 0x0D: return true
-            default: return false
-            }
-        }
-
-        /// A string of printable ASCII without escapes: the range of its contents.
-        mutating func string() -> Range<Int>? {
-            skipWhitespace()
-            guard index < bytes.count, bytes[index] == Self.quote else { return nil }
-            let start = index + 1
-            var end = start
-            while end < bytes.count {
-                let byte = bytes[end]
-                if byte == Self.quote {
-                    index = end + 1
-                    return start..<end
-                }
-                guard byte >= 0x20, byte < 0x80, byte != UInt8(ascii: "\\") else { return nil }
-                end += 1
-            }
-            return nil
-        }
-
-        mutating func take(_ byte: UInt8) -> Bool {
-            skipWhitespace()
-            guard index < bytes.count, bytes[index] == byte else { return false }
-            index += 1
-            return true
-        }
-
-        mutating func skipWhitespace() {
-            while index < bytes.count {
-                switch bytes[index] {
-                case 0x20, 0x09, 0x0A, 0x0D: index += 1
-                default: return
-                }
-            }
-        }
-
-        func equals(_ range: Range<Int>, _ literal: StaticString) -> Bool {
-            range.count == literal.utf8CodeUnitCount
-                && UnsafeBufferPointer(rebasing: bytes[range]).elementsEqual(
-                    UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
-        }
-
-        func equals(_ first: Range<Int>, _ second: Range<Int>) -> Bool {
-            first.count == second.count
-                && UnsafeBufferPointer(rebasing: bytes[first]).elementsEqual(UnsafeBufferPointer(rebasing: bytes[second]))
-        }
-
-        func text(_ range: Range<Int>) -> String {
-            String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+    /// The number 1 and nothing more (not `1.0`, `1e0` or `10`).
+    private mutating func version() -> Bool {
+        skipWhitespace()
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "1") else { return false }
+        index += 1
+        guard index < bytes.count else { return false }
+        switch bytes[index] {
+        case UInt8(ascii: ","), UInt8(ascii: "}"), 0x20, 0x09, 0x0A, 0x0D: return true
+        default: return false
         }
     }
 }
