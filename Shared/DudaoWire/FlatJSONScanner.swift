@@ -4,7 +4,8 @@ import Foundation
 /// without escapes, and flat objects of such strings. It only ever says "not this form" (`nil`
 /// or `false`); the frame then takes the generic parser, which gives the same answer or the
 /// precise error. ``Frame/Record/read(_:)`` (a consumer's records) and the ingest's heartbeat
-/// frames read with it.
+/// frames read with it. Inlinable: the ingest reads heartbeats from another module, and a call
+/// per byte run would cost it about 900 instructions a heartbeat (callgrind).
 public struct FlatJSONScanner {
     public let bytes: UnsafeBufferPointer<UInt8>
     public var index = 0
@@ -12,6 +13,7 @@ public struct FlatJSONScanner {
     /// bytes must be compact (a frame the ingest wrote).
     public let skipsWhitespace: Bool
 
+    @inlinable
     public init(bytes: UnsafeBufferPointer<UInt8>, skipsWhitespace: Bool) {
         self.bytes = bytes
         self.skipsWhitespace = skipsWhitespace
@@ -19,6 +21,7 @@ public struct FlatJSONScanner {
 
     /// `{"name":"value",...}` with string values only, each name once: the ranges of names and
     /// values.
+    @inlinable
     public mutating func flatObject() -> [(key: Range<Int>, value: Range<Int>)]? {
         guard take(UInt8(ascii: "{")) else { return nil }
         var members: [(key: Range<Int>, value: Range<Int>)] = []
@@ -33,6 +36,7 @@ public struct FlatJSONScanner {
     }
 
     /// A string of printable ASCII without escapes: the range of its contents.
+    @inlinable
     public mutating func string() -> Range<Int>? {
         skipWhitespace()
         guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { return nil }
@@ -51,6 +55,7 @@ public struct FlatJSONScanner {
     }
 
     /// Takes `byte` if it comes next.
+    @inlinable
     public mutating func take(_ byte: UInt8) -> Bool {
         skipWhitespace()
         guard index < bytes.count, bytes[index] == byte else { return false }
@@ -59,6 +64,7 @@ public struct FlatJSONScanner {
     }
 
     /// Takes `literal` if the bytes continue with it, exactly.
+    @inlinable
     public mutating func take(_ literal: StaticString) -> Bool {
         let count = literal.utf8CodeUnitCount
         guard bytes.count - index >= count, memcmp(bytes.baseAddress! + index, literal.utf8Start, count) == 0 else { return false }
@@ -66,6 +72,7 @@ public struct FlatJSONScanner {
         return true
     }
 
+    @inlinable
     public mutating func skipWhitespace() {
         guard skipsWhitespace else { return }
         while index < bytes.count {
@@ -76,14 +83,17 @@ public struct FlatJSONScanner {
         }
     }
 
+    @inlinable
     public func equals(_ range: Range<Int>, _ literal: StaticString) -> Bool {
         range.count == literal.utf8CodeUnitCount && memcmp(bytes.baseAddress! + range.lowerBound, literal.utf8Start, range.count) == 0
     }
 
+    @inlinable
     public func equals(_ first: Range<Int>, _ second: Range<Int>) -> Bool {
         first.count == second.count && memcmp(bytes.baseAddress! + first.lowerBound, bytes.baseAddress! + second.lowerBound, first.count) == 0
     }
 
+    @inlinable
     public func text(_ range: Range<Int>) -> String {
         String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
     }
