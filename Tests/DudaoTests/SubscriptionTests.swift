@@ -150,4 +150,39 @@ import Testing
         await consumer.close()
         await client.close()
     }
+
+    /// A consumer reports its position after every batch, hundreds of times a second under
+    /// load; the ingest stores at most one a moment (each store is a transaction with an fsync):
+    /// the latest report is stored all the same, and so is the last before it disconnects.
+    @Test(arguments: StoreBackend.allCases) func theLatestOfManyReportsIsStored(backend: StoreBackend) async throws {
+        let ingest = try IngestFixture(environment: try backend.ingestEnvironment())
+        defer { ingest.stop() }
+        let sender = try await ingest.connect()
+        for n in 0..<6 {
+            _ = try await sender.request(Frames.feed("town-\(n)", "registry.town", ["town_id": .string("t\(n)"), "name": "镇", "kind": "town"]))
+        }
+        func stored() async throws -> Int64 {
+            try await sender.request(Frames.query("s", "ingest.status"))["body"]?["consumers"]?["dudao-indicators"]?.intValue ?? 0
+        }
+        func waitFor(_ position: Int64) async throws -> Int64 {
+            var seen: Int64 = 0
+            for _ in 0..<50 where seen != position {
+                try await Task.sleep(for: .milliseconds(100))
+                seen = try await stored()
+            }
+            return seen
+        }
+        let consumer = try await ingest.connect(as: "dudao-indicators")
+        try await consumer.send(["v": 1, "kind": "subscribe", "id": "sub", "body": ["from": 1, "credit": 10]])
+        #expect(try await consumer.receive()?["kind"] == "result")
+        for seq in Int64(1)...6 { #expect(try await consumer.receive()?["body"]?["seq"] == .int(seq)) }
+        for seq in Int64(1)...4 {
+            try await consumer.send(["v": 1, "kind": "credit", "id": .string("c\(seq)"), "body": ["credit": 1, "committed": .int(seq)]])
+        }
+        #expect(try await waitFor(4) == 4, "the latest of four reports in a row")
+        try await consumer.send(["v": 1, "kind": "credit", "id": "c5", "body": ["credit": 1, "committed": 5]])
+        try await consumer.send(["v": 1, "kind": "credit", "id": "c6", "body": ["credit": 1, "committed": 6]])
+        await consumer.close()
+        #expect(try await waitFor(6) == 6, "the last report before the consumer went")
+    }
 }
