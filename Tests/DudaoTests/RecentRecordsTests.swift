@@ -44,6 +44,21 @@ import Testing
         #expect(recent.run(from: 4, through: 8, limit: 100).map(\.seq) == Array(4...8))
     }
 
+    @Test func theOldestGoBeyondTheByteBudget() {
+        // Frames of 1 to 3 bytes ("1" … "100"), 6 bytes allowed: 99 and 100 fit, 98 would not.
+        let recent = RecentRecords(capacity: 1000, byteBudget: 6)
+        recent.append(Self.records(Array(1...100)))
+        #expect(recent.run(from: 98, through: 100, limit: 100).isEmpty)
+        #expect(recent.run(from: 99, through: 100, limit: 100).map(\.seq) == [99, 100])
+        // One larger than the whole budget is still kept, alone.
+        recent.append([RecentRecords.Record(seq: 101, type: "safety.heartbeat", frame: ByteBuffer(string: "abcdefgh"))])
+        #expect(recent.run(from: 100, through: 101, limit: 100).isEmpty)
+        #expect(recent.run(from: 101, through: 101, limit: 100).map(\.seq) == [101])
+        recent.append(Self.records([102]))
+        #expect(recent.run(from: 101, through: 102, limit: 100).isEmpty)
+        #expect(recent.run(from: 102, through: 102, limit: 100).map(\.seq) == [102])
+    }
+
     /// The writer's frame of a record is byte for byte the frame a read of the store gives, on
     /// both stores: a subscription gets the same bytes whichever way its records come.
     @Test(arguments: StoreBackend.allCases)
