@@ -11,8 +11,15 @@ import NIOTLS
 /// a client (it is not `Sendable`): receiving from two tasks at once would split the replies.
 public final class WireClient {
     public let channel: any Channel
-    private var iterator: AsyncThrowingStream<Inbound, any Error>.AsyncIterator
-    /// Frames received but not yet taken by `receive`.
+    /// The frames of each socket read, as one element: a consumer that is sent records by the
+    /// hundred pays the stream's cost (a lock, and in the Concurrency library's unspecialized
+    /// code about ten runtime lookups of generic metadata, 3 200 instructions by callgrind) once
+    /// per read instead of once per frame.
+    private var iterator: AsyncThrowingStream<[Inbound], any Error>.AsyncIterator
+    /// The frames of the read being taken, and the next to take.
+    private var current: [Inbound] = []
+    private var taken = 0
+    /// Frames received in reads not yet taken by `receive`.
     private let buffered: NIOLockedValueBox<Int>
 
     /// A frame as received: parsed into the generic tree, or a record read from its bytes
@@ -22,14 +29,14 @@ public final class WireClient {
         case record(Frame.Record.Read)
     }
 
-    private init(channel: any Channel, inbound: AsyncThrowingStream<Inbound, any Error>, buffered: NIOLockedValueBox<Int>) {
+    private init(channel: any Channel, inbound: AsyncThrowingStream<[Inbound], any Error>, buffered: NIOLockedValueBox<Int>) {
         self.channel = channel
         self.iterator = inbound.makeAsyncIterator()
         self.buffered = buffered
     }
 
     /// Whether a frame has arrived that `receive` would return without waiting.
-    public var hasBufferedFrames: Bool { buffered.withLockedValue { $0 > 0 } }
+    public var hasBufferedFrames: Bool { taken < current.count || buffered.withLockedValue { $0 > 0 } }
 
     /// Connects and completes the TLS handshake.
     ///
@@ -46,7 +53,7 @@ public final class WireClient {
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, maxFrameBytes: Int = 64 * 1_048_576,
         readsRecords: Bool = false
     ) async throws -> WireClient {
-        let (stream, continuation) = AsyncThrowingStream<Inbound, any Error>.makeStream()
+        let (stream, continuation) = AsyncThrowingStream<[Inbound], any Error>.makeStream()
         let buffered = NIOLockedValueBox(0)
         let handshake = group.next().makePromise(of: Void.self)
         let channel: any Channel
@@ -127,9 +134,14 @@ public final class WireClient {
     /// The next frame as received (a record read from its bytes when connected with
     /// `readsRecords`), or `nil` once the connection has closed.
     public func receiveInbound() async throws -> Inbound? {
-        let value = try await iterator.next()
-        if value != nil { buffered.withLockedValue { $0 -= 1 } }
-        return value
+        if taken == current.count {
+            guard let read = try await iterator.next() else { return nil }
+            buffered.withLockedValue { $0 -= read.count }
+            current = read
+            taken = 0
+        }
+        taken += 1
+        return current[taken - 1]
     }
 
     /// Sends one frame and waits for the next frame back.
@@ -231,11 +243,14 @@ func isIPAddress(_ host: String) -> Bool {
     (try? SocketAddress(ipAddress: host, port: 0)) != nil
 }
 
-/// Forwards decoded frames into an async stream; reports the end of the TLS handshake.
+/// Forwards decoded frames into an async stream, the frames of one socket read together;
+/// reports the end of the TLS handshake.
 private final class ClientInboundHandler: ChannelInboundHandler {
     typealias InboundIn = InboundFrame
 
-    let continuation: AsyncThrowingStream<WireClient.Inbound, any Error>.Continuation
+    let continuation: AsyncThrowingStream<[WireClient.Inbound], any Error>.Continuation
+    /// Frames decoded since the last read completed.
+    private var pending: [WireClient.Inbound] = []
     let handshake: EventLoopPromise<Void>
     let buffered: NIOLockedValueBox<Int>
     let serverIdentity: String?
@@ -244,7 +259,7 @@ private final class ClientInboundHandler: ChannelInboundHandler {
     private var handshakeSettled = false
 
     init(
-        continuation: AsyncThrowingStream<WireClient.Inbound, any Error>.Continuation, handshake: EventLoopPromise<Void>,
+        continuation: AsyncThrowingStream<[WireClient.Inbound], any Error>.Continuation, handshake: EventLoopPromise<Void>,
         buffered: NIOLockedValueBox<Int>, serverIdentity: String?, address: String, readsRecords: Bool
     ) {
         self.readsRecords = readsRecords
@@ -283,14 +298,32 @@ private final class ClientInboundHandler: ChannelInboundHandler {
                     if readsRecords, let read = Frame.Record.read(bytes) { return .record(read) }
                     return .frame(try JSONParser.parse(bytes))
                 }
-                buffered.withLockedValue { $0 += 1 }
-                continuation.yield(value)
+                pending.append(value)
             } catch {
-                continuation.finish(throwing: error)
+                finish(throwing: error)
             }
         case .broken(let error):
-            continuation.finish(throwing: error)
+            finish(throwing: error)
         }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        passPending()
+        context.fireChannelReadComplete()
+    }
+
+    /// Hands the frames decoded so far to the stream.
+    private func passPending() {
+        guard !pending.isEmpty else { return }
+        buffered.withLockedValue { $0 += pending.count }
+        continuation.yield(pending)
+        pending = []
+    }
+
+    /// Ends the stream after the frames decoded before the end.
+    private func finish(throwing error: (any Error)? = nil) {
+        passPending()
+        continuation.finish(throwing: error)
     }
 
     private func failHandshake(_ error: any Error) {
@@ -301,13 +334,13 @@ private final class ClientInboundHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         failHandshake(WireClientError.closed)
-        continuation.finish()
+        finish()
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         failHandshake(error)
-        continuation.finish(throwing: error)
+        finish(throwing: error)
         context.close(promise: nil)
     }
 }
