@@ -174,30 +174,18 @@ actor IndicatorsModel {
         var rows: [LogRecord] = []
         rows.reserveCapacity(last.count)
         for (index, record) in batch.enumerated() where last[keys[index]] == index { rows.append(record) }
-        var start = 0
-        while start < rows.count {
-            let chunk = rows[start..<min(start + recordsPerStatement, rows.count)]
-            var arguments = SQLArguments()
-            arguments.values.reserveCapacity(chunk.count * 4)
-            for record in chunk {
-                arguments.values.append(.text(record.type.rawValue))
-                arguments.values.append(.text(record.key))
-                arguments.values.append(.text(record.bodyText))
-                arguments.values.append(.integer(record.receivedAt.millis))
-            }
-            try db.run(upsertRecordsSQL[chunk.count - 1], arguments)
-            start += chunk.count
+        try upsertRecordsStatement.run(rows, on: db) { record, arguments in
+            arguments.values.append(.text(record.type.rawValue))
+            arguments.values.append(.text(record.key))
+            arguments.values.append(.text(record.bodyText))
+            arguments.values.append(.integer(record.receivedAt.millis))
         }
     }
 
-    static let recordsPerStatement = 32
-
-    /// The upsert of n rows at index n - 1.
-    static let upsertRecordsSQL: [String] = (1...recordsPerStatement).map { count in
-        "INSERT INTO records (type, key, body, received_at) VALUES "
-            + Array(repeating: "(?, ?, ?, ?)", count: count).joined(separator: ", ")
-            + " ON CONFLICT (type, key) DO UPDATE SET body = excluded.body, received_at = excluded.received_at"
-    }
+    /// The upsert of up to 32 records in one statement.
+    static let upsertRecordsStatement = MultiRowStatement(
+        prefix: "INSERT INTO records (type, key, body, received_at) VALUES", row: "(?, ?, ?, ?)",
+        suffix: "ON CONFLICT (type, key) DO UPDATE SET body = excluded.body, received_at = excluded.received_at")
 
     // MARK: queries
 

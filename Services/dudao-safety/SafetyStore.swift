@@ -179,17 +179,22 @@ enum SafetyStore {
                 ])
             state.devices.records[Int(idx)].dirty = false
         }
-        for idx in firstNew..<state.devices.count {
+        let added = firstNew..<state.devices.count
+        try insertDevices.run(added, on: db) { idx, arguments in
             let r = state.devices.records[idx]
-            try db.run(
-                "INSERT INTO device (idx, device_id, institution_id, kind, state, alerting, last_seen, last_at, since) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    idx, state.devices.ids[idx], state.institutions.ids[Int(r.institution)], r.kind.storeCode, r.state.rawValue,
-                    r.alerting.rawValue, r.lastSeen, r.lastAt, r.since,
-                ])
-            state.devices.records[idx].dirty = false
+            arguments.values += [
+                .integer(Int64(idx)), .text(state.devices.ids[idx]), .text(state.institutions.ids[Int(r.institution)]),
+                .integer(Int64(r.kind.storeCode)), .integer(Int64(r.state.rawValue)), .integer(Int64(r.alerting.rawValue)),
+                .integer(r.lastSeen), .integer(r.lastAt), .integer(r.since),
+            ]
         }
+        for idx in added { state.devices.records[idx].dirty = false }
     }
+
+    /// New devices, 32 to a statement (the first heartbeats of a new deployment are mostly new devices).
+    static let insertDevices = MultiRowStatement(
+        prefix: "INSERT INTO device (idx, device_id, institution_id, kind, state, alerting, last_seen, last_at, since) VALUES",
+        row: "(?, ?, ?, ?, ?, ?, ?, ?, ?)")
 
     /// Writes `last_seen`/`last_at` of up to `limit` dirty devices from index `from` on, in row
     /// order; returns the index to continue from (`nil`: reached the end) and how many were written.

@@ -56,6 +56,29 @@ import Testing
         #expect(try database.read { db in try db.int("SELECT COUNT(*) FROM t") } == 2, "a failed write changes nothing")
     }
 
+    /// Rows many to a statement: full chunks and the rest, every row stored once, in order.
+    @Test(arguments: StoreBackend.allCases) func manyRowsToAStatement(backend: StoreBackend) throws {
+        let directory = try TestDirectory()
+        defer { directory.remove() }
+        let database = try Self.open(backend, directory)
+        let statement = MultiRowStatement(
+            prefix: "INSERT INTO t (id, n) VALUES", row: "(?, ?)", suffix: "ON CONFLICT (id) DO UPDATE SET n = excluded.n", rowsPerStatement: 4)
+        #expect(statement.sql(rows: 2) == "INSERT INTO t (id, n) VALUES (?, ?), (?, ?) ON CONFLICT (id) DO UPDATE SET n = excluded.n")
+        try database.write { db in
+            try statement.run(1...10, on: db) { n, arguments in
+                arguments.append(String(format: "r%02d", n))
+                arguments.append(n)
+            }
+            try statement.run([Int](), on: db) { _, _ in Issue.record("no rows, no statement") }
+            try statement.run([3], on: db) { n, arguments in arguments += [String(format: "r%02d", n), 30] }
+        }
+        let ids = (1...10).map { String(format: "r%02d", $0) }
+        try database.read { db throws in
+            #expect(try db.strings("SELECT id FROM t ORDER BY id") == ids)
+            #expect(try db.int("SELECT SUM(n) FROM t") == 55 - 3 + 30)
+        }
+    }
+
     /// A second instance of a service on the same schema is refused, naming why; once the first
     /// has gone, it starts.
     /// Arguments are bound through SQLite's C API on a cached statement: a statement that failed
