@@ -40,6 +40,8 @@ final class LogSubscription {
     private let keepalive: TimeAmount?
     private var lastWrite = NIODeadline.now()
     private var keepaliveTask: RepeatedTask?
+    /// The connection's frame writer, handed record frames directly (``FrameWriter/append(_:context:)``).
+    private var writer: (handler: FrameWriter, context: ChannelHandlerContext)?
 
     /// Records per read from the store.
     static let readChunk = 512
@@ -65,6 +67,10 @@ final class LogSubscription {
 
     /// Starts listening for new records and sends what is already there.
     func start() {
+        let pipeline = channel.pipeline.syncOperations
+        if let handler = try? pipeline.handler(type: FrameWriter.self), let context = try? pipeline.context(handlerType: FrameWriter.self) {
+            writer = (handler, context)
+        }
         let bound = NIOLoopBound(self, eventLoop: channel.eventLoop)
         let loop = channel.eventLoop
         let registration = hub.add { seq in
@@ -101,6 +107,7 @@ final class LogSubscription {
 
     func close() {
         closed = true
+        writer = nil
         keepaliveTask?.cancel()
         keepaliveTask = nil
         if let token { hub.remove(token) }
@@ -176,7 +183,11 @@ final class LogSubscription {
     private func deliver(seq: Int64, type: String, frame: @autoclosure () -> ByteBuffer) {
         next = seq + 1
         if !typePatterns.isEmpty, !takes(type) { return }
-        channel.write(frame(), promise: nil)
+        if let writer {
+            writer.handler.append(frame(), context: writer.context)
+        } else {
+            channel.write(frame(), promise: nil)
+        }
         lastSent = seq
         credit -= 1
     }

@@ -11,9 +11,12 @@ import NIOCore
 /// per ack (callgrind). Above `limit` bytes the gathered buffer is passed on without waiting for
 /// the flush, so a long run of records (a subscription catching up) is not copied into one huge
 /// buffer.
-final class FrameWriter: ChannelOutboundHandler, RemovableChannelHandler {
-    typealias OutboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
+///
+/// A log subscription hands its record frames to ``append(_:context:)`` instead of writing
+/// each through the pipeline (about 2 300 instructions a frame per consumer, callgrind).
+public final class FrameWriter: ChannelOutboundHandler, RemovableChannelHandler {
+    public typealias OutboundIn = ByteBuffer
+    public typealias OutboundOut = ByteBuffer
 
     private let limit: Int
     private var gathered: ByteBuffer?
@@ -22,22 +25,27 @@ final class FrameWriter: ChannelOutboundHandler, RemovableChannelHandler {
 
     init(limit: Int = 64 * 1024) { self.limit = limit }
 
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        let payload = unwrapOutboundIn(data)
+    public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if let promise { promises.append(promise) }
+        append(unwrapOutboundIn(data), context: context)
+    }
+
+    /// Writes `payload` as a frame (not flushed), as a write through the pipeline would, from
+    /// the channel's event loop; `context` is this handler's.
+    public func append(_ payload: ByteBuffer, context: ChannelHandlerContext) {
         var gathered = self.gathered.take() ?? context.channel.allocator.buffer(capacity: max(256, 4 + payload.readableBytes))
         gathered.writeInteger(UInt32(payload.readableBytes), endianness: .big)
         gathered.writeImmutableBuffer(payload)
         self.gathered = gathered
-        if let promise { promises.append(promise) }
         if gathered.readableBytes >= limit { pass(context: context) }
     }
 
-    func flush(context: ChannelHandlerContext) {
+    public func flush(context: ChannelHandlerContext) {
         pass(context: context)
         context.flush()
     }
 
-    func handlerRemoved(context: ChannelHandlerContext) {
+    public func handlerRemoved(context: ChannelHandlerContext) {
         // Never passed on (the channel closed before a flush): their writes failed.
         gathered = nil
         let promises = self.promises
