@@ -90,21 +90,22 @@ actor IndicatorsModel {
     /// are committed in one transaction.
     func apply(_ batch: [LogRecord]) throws {
         guard let last = batch.last else { return }
-        var affected = Set<AffectedKey>()
         // Keys whose first arrival this batch sets (or moves earlier), with what memory held
         // before: only they are written, and memory goes back if the transaction fails.
-        var arrived: [(record: LogRecord, arrival: String, before: Int64?)] = []
-        for record in batch {
-            let arrival = Arrivals.key(record.type.rawValue, record.key)
-            let before = arrivals[arrival]
-            if before.map({ $0 > record.receivedAt.millis }) ?? true {
-                arrived.append((record, arrival, before))
-                arrivals[arrival] = record.receivedAt.millis
+        var arrived: [(index: Int, arrival: String, before: Int64?)] = []
+        let affected = engine.applyBatch { apply in
+            for (index, record) in batch.enumerated() {
+                let arrival = Arrivals.key(record.type.rawValue, record.key)
+                let before = arrivals[arrival]
+                if before.map({ $0 > record.receivedAt.millis }) ?? true {
+                    arrived.append((index, arrival, before))
+                    arrivals[arrival] = record.receivedAt.millis
+                }
+                guard let feed = Self.decode(record.type, record.body, logger: logger) else { continue }
+                apply(feed, record.receivedAt)
+                names.note(feed.feed)
+                if let year = feed.feed.year { dataYears.insert(Int(year)) }
             }
-            guard let feed = Self.decode(record.type, record.body, logger: logger) else { continue }
-            affected.formUnion(engine.apply(feed, receivedAt: record.receivedAt))
-            names.note(feed.feed)
-            if let year = feed.feed.year { dataYears.insert(Int(year)) }
         }
         let now = Timestamp.now()
         var changed: [(StatusKey, IndicatorsStore.StoredStatus, IndicatorResult)] = []
@@ -128,7 +129,7 @@ actor IndicatorsModel {
             }
         }
         do {
-            try write(batch, arrived: arrived.map(\.record), changed: changed, events: events, now: now)
+            try write(batch, arrived: arrived.map { batch[$0.index] }, changed: changed, events: events, now: now)
         } catch {
             for (_, arrival, before) in arrived.reversed() { arrivals[arrival] = before }
             throw error
@@ -171,10 +172,11 @@ actor IndicatorsModel {
         var last: [String: Int] = [:]
         last.reserveCapacity(batch.count)
         for (index, key) in keys.enumerated() { last[key] = index }
-        var rows: [LogRecord] = []
+        var rows: [Int] = []
         rows.reserveCapacity(last.count)
-        for (index, record) in batch.enumerated() where last[keys[index]] == index { rows.append(record) }
-        try upsertRecordsStatement.run(rows, on: db) { record, arguments in
+        for index in batch.indices where last[keys[index]] == index { rows.append(index) }
+        try upsertRecordsStatement.run(rows, on: db) { index, arguments in
+            let record = batch[index]
             arguments.values.append(.text(record.type.rawValue))
             arguments.values.append(.text(record.key))
             arguments.values.append(.text(record.bodyText))

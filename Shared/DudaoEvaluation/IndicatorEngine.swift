@@ -113,19 +113,28 @@ public final class IndicatorEngine {
     /// ``DeviceOnline``; its `at` when nil).
     @discardableResult
     public func apply(_ feed: ValidatedFeed, receivedAt: Timestamp? = nil) -> Set<AffectedKey> {
+        applyBatch { apply in apply(feed, receivedAt) }
+    }
+
+    /// Applies the feeds `body` hands to `apply`, in order, and returns which (indicator, year,
+    /// scope) may have a new value after all of them: what ``apply(_:receivedAt:)`` of each
+    /// would return together, less the values a later feed of the batch put back as they were.
+    /// A batch of heartbeats touches the same sums over and over: the keys are worked out once.
+    public func applyBatch(_ body: (_ apply: (ValidatedFeed, Timestamp?) -> Void) throws -> Void) rethrows -> Set<AffectedKey> {
         sums.beginTracking()
-        touchedOnline = []
-        ingest(feed, receivedAt: receivedAt)
-        let result = affectedKeys()
-        sums.endTracking()
-        touchedOnline = []
-        return result
+        touchedOnline.removeAll(keepingCapacity: true)
+        defer {
+            sums.endTracking()
+            touchedOnline.removeAll(keepingCapacity: true)
+        }
+        try body { feed, receivedAt in ingest(feed, receivedAt: receivedAt) }
+        return affectedKeys()
     }
 
     /// Like ``apply(_:receivedAt:)`` without working out what changed: for replaying many
     /// stored records at start-up.
     public func load(_ feed: ValidatedFeed, receivedAt: Timestamp? = nil) {
         ingest(feed, receivedAt: receivedAt)
-        touchedOnline = []
+        touchedOnline.removeAll(keepingCapacity: true)
     }
 }

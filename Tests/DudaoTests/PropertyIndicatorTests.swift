@@ -15,6 +15,8 @@ import Testing
 /// engine has for its key (an older one is `stale` and never forwarded). Both engines, and a
 /// fresh one loaded with just the final versions, must give identical results for the city,
 /// every town and every institution, for 2023–2026.
+///
+/// Property: applied in random batches, each batch names every result it changed.
 @Suite struct PropertyIndicatorTests {
     static let iterations = 400
     typealias F = EvaluationFixture
@@ -198,5 +200,60 @@ import Testing
                 }
             }
         }
+    }
+
+    /// Property: a batch (``IndicatorEngine/applyBatch(_:)``, what dudao-indicators applies a
+    /// batch of log records with) names every (indicator, year, scope) whose result it changed:
+    /// the service re-evaluates only those, so a result left out would keep a stale status.
+    @Test func aBatchNamesEveryResultItChanged() async throws {
+        await propertyCheck(count: 150, input: Self.scenarios) { scenario in
+            let versions = try scenario.versions.map { try Self.versioned(Self.record($0)) }
+            let sent = versions + scenario.resends.map { versions[$0 % versions.count] }
+            // Forwarded through the ingest's filter, as ``engine(_:)`` does.
+            var applied: [String: Versioned] = [:]
+            var forwarded: [ValidatedFeed] = []
+            for record in sent {
+                if let current = applied[record.slot], !record.isNewer(than: current) { continue }
+                applied[record.slot] = record
+                forwarded.append(try FeedValidator.validate(record.type, body: record.body).get())
+            }
+            let engine = IndicatorEngine(catalog: F.catalog)
+            var random = Xoshiro(seed: (scenario.seeds[0], ~scenario.seeds[0], 0x9E37_79B9_7F4A_7C15, 3))
+            var start = 0
+            while start < forwarded.count {
+                let end = min(forwarded.count, start + Int.random(in: 1...8, using: &random))
+                let before = Self.resultsByKey(engine)
+                let named = engine.applyBatch { apply in
+                    for feed in forwarded[start..<end] { apply(feed, nil) }
+                }
+                for (key, result) in Self.resultsByKey(engine) where before[key] != nil && before[key] != result {
+                    let covered =
+                        named.contains(AffectedKey(indicator: key.indicator, year: key.year, scope: key.scope))
+                        || named.contains(AffectedKey(indicator: key.indicator, year: nil, scope: key.scope))
+                    #expect(covered, "records \(start)..<\(end) changed \(key.indicator) \(key.year) \(key.scope.text) and did not say so")
+                }
+                start = end
+            }
+        }
+    }
+
+    struct ResultKey: Hashable {
+        var indicator: String
+        var year: Int
+        var scope: Scope
+    }
+
+    /// Every result for 2023–2026 at the city, every town and every institution.
+    static func resultsByKey(_ engine: IndicatorEngine) -> [ResultKey: IndicatorResult] {
+        var results: [ResultKey: IndicatorResult] = [:]
+        let scopes = [Scope.city] + engine.towns.map(Scope.town) + engine.institutionIDs.map(Scope.institution)
+        for year in [2023, 2024, 2025, 2026] {
+            for scope in scopes {
+                for result in engine.evaluate(year: year, scope: scope, now: now) {
+                    results[ResultKey(indicator: result.id, year: year, scope: scope)] = result
+                }
+            }
+        }
+        return results
     }
 }
