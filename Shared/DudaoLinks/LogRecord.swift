@@ -24,11 +24,11 @@ public struct LogRecord: Sendable {
     }
 
     /// A record read straight from its frame's bytes; `nil` for a type this build does not know.
-    public init?(read: Frame.Record.Read) {
+    public init?(read: consuming Frame.Record.Read) {
         self.init(record: read.record, bodyJSON: read.bodyJSON)
     }
 
-    private init?(record: Frame.Record, bodyJSON: [UInt8]?) {
+    private init?(record: consuming Frame.Record, bodyJSON: consuming [UInt8]?) {
         guard let type = FeedType(rawValue: record.type) else { return nil }
         self.bodyJSON = bodyJSON
         self.seq = record.seq

@@ -15,9 +15,10 @@ public final class WireClient {
     /// hundred pays the stream's cost (a lock, and in the Concurrency library's unspecialized
     /// code about ten runtime lookups of generic metadata, 3 200 instructions by callgrind) once
     /// per read instead of once per frame.
-    private var iterator: AsyncThrowingStream<[Inbound], any Error>.AsyncIterator
-    /// The frames of the read being taken, and the next to take.
-    private var current: [Inbound] = []
+    private var iterator: AsyncThrowingStream<[Inbound?], any Error>.AsyncIterator
+    /// The frames of the read being taken, and the next to take: each is moved out when taken
+    /// (a record's strings and body are not retained by a copy and released with the array).
+    private var current: [Inbound?] = []
     private var taken = 0
     /// Frames received in reads not yet taken by `receive`.
     private let buffered: NIOLockedValueBox<Int>
@@ -29,7 +30,7 @@ public final class WireClient {
         case record(Frame.Record.Read)
     }
 
-    private init(channel: any Channel, inbound: AsyncThrowingStream<[Inbound], any Error>, buffered: NIOLockedValueBox<Int>) {
+    private init(channel: any Channel, inbound: AsyncThrowingStream<[Inbound?], any Error>, buffered: NIOLockedValueBox<Int>) {
         self.channel = channel
         self.iterator = inbound.makeAsyncIterator()
         self.buffered = buffered
@@ -53,7 +54,7 @@ public final class WireClient {
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, maxFrameBytes: Int = 64 * 1_048_576,
         readsRecords: Bool = false
     ) async throws -> WireClient {
-        let (stream, continuation) = AsyncThrowingStream<[Inbound], any Error>.makeStream()
+        let (stream, continuation) = AsyncThrowingStream<[Inbound?], any Error>.makeStream()
         let buffered = NIOLockedValueBox(0)
         let handshake = group.next().makePromise(of: Void.self)
         let channel: any Channel
@@ -141,7 +142,7 @@ public final class WireClient {
             taken = 0
         }
         taken += 1
-        return current[taken - 1]
+        return current[taken - 1].take()
     }
 
     /// Sends one frame and waits for the next frame back.
@@ -248,9 +249,9 @@ func isIPAddress(_ host: String) -> Bool {
 private final class ClientInboundHandler: ChannelInboundHandler {
     typealias InboundIn = InboundFrame
 
-    let continuation: AsyncThrowingStream<[WireClient.Inbound], any Error>.Continuation
+    let continuation: AsyncThrowingStream<[WireClient.Inbound?], any Error>.Continuation
     /// Frames decoded since the last read completed.
-    private var pending: [WireClient.Inbound] = []
+    private var pending: [WireClient.Inbound?] = []
     let handshake: EventLoopPromise<Void>
     let buffered: NIOLockedValueBox<Int>
     let serverIdentity: String?
@@ -259,7 +260,7 @@ private final class ClientInboundHandler: ChannelInboundHandler {
     private var handshakeSettled = false
 
     init(
-        continuation: AsyncThrowingStream<[WireClient.Inbound], any Error>.Continuation, handshake: EventLoopPromise<Void>,
+        continuation: AsyncThrowingStream<[WireClient.Inbound?], any Error>.Continuation, handshake: EventLoopPromise<Void>,
         buffered: NIOLockedValueBox<Int>, serverIdentity: String?, address: String, readsRecords: Bool
     ) {
         self.readsRecords = readsRecords
