@@ -103,27 +103,32 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
             return
         }
         let (y, m, d, secOfDay, ms) = fields
-        /// Two digits of `value` (0...99).
-        func two(_ value: Int) {
-            out.append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value / 10))
-            out.append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value % 10))
+        // The 24 bytes filled on the stack and appended at once: an append per byte checks
+        // the array's capacity and uniqueness every time.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { text in
+            /// Two digits of `value` (0...99) at `at`.
+            func two(_ value: Int, at index: Int) {
+                text[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value / 10)
+                text[index + 1] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value % 10)
+            }
+            two(y / 100, at: 0)
+            two(y % 100, at: 2)
+            text[4] = UInt8(ascii: "-")
+            two(m, at: 5)
+            text[7] = UInt8(ascii: "-")
+            two(d, at: 8)
+            text[10] = UInt8(ascii: "T")
+            two(secOfDay / 3600, at: 11)
+            text[13] = UInt8(ascii: ":")
+            two(secOfDay / 60 % 60, at: 14)
+            text[16] = UInt8(ascii: ":")
+            two(secOfDay % 60, at: 17)
+            text[19] = UInt8(ascii: ".")
+            text[20] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: ms / 100)
+            two(ms % 100, at: 21)
+            text[23] = UInt8(ascii: "Z")
+            out.append(contentsOf: UnsafeBufferPointer(text))
         }
-        two(y / 100)
-        two(y % 100)
-        out.append(UInt8(ascii: "-"))
-        two(m)
-        out.append(UInt8(ascii: "-"))
-        two(d)
-        out.append(UInt8(ascii: "T"))
-        two(secOfDay / 3600)
-        out.append(UInt8(ascii: ":"))
-        two(secOfDay / 60 % 60)
-        out.append(UInt8(ascii: ":"))
-        two(secOfDay % 60)
-        out.append(UInt8(ascii: "."))
-        out.append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: ms / 100))
-        two(ms % 100)
-        out.append(UInt8(ascii: "Z"))
     }
 
     /// The description of any instant, the years outside 0000–9999 included.
