@@ -142,8 +142,9 @@ public final class LogConsumer: Service, Sendable {
             // next) would each cost a transaction and an fsync, on the disk the ingest's own
             // fsyncs wait for: a batch waits up to `linger` for more.
             while applying, !applyNow, !batch.isEmpty, batch.count < batchSize, ContinuousClock.now - batchStarted < Self.linger {
-                try await Task.sleep(for: .microseconds(250))
+                await client.waitForFrames(timeout: Self.linger - (ContinuousClock.now - batchStarted))
                 if client.hasBufferedFrames { applying = false }
+                try Task.checkCancellation()
             }
             if applying {
                 if !batch.isEmpty {

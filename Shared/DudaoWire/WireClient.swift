@@ -21,7 +21,7 @@ public final class WireClient {
     private var current: [Inbound?] = []
     private var taken = 0
     /// Frames received in reads not yet taken by `receive`.
-    private let buffered: NIOLockedValueBox<Int>
+    private let buffered: BufferedFrames
 
     /// A frame as received: parsed into the generic tree, or a record read from its bytes
     /// (``Frame/Record/read(_:)``, when the client was connected with `readsRecords`).
@@ -30,14 +30,22 @@ public final class WireClient {
         case record(Frame.Record.Read)
     }
 
-    private init(channel: any Channel, inbound: AsyncThrowingStream<[Inbound?], any Error>, buffered: NIOLockedValueBox<Int>) {
+    private init(channel: any Channel, inbound: AsyncThrowingStream<[Inbound?], any Error>, buffered: BufferedFrames) {
         self.channel = channel
         self.iterator = inbound.makeAsyncIterator()
         self.buffered = buffered
     }
 
     /// Whether a frame has arrived that `receive` would return without waiting.
-    public var hasBufferedFrames: Bool { taken < current.count || buffered.withLockedValue { $0 > 0 } }
+    public var hasBufferedFrames: Bool { taken < current.count || buffered.count > 0 }
+
+    /// Returns once ``hasBufferedFrames`` is true or `timeout` has passed, whichever comes first
+    /// (early too when the connection ends).
+    public func waitForFrames(timeout: Duration) async {
+        guard !hasBufferedFrames, timeout > .zero else { return }
+        let (seconds, attoseconds) = timeout.components
+        await buffered.wait(timeout: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000), on: channel.eventLoop)
+    }
 
     /// Connects and completes the TLS handshake.
     ///
@@ -55,7 +63,7 @@ public final class WireClient {
         readsRecords: Bool = false
     ) async throws -> WireClient {
         let (stream, continuation) = AsyncThrowingStream<[Inbound?], any Error>.makeStream()
-        let buffered = NIOLockedValueBox(0)
+        let buffered = BufferedFrames()
         let handshake = group.next().makePromise(of: Void.self)
         let channel: any Channel
         do {
@@ -137,7 +145,7 @@ public final class WireClient {
     public func receiveInbound() async throws -> Inbound? {
         if taken == current.count {
             guard let read = try await iterator.next() else { return nil }
-            buffered.withLockedValue { $0 -= read.count }
+            buffered.taken(read.count)
             current = read
             taken = 0
         }
@@ -253,7 +261,7 @@ private final class ClientInboundHandler: ChannelInboundHandler {
     /// Frames decoded since the last read completed.
     private var pending: [WireClient.Inbound?] = []
     let handshake: EventLoopPromise<Void>
-    let buffered: NIOLockedValueBox<Int>
+    let buffered: BufferedFrames
     let serverIdentity: String?
     let address: String
     let readsRecords: Bool
@@ -261,7 +269,7 @@ private final class ClientInboundHandler: ChannelInboundHandler {
 
     init(
         continuation: AsyncThrowingStream<[WireClient.Inbound?], any Error>.Continuation, handshake: EventLoopPromise<Void>,
-        buffered: NIOLockedValueBox<Int>, serverIdentity: String?, address: String, readsRecords: Bool
+        buffered: BufferedFrames, serverIdentity: String?, address: String, readsRecords: Bool
     ) {
         self.readsRecords = readsRecords
         self.continuation = continuation
@@ -316,15 +324,17 @@ private final class ClientInboundHandler: ChannelInboundHandler {
     /// Hands the frames decoded so far to the stream.
     private func passPending() {
         guard !pending.isEmpty else { return }
-        buffered.withLockedValue { $0 += pending.count }
+        let frames = pending.count
         continuation.yield(pending)
         pending = []
+        buffered.arrived(frames)
     }
 
     /// Ends the stream after the frames decoded before the end.
     private func finish(throwing error: (any Error)? = nil) {
         passPending()
         continuation.finish(throwing: error)
+        buffered.wake()
     }
 
     private func failHandshake(_ error: any Error) {
