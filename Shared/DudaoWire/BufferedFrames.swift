@@ -7,6 +7,8 @@ import NIOCore
 final class BufferedFrames: Sendable {
     private struct State {
         var count = 0
+        /// The stream has ended: no frame will come.
+        var ended = false
         var waiter: CheckedContinuation<Void, Never>?
     }
 
@@ -28,9 +30,18 @@ final class BufferedFrames: Sendable {
         state.withLockedValue { $0.count -= frames }
     }
 
-    /// Wakes the waiting reader without frames (its wait is over, or the stream ended).
+    /// Wakes the waiting reader without frames (its wait is over).
     func wake() {
         state.withLockedValue { $0.waiter.take() }?.resume()
+    }
+
+    /// The stream has ended: wakes the waiting reader, and no later wait waits.
+    func end() {
+        let waiter = state.withLockedValue { state in
+            state.ended = true
+            return state.waiter.take()
+        }
+        waiter?.resume()
     }
 
     /// Returns once frames are buffered or `timeout` has passed (whichever comes first; early
@@ -38,7 +49,7 @@ final class BufferedFrames: Sendable {
     func wait(timeout: TimeAmount, on eventLoop: any EventLoop) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let ready = state.withLockedValue { state in
-                if state.count > 0 { return true }
+                if state.count > 0 || state.ended { return true }
                 state.waiter = continuation
                 return false
             }

@@ -334,7 +334,7 @@ private final class ClientInboundHandler: ChannelInboundHandler {
     private func finish(throwing error: (any Error)? = nil) {
         passPending()
         continuation.finish(throwing: error)
-        buffered.wake()
+        buffered.end()
     }
 
     private func failHandshake(_ error: any Error) {
