@@ -260,6 +260,9 @@ private final class ClientInboundHandler: ChannelInboundHandler {
     let continuation: AsyncThrowingStream<[WireClient.Inbound?], any Error>.Continuation
     /// Frames decoded since the last read completed.
     private var pending: [WireClient.Inbound?] = []
+    /// The stream has ended: frames decoded after it are dropped (a stream ignores them too),
+    /// not counted as buffered.
+    private var finished = false
     let handshake: EventLoopPromise<Void>
     let buffered: BufferedFrames
     let serverIdentity: String?
@@ -323,7 +326,10 @@ private final class ClientInboundHandler: ChannelInboundHandler {
 
     /// Hands the frames decoded so far to the stream.
     private func passPending() {
-        guard !pending.isEmpty else { return }
+        guard !pending.isEmpty, !finished else {
+            pending = []
+            return
+        }
         let frames = pending.count
         continuation.yield(pending)
         pending = []
@@ -333,6 +339,7 @@ private final class ClientInboundHandler: ChannelInboundHandler {
     /// Ends the stream after the frames decoded before the end.
     private func finish(throwing error: (any Error)? = nil) {
         passPending()
+        finished = true
         continuation.finish(throwing: error)
         buffered.end()
     }
