@@ -10,7 +10,9 @@ import ServiceLifecycle
 /// Delivers the outbox to another service over the wire, in order, pipelined, retrying with
 /// ``ReconnectBackoff`` while the receiver is down. A frame leaves the outbox only once the
 /// receiver answered `ack` (accepted or duplicate); a `nack` is logged and dropped (retrying
-/// a refused frame would block everything behind it forever).
+/// a refused frame would block everything behind it forever), except `internal` and
+/// `overloaded`: the receiver could not take it now (its database restarting), not that it
+/// refuses it. Such a frame stays, and goes again after the link's pause.
 public final class OutboxSender: Service, Sendable {
     private let database: any SQLDatabase
     private let host: String
@@ -67,6 +69,7 @@ public final class OutboxSender: Service, Sendable {
             client.flush()
             var done: [Int64] = []
             var unexpected: JSONValue?
+            var notNow: JSONValue?
             for entry in batch {
                 guard let reply = try await client.receive() else {
                     unexpected = nil
@@ -75,6 +78,10 @@ public final class OutboxSender: Service, Sendable {
                 // Only the answer to this very frame settles it: an `error` frame (the receiver
                 // closing the connection, e.g. at a timeout) or a reply to another id does not.
                 let answer = Answer(reply)
+                if case .nack(let id, let error) = answer, id == entry.id, error.code == .internal || error.code == .overloaded {
+                    notNow = reply
+                    break
+                }
                 let settles: Bool
                 switch answer {
                 case .ack(let id, _): settles = id == entry.id
@@ -95,6 +102,7 @@ public final class OutboxSender: Service, Sendable {
             if !delivered.isEmpty { try await database.write { db in try Outbox.remove(db, seqs: delivered) } }
             if delivered.count < batch.count {
                 // The rest stays in the outbox and goes out again on a new connection.
+                if let notNow { throw OutboxSenderError.notNow(JSONWriter.string(notNow)) }
                 if let unexpected { throw OutboxSenderError.unexpectedReply(JSONWriter.string(unexpected)) }
                 throw WireClientError.closed
             }
@@ -105,9 +113,12 @@ public final class OutboxSender: Service, Sendable {
 /// A reply that does not answer the frame it follows.
 enum OutboxSenderError: Error, CustomStringConvertible {
     case unexpectedReply(String)
+    /// The receiver could not take a frame now (`internal`, `overloaded`): it is sent again.
+    case notNow(String)
     var description: String {
         switch self {
         case .unexpectedReply(let reply): "the receiver answered with something other than an ack of the frame sent: \(reply)"
+        case .notNow(let reply): "the receiver could not take a frame now; it stays in the outbox and goes again: \(reply)"
         }
     }
 }
