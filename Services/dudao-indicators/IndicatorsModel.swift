@@ -93,9 +93,13 @@ actor IndicatorsModel {
         // Keys whose first arrival this batch sets (or moves earlier), with what memory held
         // before: only they are written, and memory goes back if the transaction fails.
         var arrived: [(index: Int, arrival: String, before: Int64?)] = []
+        // Each record's `type|key`, for the arrivals and the record upsert alike.
+        var keys: [String] = []
+        keys.reserveCapacity(batch.count)
         let affected = engine.applyBatch { apply in
             for (index, record) in batch.enumerated() {
                 let arrival = Arrivals.key(record.type.rawValue, record.key)
+                keys.append(arrival)
                 let before = arrivals[arrival]
                 if before.map({ $0 > record.receivedAt.millis }) ?? true {
                     arrived.append((index, arrival, before))
@@ -129,7 +133,7 @@ actor IndicatorsModel {
             }
         }
         do {
-            try write(batch, arrived: arrived.map { batch[$0.index] }, changed: changed, events: events, now: now)
+            try write(batch, keys: keys, arrived: arrived.map(\.index), changed: changed, events: events, now: now)
         } catch {
             for (_, arrival, before) in arrived.reversed() { arrivals[arrival] = before }
             throw error
@@ -138,16 +142,18 @@ actor IndicatorsModel {
         if !events.isEmpty { logger.info("transitions", metadata: ["alerts": "\(events.count)", "through": "\(last.seq)"]) }
     }
 
-    /// Stores a batch's records, the first arrivals it sets, its changed statuses, its alerts and
-    /// the position, in one transaction.
+    /// Stores a batch's records (`keys`: each one's `type|key`), the first arrivals it sets (the
+    /// indexes of those records), its changed statuses, its alerts and the position, in one
+    /// transaction.
     private func write(
-        _ batch: [LogRecord], arrived: [LogRecord], changed: [(StatusKey, IndicatorsStore.StoredStatus, IndicatorResult)],
+        _ batch: [LogRecord], keys: [String], arrived: [Int], changed: [(StatusKey, IndicatorsStore.StoredStatus, IndicatorResult)],
         events: [AlertEvent], now: Timestamp
     ) throws {
         guard let last = batch.last else { return }
         try store.database.write { db in
-            try Self.upsertRecords(batch, db)
-            for record in arrived {
+            try Self.upsertRecords(batch, keys: keys, db)
+            for index in arrived {
+                let record = batch[index]
                 try db.run(
                     "INSERT INTO arrivals (type, key, first_received_at) VALUES (?, ?, ?) ON CONFLICT (type, key) DO UPDATE SET "
                         + "first_received_at = CASE WHEN excluded.first_received_at < arrivals.first_received_at "
@@ -167,8 +173,7 @@ actor IndicatorsModel {
 
     /// Stores each record's body, the last one of a key in `batch` (log order) winning, many
     /// rows per statement: one statement per record cost twice the instructions.
-    private static func upsertRecords(_ batch: [LogRecord], _ db: any SQLConnection) throws {
-        let keys = batch.map { Arrivals.key($0.type.rawValue, $0.key) }
+    private static func upsertRecords(_ batch: [LogRecord], keys: [String], _ db: any SQLConnection) throws {
         var last: [String: Int] = [:]
         last.reserveCapacity(batch.count)
         for (index, key) in keys.enumerated() { last[key] = index }
