@@ -47,6 +47,8 @@ final class GroupCommitter: Service, Sendable {
     }
 
     private let thread: BatchingThread<Pending>
+    /// A batch of this many feeds counts as busy (at 1 ms a commit: 8 000 feeds a second).
+    static let busyBatch = 8
     /// The registry as of the last commit: written by the writer thread, read by queries.
     private let registryBox: NIOLockedValueBox<Registry>
 
@@ -57,19 +59,32 @@ final class GroupCommitter: Service, Sendable {
     }
 
     /// - Parameters:
-    ///   - onCommit: called after each durable batch that stored records: the highest sequence
-    ///     number written, and the records in order.
+    ///   - onBatch: called after every batch, once its replies are on their way: the highest
+    ///     sequence number it wrote (0: none), the records it stored in order, and whether the
+    ///     writer is busy (feeds are queued for the next batch, or were for this one).
     init(
         store: any IngestStore, maxBatch: Int, logger: Logger, metrics: IngestMetrics = IngestMetrics(),
-        onCommit: @escaping @Sendable (Int64, [Stored]) -> Void
+        onBatch: @escaping @Sendable (_ highest: Int64, _ stored: [Stored], _ busy: Bool) -> Void
     ) throws {
         let registryBox = NIOLockedValueBox(try store.loadRegistry())
         self.registryBox = registryBox
+        // Only the writer thread touches it.
+        let lastQueued = NIOLockedValueBox(false)
         thread = BatchingThread(
             name: "dudao-ingest-writer", maxBatch: maxBatch,
-            process: { batch in
+            process: { batch, queued in
                 let started = ContinuousClock.now
-                let outcomes = Self.commit(batch, store: store, registryBox: registryBox, logger: logger, onCommit: onCommit)
+                let (outcomes, highest, stored) = Self.commit(batch, store: store, registryBox: registryBox, logger: logger)
+                // Busy: feeds wait behind this batch, or it was itself taken from such a queue
+                // (a large batch can take everything that waited, and leave none behind), or
+                // it is large (many feeds came during one commit: the event loops, not the
+                // writer, are what is short).
+                let queuedNow = queued()
+                let busy = lastQueued.withLockedValue { last in
+                    defer { last = queuedNow }
+                    return queuedNow || last || batch.count >= Self.busyBatch
+                }
+                onBatch(highest, stored, busy)
                 metrics.commitTime.record(ContinuousClock.now - started)
                 metrics.batchSize.record(batch.count)
                 metrics.count(types: batch.lazy.map(\.request.feed.type.rawValue), outcomes: outcomes)
@@ -116,10 +131,11 @@ final class GroupCommitter: Service, Sendable {
         stop()
     }
 
+    /// Commits `batch` and answers its feeds; returns their outcomes, the highest sequence number
+    /// written (0: none) and the records stored.
     private static func commit(
-        _ batch: [Pending], store: any IngestStore, registryBox: NIOLockedValueBox<Registry>, logger: Logger,
-        onCommit: @Sendable (Int64, [Stored]) -> Void
-    ) -> [CommitOutcome] {
+        _ batch: [Pending], store: any IngestStore, registryBox: NIOLockedValueBox<Registry>, logger: Logger
+    ) -> (outcomes: [CommitOutcome], highest: Int64, stored: [Stored]) {
         var registry = registryBox.withLockedValue { $0 }
         do {
             let outcomes = try store.commit(batch.map(\.request), registry: &registry, now: .now())
@@ -140,13 +156,12 @@ final class GroupCommitter: Service, Sendable {
             for (loop, done) in byLoop.values {
                 loop.execute { for (pending, outcome) in done { pending.complete(outcome) } }
             }
-            if highest > 0 { onCommit(highest, stored) }
-            return outcomes
+            return (outcomes, highest, stored)
         } catch {
             logger.error("commit failed; the batch is answered internal", metadata: ["error": "\(error)", "size": "\(batch.count)"])
             let failed = CommitOutcome.rejected(WireError(.internal, "storing the feed failed; retry later", zh: "数据保存失败，请稍后重试"))
             for pending in batch { pending.complete(failed) }
-            return batch.map { _ in failed }
+            return (batch.map { _ in failed }, 0, [])
         }
     }
 }

@@ -57,11 +57,13 @@ struct IngestCommand: AsyncParsableCommand {
                 store = try PostgresIngestStore(location: location, logger: logger)
                 logger.info("storing on PostgreSQL", metadata: ["database": "\(location)"])
             }
-            let hub = LogHub(head: try store.head())
+            let hub = LogHub(head: try store.head(), hold: settings.deliveryHold, heldFor: metrics.deliveryHeld.record)
             let recent = RecentRecords()
-            let committer = try GroupCommitter(store: store, maxBatch: settings.maxBatch, logger: logger, metrics: metrics) { seq, stored in
+            let urgent = UrgentTypes(settings.deliveryHold.urgentTypes)
+            let committer = try GroupCommitter(store: store, maxBatch: settings.maxBatch, logger: logger, metrics: metrics) {
+                highest, stored, busy in
                 if hub.hasListeners { recent.append(stored.map(RecentRecords.Record.init)) }
-                hub.published(upTo: seq)
+                hub.published(upTo: highest, busy: busy, urgent: urgent.any(in: stored))
             }
             committer.start()
             if case .postgres = settings.store {

@@ -14,6 +14,10 @@ struct IngestConfig: FrameServiceSettings {
     var maxBatch: Int
     var retention: RetentionPolicy
     var compactIntervalSeconds: Int
+    /// `delivery.hold_ms`, `delivery.urgent_types`, `delivery.quiet_ms`: how long record news may
+    /// wait for subscribers while the writer is busy, the types that never wait, and how long
+    /// after the writer was last busy it goes out (``LogHub``).
+    var deliveryHold: DeliveryHold
 
     init(file: ConfigFile) throws(ConfigError) {
         basics = try FrameServiceBasics(file: file, defaultPort: 7401, defaultInFlight: 256)
@@ -26,6 +30,10 @@ struct IngestConfig: FrameServiceSettings {
             eventRetentionMillis: Int64(eventDays * 86_400_000),
             consumers: try file.strings("consumers", default: ["dudao-indicators", "dudao-safety"]))
         compactIntervalSeconds = try file.int("retention.compact_interval_seconds", default: 60, range: 1...86_400)
+        deliveryHold = DeliveryHold(
+            limit: .milliseconds(try file.int("delivery.hold_ms", default: 2000, range: 0...60_000)),
+            urgentTypes: try file.strings("delivery.urgent_types", default: ["safety.alarm"]),
+            quiet: .milliseconds(try file.int("delivery.quiet_ms", default: 50, range: 1...60_000)))
         // Last: anything in the file or the environment not read above is a typo.
         try file.checkUnknownKeys()
     }

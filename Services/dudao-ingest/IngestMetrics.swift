@@ -13,6 +13,8 @@ struct IngestMetrics: Sendable {
     /// One group commit, its fsync included.
     let commitTime = DurationHistogram("dudao_group_commit_seconds")
     let head = GaugeFamily("dudao_log_head")
+    /// How long news of new records waited for subscribers while the writer was busy (``LogHub``).
+    let deliveryHeld = DurationHistogram("dudao_delivery_held_seconds")
     /// Records of the log a consumer has not yet committed.
     let lag = GaugeFamily("dudao_consumer_lag", dimensions: ["consumer"])
 

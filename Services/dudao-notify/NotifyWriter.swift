@@ -31,7 +31,7 @@ final class NotifyWriter: Service, Sendable {
     ) {
         batching = BatchingThread<Job>(
             name: "dudao-notify-writer", maxBatch: maxBatch,
-            process: { batch in
+            process: { batch, _ in
                 Self.commit(batch, database: database, engine: engine, now: clock.now(), logger: logger, onDeliveries: onDeliveries)
             },
             refuse: { job in job.complete(.failure(NotifyWriterError.stopped)) })

@@ -13,16 +13,20 @@ public final class BatchingThread<Job: Sendable>: Sendable {
 
     private let name: String
     private let maxBatch: Int
-    private let process: @Sendable ([Job]) -> Void
+    private let process: @Sendable (_ batch: [Job], _ queued: () -> Bool) -> Void
     private let refuse: @Sendable (Job) -> Void
     private let state = NIOLockedValueBox(State())
     private let wakeup = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
 
     /// - Parameters:
-    ///   - process: runs a batch (at most `maxBatch` jobs, in submission order) on the thread.
+    ///   - process: runs a batch (at most `maxBatch` jobs, in submission order) on the thread;
+    ///     `queued` tells it whether jobs are waiting for the next batch (asked when it likes).
     ///   - refuse: answers a job submitted after `stop()` (never processed).
-    public init(name: String, maxBatch: Int, process: @escaping @Sendable ([Job]) -> Void, refuse: @escaping @Sendable (Job) -> Void) {
+    public init(
+        name: String, maxBatch: Int, process: @escaping @Sendable (_ batch: [Job], _ queued: () -> Bool) -> Void,
+        refuse: @escaping @Sendable (Job) -> Void
+    ) {
         self.name = name
         self.maxBatch = maxBatch
         self.process = process
@@ -85,7 +89,7 @@ public final class BatchingThread<Job: Sendable>: Sendable {
                 wakeup.wait()
                 continue
             }
-            process(batch)
+            process(batch) { [state] in state.withLockedValue { !$0.queue.isEmpty } }
         }
         finished.signal()
     }

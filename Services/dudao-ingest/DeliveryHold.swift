@@ -1,0 +1,32 @@
+import DudaoCore
+import DudaoFeeds
+
+/// How long the ingest may hold record news back from its subscribers while its writer is busy
+/// (`delivery.hold_ms`; 0: never), and which record types are never held (`delivery.urgent_types`).
+struct DeliveryHold: Sendable {
+    var limit: Duration
+    var urgentTypes: [String]
+    /// How long after the writer was last busy held news is still held.
+    var quiet: Duration = .milliseconds(50)
+
+    static let none = DeliveryHold(limit: .zero, urgentTypes: [])
+}
+
+/// Whether a batch stored a record of an urgent type (patterns as in access rules: `safety.*`).
+struct UrgentTypes: Sendable {
+    let patterns: [String]
+
+    init(_ patterns: [String]) { self.patterns = patterns }
+
+    func any(in stored: [GroupCommitter.Stored]) -> Bool {
+        guard !patterns.isEmpty else { return false }
+        var last: String?
+        for record in stored {
+            let type = record.request.feed.type.rawValue
+            if type == last { continue }
+            last = type
+            if patterns.contains(where: { NamePattern.matches($0, type) }) { return true }
+        }
+        return false
+    }
+}

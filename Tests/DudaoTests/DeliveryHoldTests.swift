@@ -1,0 +1,143 @@
+import DudaoCore
+import DudaoFeeds
+import DudaoTesting
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import Testing
+
+@testable import dudao_ingest
+
+/// While the ingest's writer is busy, news of new records waits for subscribers (at most
+/// `delivery.hold_ms`); an urgent record, the end of the busy spell or the limit lets it out.
+@Suite struct DeliveryHoldTests {
+    /// What one listener was told, in order.
+    final class Told: Sendable {
+        private let heads = NIOLockedValueBox<[Int64]>([])
+        func record(_ head: Int64) { heads.withLockedValue { $0.append(head) } }
+        var all: [Int64] { heads.withLockedValue { $0 } }
+        var last: Int64? { all.last }
+    }
+
+    static func hub(limit: Duration = .seconds(60), quiet: Duration = .milliseconds(50)) -> (LogHub, Told) {
+        let hub = LogHub(head: 0, hold: DeliveryHold(limit: limit, urgentTypes: ["safety.alarm"], quiet: quiet))
+        let told = Told()
+        _ = hub.add { told.record($0) }
+        return (hub, told)
+    }
+
+    static func eventually(within seconds: Double, _ condition: () -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        while ContinuousClock.now < deadline {
+            if condition() { return true }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        return condition()
+    }
+
+    @Test func newsWaitsWhileTheWriterIsBusyAndGoesOutOnceItIsNot() async throws {
+        let (hub, told) = Self.hub(quiet: .milliseconds(300))
+        hub.published(upTo: 1)
+        #expect(told.all == [1], "not busy: at once")
+        hub.published(upTo: 5, busy: true)
+        hub.published(upTo: 9, busy: true)
+        hub.published(upTo: 12)
+        #expect(told.all == [1], "busy within the quiet period: held")
+        #expect(hub.head == 12, "the head itself is not held (status, metrics)")
+        // A subscription starting now starts from what the others were told.
+        #expect(hub.add { _ in }.head == 1)
+        // No batch comes: the timer lets it out once the writer has not been busy for `quiet`.
+        #expect(try await Self.eventually(within: 5) { told.last == 12 })
+        #expect(told.all == [1, 12])
+    }
+
+    @Test func anUrgentRecordLetsEverythingBeforeItOutAtOnce() {
+        let (hub, told) = Self.hub()
+        hub.published(upTo: 100, busy: true)
+        hub.published(upTo: 200, busy: true)
+        #expect(told.all.isEmpty)
+        hub.published(upTo: 201, busy: true, urgent: true)
+        #expect(told.all == [201])
+        hub.published(upTo: 300, busy: true)
+        #expect(told.all == [201], "held again after it")
+    }
+
+    @Test func newsIsNeverHeldBeyondTheLimit() async throws {
+        // Busy all along (quiet a minute): held, until the first batch after the limit.
+        let (hub, told) = Self.hub(limit: .milliseconds(200), quiet: .seconds(60))
+        hub.published(upTo: 1, busy: true)
+        #expect(told.all.isEmpty)
+        try await Task.sleep(for: .milliseconds(250))
+        hub.published(upTo: 2, busy: true)
+        #expect(told.last != nil, "by now the timer or this batch has let it out")
+        // With no batch after it, the timer lets it out at the limit.
+        let (quietHub, quietTold) = Self.hub(limit: .milliseconds(200), quiet: .seconds(60))
+        quietHub.published(upTo: 5, busy: true)
+        #expect(quietTold.all.isEmpty)
+        #expect(try await Self.eventually(within: 10) { quietTold.last == 5 })
+    }
+
+    @Test func noHoldWithoutALimitOrWithoutListeners() {
+        let none = LogHub(head: 0, hold: .none)
+        let told = Told()
+        _ = none.add { told.record($0) }
+        none.published(upTo: 3, busy: true)
+        #expect(told.all == [3])
+
+        let (hub, later) = (LogHub(head: 0, hold: DeliveryHold(limit: .seconds(60), urgentTypes: [])), Told())
+        hub.published(upTo: 7, busy: true)
+        #expect(hub.add { later.record($0) }.head == 7, "no one listened: nothing to hold")
+    }
+
+    @Test func urgentTypesMatchLikeAccessRules() throws {
+        let at = Timestamp.now()
+        let heartbeat = try IngestRetentionTests.request(
+            .safetyHeartbeat, "h", ["device_id": "d1", "institution_id": "k1", "device_kind": "alarm", "at": .string(at.description), "status": "ok"],
+            at: at)
+        let alarm = try IngestRetentionTests.request(.safetyAlarm, "a", ["device_id": "d1", "institution_id": "k1", "at": .string(at.description)], at: at)
+        let stored = [heartbeat, heartbeat, alarm].enumerated().map { GroupCommitter.Stored(seq: Int64($0.offset + 1), request: $0.element) }
+        #expect(UrgentTypes(["safety.alarm"]).any(in: stored))
+        #expect(UrgentTypes(["safety.*"]).any(in: Array(stored.prefix(1))))
+        #expect(!UrgentTypes(["safety.alarm"]).any(in: Array(stored.prefix(2))))
+        #expect(!UrgentTypes([]).any(in: stored))
+    }
+
+    /// The writer calls itself busy for a batch with feeds queued behind it (or taken from such a
+    /// queue), or of 8 feeds or more; a lone feed with nothing behind it is not.
+    @Test func theWriterSaysWhenItIsBusy() async throws {
+        let directory = try TestDirectory("delivery-hold")
+        defer { directory.remove() }
+        let store = try SQLiteIngestStore(path: directory.file("ingest.sqlite"))
+        let batches = NIOLockedValueBox<[(stored: Int, busy: Bool)]>([])
+        let committer = try GroupCommitter(store: store, maxBatch: 4096, logger: Logger(label: "test")) { _, stored, busy in
+            batches.withLockedValue { $0.append((stored.count, busy)) }
+        }
+        committer.start()
+        defer { committer.stop() }
+        let loop = MultiThreadedEventLoopGroup.singleton.any()
+        func town(_ n: Int) throws -> CommitRequest {
+            try IngestRetentionTests.request(.registryTown, "t\(n)", ["town_id": .string("t\(n)"), "name": "镇", "kind": "town"], at: .now())
+        }
+        // One at a time (the next once the writer has said what it was): never busy.
+        for n in 0..<3 {
+            let promise = loop.makePromise(of: JSONValue?.self)
+            committer.submit(try town(n), promise: promise)
+            _ = try await promise.futureResult.get()
+            while batches.withLockedValue({ $0.count }) <= n { try await Task.sleep(for: .milliseconds(1)) }
+        }
+        #expect(batches.withLockedValue { $0.map(\.busy) } == [false, false, false])
+        // 40 at once: whatever the batches, the writer was busy for each (the first had the rest
+        // queued behind it, or took them all).
+        let requests = try (3..<43).map(town)
+        let promises = requests.map { request in
+            let promise = loop.makePromise(of: JSONValue?.self)
+            committer.submit(request, promise: promise)
+            return promise.futureResult
+        }
+        for future in promises { _ = try await future.get() }
+        let burst = batches.withLockedValue { Array($0.dropFirst(3)) }
+        #expect(burst.map(\.stored).reduce(0, +) == 40)
+        #expect(!burst.contains { !$0.busy }, "\(burst)")
+    }
+}
