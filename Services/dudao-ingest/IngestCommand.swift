@@ -62,7 +62,7 @@ struct IngestCommand: AsyncParsableCommand {
             let urgent = UrgentTypes(settings.deliveryHold.urgentTypes)
             let committer = try GroupCommitter(store: store, maxBatch: settings.maxBatch, logger: logger, metrics: metrics) {
                 highest, stored, busy in
-                if hub.hasListeners { recent.append(stored.map(RecentRecords.Record.init)) }
+                if hub.hasListeners { recent.append(stored) }
                 hub.published(upTo: highest, busy: busy, urgent: urgent.any(in: stored))
             }
             committer.start()

@@ -59,7 +59,7 @@ import Testing
         #expect(recent.run(from: 102, through: 102, limit: 100).map(\.seq) == [102])
     }
 
-    /// The writer's frame of a record is byte for byte the frame a read of the store gives, on
+    /// The frame of a record the writer stored is byte for byte the frame a read of the store gives, on
     /// both stores: a subscription gets the same bytes whichever way its records come.
     @Test(arguments: StoreBackend.allCases)
     func theWritersFrameIsTheStoresFrame(backend: StoreBackend) throws {
@@ -86,5 +86,10 @@ import Testing
         #expect(stored.count == 3)
         let fromStore = try store.readLog(after: 0, limit: 10).map(LogSubscription.frame(for:))
         #expect(stored.map { RecentRecords.Record($0).frame } == fromStore)
+        // Kept as stored, built when a subscription is first handed them, the same bytes.
+        let recent = RecentRecords()
+        recent.append(stored)
+        #expect(recent.run(from: 1, through: 3, limit: 10).map(\.frame) == fromStore)
+        #expect(recent.run(from: 2, through: 3, limit: 10).map(\.frame) == Array(fromStore.dropFirst()), "built once, kept")
     }
 }
