@@ -121,7 +121,8 @@ final class LogSubscription {
 
     private func pump() {
         guard !closed, !reading, credit > 0, next <= head else { return }
-        // At the head of the log: the frames the writer built, shared with every subscription.
+        // At the head of the log: the records the writer kept, their frames built once and
+        // shared with every subscription.
         var shared = recent.run(from: next, through: head, limit: min(credit, Self.readChunk))
         while !shared.isEmpty {
             for record in shared { deliver(seq: record.seq, type: record.type, frame: record.frame) }

@@ -6,12 +6,13 @@ import NIOCore
 
 /// The record frames of the latest records this instance committed, each built once (the first
 /// time a subscription is handed it) and shared by every subscription at the head of the log:
-/// the writer keeps only what it stored. A consumer that keeps up is sent
+/// the writer keeps only what a frame is made of. A consumer that keeps up is sent
 /// these frames as they are, with no read of the store and no frame built for it alone. A
 /// consumer further behind (or a record another instance committed, on PostgreSQL) is read
 /// from the store as before.
 ///
-/// It holds the last `capacity` records, and no more than `byteBudget` bytes of frames: a
+/// It holds the last `capacity` records, and no more than `byteBudget` bytes of frames (or of
+/// what they are made of, counted as the frame they make): a
 /// consumer that falls behind by a burst (its CPU shared with the ingest's on one host) catches
 /// up from here too. Read from the store instead, every record it lacks would be read and
 /// encoded again for it alone, while the ingest is busiest (with a window of 4 096 records,
@@ -23,16 +24,26 @@ final class RecentRecords: Sendable {
         /// The feed type, for subscriptions that filter by type.
         var type: String
         fileprivate var content: Content
-        /// Counted against the byte budget: the frame's size, or for a record kept as stored its
-        /// body and 200 bytes (about the frame's size: the stored request's parsed fields come on top).
+        /// Counted against the byte budget: the frame's size (estimated before it is built).
         fileprivate let size: Int
 
         fileprivate enum Content: Sendable {
             case frame(ByteBuffer)
             /// Built the first time a subscription is handed the record: the writer only keeps
-            /// what it stored, so a burst's frames are built after the burst when news of it is
-            /// held back (``LogHub``), not on the writer thread while feeds wait.
-            case stored(CommitRequest)
+            /// what the frame is made of, so a burst's frames are built after the burst when news
+            /// of it is held back (``LogHub``), not on the writer thread while feeds wait.
+            case parts(Parts)
+        }
+
+        /// What a record frame is made of (strings and body shared with the stored request, not
+        /// copied; the request itself, with its decoded feed, is not kept).
+        fileprivate struct Parts: Sendable {
+            var sender: String
+            var feedID: String
+            var key: String
+            var asOfMillis: Int64
+            var receivedAtMillis: Int64
+            var body: [UInt8]
         }
 
         init(seq: Int64, type: String, frame: ByteBuffer) {
@@ -44,26 +55,31 @@ final class RecentRecords: Sendable {
 
         /// A record just stored; its frame is built when first asked for.
         init(_ stored: GroupCommitter.Stored) {
+            let request = stored.request
+            let parts = Parts(
+                sender: request.sender, feedID: request.feedID, key: request.feed.key, asOfMillis: request.asOfMillis,
+                receivedAtMillis: request.receivedAt.millis, body: request.body)
             seq = stored.seq
-            type = stored.request.feed.type.rawValue
-            content = .stored(stored.request)
-            size = stored.request.body.count + 200
+            type = request.feed.type.rawValue
+            content = .parts(parts)
+            // The frame's fixed text and numbers are under 150 bytes.
+            size = parts.body.count + parts.sender.utf8.count + parts.feedID.utf8.count + parts.key.utf8.count + type.utf8.count + 150
         }
 
         /// The record frame (the same bytes a read of the store would give).
         var frame: ByteBuffer {
             switch content {
             case .frame(let frame): frame
-            case .stored(let request):
+            case .parts(let parts):
                 Frame.Record.encode(
-                    seq: seq, type: type, sender: request.sender, feedID: request.feedID, key: request.feed.key,
-                    asOfMillis: request.asOfMillis, receivedAtMillis: request.receivedAt.millis, bodyUTF8: request.body)
+                    seq: seq, type: type, sender: parts.sender, feedID: parts.feedID, key: parts.key, asOfMillis: parts.asOfMillis,
+                    receivedAtMillis: parts.receivedAtMillis, bodyUTF8: parts.body)
             }
         }
 
-        /// Builds the frame if it is not yet.
-        fileprivate mutating func build() {
-            if case .stored = content { content = .frame(frame) }
+        var isBuilt: Bool {
+            if case .frame = content { return true }
+            return false
         }
     }
 
@@ -105,8 +121,11 @@ final class RecentRecords: Sendable {
 
     /// Up to `limit` records numbered `from`, `from + 1`, … without a gap, none past `head`,
     /// their frames built; empty when `from` is not held (the caller reads the store).
+    ///
+    /// Frames not yet built are built outside the lock (the writer appends under it), then kept
+    /// for the next subscription.
     func run(from: Int64, through head: Int64, limit: Int) -> [(seq: Int64, type: String, frame: ByteBuffer)] {
-        held.withLockedValue { held in
+        var records = held.withLockedValue { held -> [Record] in
             guard let first = held.records.first, let last = held.records.last, from >= first.seq, from <= last.seq, from <= head else {
                 return []
             }
@@ -114,16 +133,37 @@ final class RecentRecords: Sendable {
             var index = held.records.index(held.records.startIndex, offsetBy: Int(min(from - first.seq, Int64(held.records.count - 1))))
             while held.records[index].seq > from, index > held.records.startIndex { index = held.records.index(before: index) }
             guard held.records[index].seq == from else { return [] }
-            var run: [(seq: Int64, type: String, frame: ByteBuffer)] = []
+            var run: [Record] = []
             var expected = from
             while index < held.records.endIndex, run.count < limit, held.records[index].seq == expected, expected <= head {
-                held.records[index].build()
-                let record = held.records[index]
-                run.append((record.seq, record.type, record.frame))
+                run.append(held.records[index])
                 expected += 1
                 index = held.records.index(after: index)
             }
             return run
+        }
+        var built: [Int] = []
+        for index in records.indices where !records[index].isBuilt {
+            records[index].content = .frame(records[index].frame)
+            built.append(index)
+        }
+        if !built.isEmpty { keep(built.map { records[$0] }) }
+        return records.map { ($0.seq, $0.type, $0.frame) }
+    }
+
+    /// Puts frames just built in place of their parts (records since evicted, or built by
+    /// another subscription meanwhile, are left as they are).
+    private func keep(_ built: [Record]) {
+        held.withLockedValue { held in
+            guard let first = held.records.first else { return }
+            for record in built {
+                let offset = record.seq - first.seq
+                guard offset >= 0, offset < Int64(held.records.count) else { continue }
+                let index = held.records.index(held.records.startIndex, offsetBy: Int(offset))
+                // Another instance's records leave gaps: the offset is then not the record's place.
+                guard held.records[index].seq == record.seq, !held.records[index].isBuilt else { continue }
+                held.records[index].content = record.content
+            }
         }
     }
 }

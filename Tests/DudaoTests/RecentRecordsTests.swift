@@ -90,6 +90,6 @@ import Testing
         let recent = RecentRecords()
         recent.append(stored)
         #expect(recent.run(from: 1, through: 3, limit: 10).map(\.frame) == fromStore)
-        #expect(recent.run(from: 2, through: 3, limit: 10).map(\.frame) == Array(fromStore.dropFirst()), "built once, kept")
+        #expect(recent.run(from: 2, through: 3, limit: 10).map(\.frame) == Array(fromStore.dropFirst()), "kept built: the same again")
     }
 }
