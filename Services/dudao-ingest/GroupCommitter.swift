@@ -61,7 +61,8 @@ final class GroupCommitter: Service, Sendable {
     /// - Parameters:
     ///   - onBatch: called after every batch, once its replies are on their way: the highest
     ///     sequence number it wrote (0: none), the records it stored in order, and whether the
-    ///     writer is busy (feeds are queued for the next batch, or were for this one).
+    ///     writer is busy (feeds are queued for the next batch, or were for this one, or the
+    ///     batch holds ``busyBatch`` feeds or more).
     init(
         store: any IngestStore, maxBatch: Int, logger: Logger, metrics: IngestMetrics = IngestMetrics(),
         onBatch: @escaping @Sendable (_ highest: Int64, _ stored: [Stored], _ busy: Bool) -> Void

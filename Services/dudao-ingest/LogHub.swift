@@ -8,8 +8,9 @@ import NIOPosix
 /// are large) the news can be held back, for at most ``DeliveryHold/limit``: subscribers on the
 /// same host then leave the cores to the intake during a burst and catch up after it. A commit
 /// that stored an urgent record (``DeliveryHold/urgentTypes``, alarms by default) tells them at
-/// once, with everything before it; so does the first batch after the limit, and a timer once
-/// the writer has not been busy for ``DeliveryHold/quiet``.
+/// once, with everything before it; so does the first batch after the limit, and a timer at the
+/// limit or once the writer has not been busy for ``DeliveryHold/quiet``. News of records
+/// another instance committed (``HeadWatch``) is told at once.
 final class LogHub: Sendable {
     private struct State {
         /// The last committed record.
@@ -46,7 +47,7 @@ final class LogHub: Sendable {
     /// The last committed record.
     var head: Int64 { state.withLockedValue { $0.head } }
 
-    /// Whether any subscription listens (else the writer builds no record frames).
+    /// Whether any subscription listens (else the writer keeps no records for them).
     var hasListeners: Bool { state.withLockedValue { !$0.listeners.isEmpty } }
 
     /// Called after a durable commit (and by the writer after every batch, also one that stored
@@ -57,10 +58,11 @@ final class LogHub: Sendable {
 
     /// Tells the listeners unless news is to be held; schedules a look at held news.
     private func update(busy: Bool, urgent: Bool, _ change: (inout State) -> Void) {
-        let now = ContinuousClock.now
         var check: Duration?
         var held: Duration?
         let (listeners, told) = state.withLockedValue { state -> ([@Sendable (Int64) -> Void], Int64) in
+            // Read under the lock: instants stored in the state never lie ahead of it.
+            let now = ContinuousClock.now
             change(&state)
             if busy { state.lastBusy = now }
             guard state.told < state.head else { return ([], 0) }
@@ -85,6 +87,10 @@ final class LogHub: Sendable {
         if let check {
             timers.scheduleTask(in: TimeAmount(check)) { [self] in
                 update(busy: false, urgent: false) { $0.checking = false }
+            }.futureResult.whenFailure { [self] _ in
+                // The timers' loop is shutting down (only in tests: the default is the singleton):
+                // tell what is held rather than keep it.
+                update(busy: false, urgent: true) { $0.checking = false }
             }
         }
     }
