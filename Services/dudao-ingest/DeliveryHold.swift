@@ -8,6 +8,10 @@ struct DeliveryHold: Sendable {
     var urgentTypes: [String]
     /// How long after the writer was last busy held news is still held.
     var quiet: Duration = .milliseconds(50)
+    /// How many records' news may be held at once (`delivery.hold_records`): an alarm waits at
+    /// its consumer behind the records held before it, and a consumer further behind than the
+    /// ingest keeps records for (``RecentRecords``) is read from the store.
+    var records: Int = 65_536
 
     static let none = DeliveryHold(limit: .zero, urgentTypes: [])
 }

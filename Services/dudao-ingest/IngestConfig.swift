@@ -33,7 +33,8 @@ struct IngestConfig: FrameServiceSettings {
         deliveryHold = DeliveryHold(
             limit: .milliseconds(try file.int("delivery.hold_ms", default: 2000, range: 0...60_000)),
             urgentTypes: try file.strings("delivery.urgent_types", default: ["safety.alarm"]),
-            quiet: .milliseconds(try file.int("delivery.quiet_ms", default: 50, range: 1...60_000)))
+            quiet: .milliseconds(try file.int("delivery.quiet_ms", default: 50, range: 1...60_000)),
+            records: try file.int("delivery.hold_records", default: 65_536, range: 1...10_000_000))
         // Last: anything in the file or the environment not read above is a typo.
         try file.checkUnknownKeys()
     }

@@ -9,8 +9,9 @@ import NIOPosix
 /// same host then leave the cores to the intake during a burst and catch up after it. A commit
 /// that stored an urgent record (``DeliveryHold/urgentTypes``, alarms by default) tells them at
 /// once, with everything before it; so does the first batch after the limit, and a timer at the
-/// limit or once the writer has not been busy for ``DeliveryHold/quiet``. News of records
-/// another instance committed (``HeadWatch``) is told at once.
+/// limit or once the writer has not been busy for ``DeliveryHold/quiet``, and once
+/// ``DeliveryHold/records`` records are held. News of records another instance committed
+/// (``HeadWatch``) is told at once.
 final class LogHub: Sendable {
     private struct State {
         /// The last committed record.
@@ -66,7 +67,9 @@ final class LogHub: Sendable {
             change(&state)
             if busy { state.lastBusy = now }
             guard state.told < state.head else { return ([], 0) }
-            if !urgent, hold.limit > .zero, !state.listeners.isEmpty, let lastBusy = state.lastBusy, now - lastBusy < hold.quiet {
+            if !urgent, hold.limit > .zero, !state.listeners.isEmpty, state.head - state.told < Int64(hold.records),
+                let lastBusy = state.lastBusy, now - lastBusy < hold.quiet
+            {
                 let since = state.heldSince ?? now
                 state.heldSince = since
                 if now - since < hold.limit {

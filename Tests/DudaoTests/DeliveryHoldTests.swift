@@ -86,6 +86,20 @@ import Testing
         await stopped.shutdownGracefully()
     }
 
+    /// No more than `records` records' news is held: an alarm waits at its consumer behind no
+    /// more than that many.
+    @Test func noMoreThanSoManyRecordsAreHeld() {
+        let hub = LogHub(head: 0, hold: DeliveryHold(limit: .seconds(60), urgentTypes: [], quiet: .seconds(60), records: 10))
+        let told = Told()
+        _ = hub.add { told.record($0) }
+        hub.published(upTo: 9, busy: true)
+        #expect(told.all.isEmpty)
+        hub.published(upTo: 10, busy: true)
+        #expect(told.all == [10], "10 held: told")
+        hub.published(upTo: 15, busy: true)
+        #expect(told.all == [10])
+    }
+
     @Test func noHoldWithoutALimitOrWithoutListeners() {
         let none = LogHub(head: 0, hold: .none)
         let told = Told()
