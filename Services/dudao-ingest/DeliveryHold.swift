@@ -1,4 +1,3 @@
-import DudaoCore
 import DudaoFeeds
 
 /// How long the ingest may hold record news back from its subscribers while its writer is busy
@@ -18,19 +17,13 @@ struct DeliveryHold: Sendable {
 
 /// Whether a batch stored a record of an urgent type (patterns as in access rules: `safety.*`).
 struct UrgentTypes: Sendable {
-    let patterns: [String]
+    let patterns: TypePatterns
 
-    init(_ patterns: [String]) { self.patterns = patterns }
+    init(_ patterns: [String]) { self.patterns = TypePatterns(patterns) }
 
     func any(in stored: [GroupCommitter.Stored]) -> Bool {
         guard !patterns.isEmpty else { return false }
-        var last: String?
-        for record in stored {
-            let type = record.request.feed.type.rawValue
-            if type == last { continue }
-            last = type
-            if patterns.contains(where: { NamePattern.matches($0, type) }) { return true }
-        }
-        return false
+        var patterns = patterns
+        return stored.contains { patterns.match($0.request.feed.type.rawValue) }
     }
 }

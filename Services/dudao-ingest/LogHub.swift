@@ -29,7 +29,7 @@ final class LogHub: Sendable {
     }
 
     private let state: NIOLockedValueBox<State>
-    let hold: DeliveryHold
+    private let hold: DeliveryHold
     /// Where held news is looked at again when no batch comes.
     private let timers: any EventLoop
     /// Told how long news was held, each time held news goes out.

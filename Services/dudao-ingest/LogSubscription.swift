@@ -1,5 +1,4 @@
 import DudaoCore
-import DudaoService
 import DudaoWire
 import Logging
 import NIOCore
@@ -18,9 +17,8 @@ final class LogSubscription {
     private let recent: RecentRecords
     private let channel: any Channel
     private let threadPool: NIOThreadPool
-    private let typePatterns: [String]
-    /// The last type ``takes(_:)`` answered for, and its answer.
-    private var lastType: (type: String, taken: Bool)?
+    /// The types the subscription takes (none: every type).
+    private var types: TypePatterns
     private let logger: Logger
     private var next: Int64
     /// The last record sent to the consumer (`from - 1` before any).
@@ -57,7 +55,7 @@ final class LogSubscription {
         self.lastSent = max(from, 1) - 1
         self.committed = max(from, 1) - 1
         self.credit = credit
-        self.typePatterns = types
+        self.types = TypePatterns(types)
         self.store = store
         self.hub = hub
         self.channel = channel
@@ -183,7 +181,7 @@ final class LogSubscription {
     /// Writes one record's frame (not flushed), unless the subscription filters its type out.
     private func deliver(seq: Int64, type: String, frame: @autoclosure () -> ByteBuffer) {
         next = seq + 1
-        if !typePatterns.isEmpty, !takes(type) { return }
+        if !types.isEmpty, !types.match(type) { return }
         if let writer {
             writer.handler.append(frame(), context: writer.context)
         } else {
@@ -191,15 +189,6 @@ final class LogSubscription {
         }
         lastSent = seq
         credit -= 1
-    }
-
-    /// Whether the subscription's types take `type`; the answer for the last type asked is kept
-    /// (a run of heartbeats asks the same each time).
-    private func takes(_ type: String) -> Bool {
-        if let last = lastType, last.type == type { return last.taken }
-        let taken = typePatterns.contains { AccessPolicy.matches($0, type) }
-        lastType = (type, taken)
-        return taken
     }
 
     /// The record frame of `entry` (``Frame/Record/encode(seq:type:sender:feedID:key:asOfMillis:receivedAtMillis:bodyJSON:)``:

@@ -43,8 +43,7 @@ public final class WireClient {
     /// (early too when the connection ends).
     public func waitForFrames(timeout: Duration) async {
         guard !hasBufferedFrames, timeout > .zero else { return }
-        let (seconds, attoseconds) = timeout.components
-        await buffered.wait(timeout: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000), on: channel.eventLoop)
+        await buffered.wait(timeout: TimeAmount(timeout), on: channel.eventLoop)
     }
 
     /// Connects and completes the TLS handshake.
