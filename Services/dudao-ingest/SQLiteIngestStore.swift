@@ -10,18 +10,32 @@ final class SQLiteIngestStore: IngestStore {
     private let pool: DatabasePool
     /// Every key's current version (the store keeps no table of them).
     let versions = CurrentVersions()
-    /// The (sender, id) pairs of `dedupe`, to skip the lookup there for a new one.
+    /// The (sender, id) pairs of `dedupe` and of the pending ones, to skip the lookups for a new one.
     let seen: SeenFeeds
+    /// The pairs of the newest records, in the log but not yet copied into `dedupe`.
+    let pending: PendingPairs
 
-    /// - Parameter dedupeWindowMillis: how long a stored (sender, id) answers `duplicate` (the
-    ///   service passes its configured window; no request may use a longer one).
-    init(path: String, dedupeWindowMillis: Int64 = 7 * 86_400_000) throws {
+    /// - Parameters:
+    ///   - dedupeWindowMillis: how long a stored (sender, id) answers `duplicate` (the service
+    ///     passes its configured window; no request may use a longer one).
+    ///   - pendingLimits: how many (sender, id) pairs wait in the log only (tests set small ones).
+    init(path: String, dedupeWindowMillis: Int64 = 7 * 86_400_000, pendingLimits: PendingPairs.Limits = .init()) throws {
         pool = try DurableDatabase.open(path: path, migrator: Self.migrator)
         seen = SeenFeeds(windowMillis: dedupeWindowMillis)
+        pending = PendingPairs(
+            through: try pool.read { db in try Int64.fetchOne(db, sql: "SELECT through FROM dedupe_mark") ?? 0 }, limits: pendingLimits)
         try pool.read { db in
             try loadVersions(db)
             let pairs = try Row.fetchCursor(db, sql: "SELECT sender, feed_id, received_at FROM dedupe")
             while let row = try pairs.next() { seen.insert(sender: row[0], id: row[1], at: row[2]) }
+            // The pairs not yet copied: the records past the mark.
+            let newest = try Row.fetchCursor(
+                db, sql: "SELECT seq, sender, feed_id, received_at FROM log WHERE seq > ? ORDER BY seq", arguments: [pending.through])
+            while let row = try newest.next() {
+                let hash = SeenFeeds.hash(sender: row[1], id: row[2])
+                seen.insert(hash, at: row[3])
+                pending.append(hash: hash, seq: row[0])
+            }
         }
     }
 
@@ -84,6 +98,15 @@ final class SQLiteIngestStore: IngestStore {
         migrator.registerMigration("v5-dedupe-without-age-index") { db in
             try db.execute(sql: "DROP INDEX dedupe_age")
         }
+        // A record's pair is copied into `dedupe` after the record, many at a time
+        // (PendingPairs): records up to `through` have theirs there (all of them, so far).
+        migrator.registerMigration("v6-dedupe-copied-behind") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE dedupe_mark (one INTEGER PRIMARY KEY CHECK (one = 1), through INTEGER NOT NULL);
+                    INSERT INTO dedupe_mark (one, through) SELECT 1, COALESCE(MAX(seq), 0) FROM log;
+                    """)
+        }
         return migrator
     }
 
@@ -119,7 +142,9 @@ final class SQLiteIngestStore: IngestStore {
     /// stored pairs, the records this batch stores; SQL only for a pair the filter perhaps holds
     /// and a body on an `as_of` tie), numbering the records to store from the log's head, then
     /// writes them with statements of many rows: a statement's own cost (bind, step, reset) is
-    /// paid per ``rowsPerStatement`` records instead of per record.
+    /// paid per ``rowsPerStatement`` records instead of per record. Their (sender, id) pairs are
+    /// in the log only, pending (``PendingPairs``); the commit copies older pending pairs into
+    /// `dedupe` when there are too many, or when the batch is light and enough wait.
     func commit(_ batch: [CommitRequest], registry: inout Registry, now: Timestamp) throws -> [CommitOutcome] {
         let before = registry
         var outcomes: [CommitOutcome] = []
@@ -128,10 +153,15 @@ final class SQLiteIngestStore: IngestStore {
             var working = registry
             let versions = self.versions
             let seen = self.seen
+            let pending = self.pending
             var highest: Int64 = 0
+            var added: [(hash: UInt64, seq: Int64)] = []
+            var copiedThrough: Int64?
             try forgettingVersionsOnFailure { try pool.write { db in
+                added.removeAll()
                 if !versions.isValid { try loadVersions(db) }
                 let findDedupe = try SQLiteHotStatement(db, "SELECT received_at FROM dedupe WHERE sender = ? AND feed_id = ?")
+                let findPending = try SQLiteHotStatement(db, "SELECT sender, feed_id, received_at FROM log WHERE seq = ?")
                 let findBody = try SQLiteHotStatement(db, "SELECT body FROM log WHERE seq = ?")
                 // The next record's number, as SQLite would give it (compaction never deletes the
                 // newest row, so no number is given twice).
@@ -144,10 +174,19 @@ final class SQLiteIngestStore: IngestStore {
                     let pair = SeenFeeds.hash(sender: request.sender, id: request.feedID)
                     var seenAt: Int64?
                     if seen.mayContain(pair) {
-                        seenAt = try findDedupe.query(.text(request.sender), .text(request.feedID)) { $0.int64(0) }
-                        if seenAt == nil, let earlier = stored.first(where: { $0.sender == request.sender && $0.feedID == request.feedID }) {
-                            seenAt = earlier.receivedAt.millis
+                        // The latest of: the pair in `dedupe`, pending (in the log only), or
+                        // stored earlier in this batch.
+                        var times = try findDedupe.query(.text(request.sender), .text(request.feedID)) { $0.int64(0) }.map { [$0] } ?? []
+                        for seq in pending.seqs(hash: pair) {
+                            let at = try findPending.query(.integer(seq)) { row -> Int64? in
+                                row.bytes(0).elementsEqual(request.sender.utf8) && row.bytes(1).elementsEqual(request.feedID.utf8) ? row.int64(2) : nil
+                            }
+                            if let at = at ?? nil { times.append(at) }
                         }
+                        if let earlier = stored.last(where: { $0.sender == request.sender && $0.feedID == request.feedID }) {
+                            times.append(earlier.receivedAt.millis)
+                        }
+                        seenAt = times.max()
                     }
                     let currentKey = request.currentKey
                     let verdict = try IngestAdmission.verdict(request, registry: working, now: now, seenAt: seenAt) {
@@ -167,11 +206,16 @@ final class SQLiteIngestStore: IngestStore {
                     seen.insert(pair, at: request.receivedAt.millis)
                     working.apply(feed)
                     stored.append(request)
+                    added.append((pair, seq))
                     outcomes.append(.accepted(seq: seq))
                     highest = seq
                 }
                 try Self.insert(stored, numberedFrom: first, into: db)
+                copiedThrough = pending.copyThrough(adding: stored.count, light: batch.count < Self.lightBatch)
+                if let copiedThrough { try Self.copyPairs(through: copiedThrough, in: db) }
             } }
+            for pair in added { pending.append(hash: pair.hash, seq: pair.seq) }
+            if let copiedThrough { pending.copied(through: copiedThrough) }
             versions.markDurable(through: highest)
             registry = working
             return outcomes
@@ -183,16 +227,47 @@ final class SQLiteIngestStore: IngestStore {
 
     /// Records per INSERT statement.
     static let rowsPerStatement = 32
+    /// A batch of fewer feeds is light (the writer is not pressed; as its busy rule has it).
+    static let lightBatch = GroupCommitter.busyBatch
+
+    /// Copies the pending pairs of the records up to `through` into `dedupe` (a pair stored again
+    /// after its window replaces the old one: the records are read in order) and moves the mark.
+    private static func copyPairs(through: Int64, in db: Database) throws {
+        try SQLiteHotStatement(
+            db,
+            """
+            INSERT OR REPLACE INTO dedupe (sender, feed_id, received_at)
+            SELECT sender, feed_id, received_at FROM log WHERE seq > (SELECT through FROM dedupe_mark) AND seq <= ? ORDER BY seq
+            """
+        ).execute(.integer(through))
+        try SQLiteHotStatement(db, "UPDATE dedupe_mark SET through = MAX(through, ?)").execute(.integer(through))
+    }
+
+    /// Copies every pair pending now into `dedupe`, a ``PendingPairs/Limits/chunk`` per transaction
+    /// (compaction: the log records before the mark may go, and the pairs are purged from there).
+    func copyPendingPairs() throws {
+        let pending = self.pending
+        var left = pending.count
+        while left > 0 {
+            guard let through = try pool.write({ db -> Int64? in
+                guard let through = pending.oldest(pending.limits.chunk) else { return nil }
+                try Self.copyPairs(through: through, in: db)
+                return through
+            }) else { return }
+            pending.copied(through: through)
+            left -= pending.limits.chunk
+        }
+    }
+
     /// The INSERT statements by number of rows (1 to ``rowsPerStatement``), written once.
     private static let insertLog = statements("INSERT INTO log (seq, sender, feed_id, type, key, as_of, received_at, body)", columns: 8)
-    private static let insertDedupe = statements("INSERT OR REPLACE INTO dedupe (sender, feed_id, received_at)", columns: 3)
 
     private static func statements(_ head: String, columns: Int) -> [String] {
         let row = "(" + Array(repeating: "?", count: columns).joined(separator: ", ") + ")"
         return (0...rowsPerStatement).map { rows in head + " VALUES " + Array(repeating: row, count: rows).joined(separator: ", ") }
     }
 
-    /// Writes `records` to the log, numbered from `first`, and their pairs to `dedupe`.
+    /// Writes `records` to the log, numbered from `first`.
     private static func insert(_ records: [CommitRequest], numberedFrom first: Int64, into db: Database) throws {
         var values: [SQLiteHotStatement.Value] = []
         values.reserveCapacity(rowsPerStatement * 8)
@@ -213,13 +288,6 @@ final class SQLiteIngestStore: IngestStore {
                 values.append(.bytes(request.body))
             }
             try SQLiteHotStatement(db, insertLog[rows.count]).execute(values: values)
-            values.removeAll(keepingCapacity: true)
-            for request in rows {
-                values.append(.text(request.sender))
-                values.append(.text(request.feedID))
-                values.append(.integer(request.receivedAt.millis))
-            }
-            try SQLiteHotStatement(db, insertDedupe[rows.count]).execute(values: values)
             start += rows.count
         }
     }
@@ -283,8 +351,10 @@ final class SQLiteIngestStore: IngestStore {
 
     func compact(policy: RetentionPolicy, now: Timestamp) throws -> CompactionReport {
         let positions = try consumerPositions()
+        // Records whose pairs are pending may not go: their pairs are in the log only.
+        try copyPendingPairs()
         // Everything at or below `safe` has been processed by every configured consumer.
-        let safe = policy.safePosition(positions)
+        let safe = min(policy.safePosition(positions), pending.through)
         var report = CompactionReport()
         let chunk = 20_000
         // Superseded versions: rows that are no longer their key's current version (never the
@@ -345,6 +415,7 @@ final class SQLiteIngestStore: IngestStore {
     /// Deletes the (sender, id) pairs received before `cutoff`, walking the table in key order a
     /// chunk per transaction, so that no transaction holds the writer long.
     func purgeDedupe(before cutoff: Int64, chunk: Int) throws -> Int {
+        try copyPendingPairs()
         var removed = 0
         var after = ("", "")
         while true {
@@ -381,7 +452,7 @@ final class SQLiteIngestStore: IngestStore {
             (
                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM log") ?? 0,
                 versions.count,
-                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM dedupe") ?? 0
+                (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM dedupe") ?? 0) + pending.count
             )
         }
     }
