@@ -93,6 +93,13 @@ struct IngestCommand: AsyncParsableCommand {
                         metrics.lag.record([consumer], Double(max(0, hub.head - (positions[consumer] ?? 0))))
                     }
                 })
+            // Every feed is answered and the writer has stopped: no (sender, id) pair is left in
+            // the log only (PendingPairs), so an earlier build reads a complete dedupe table.
+            if let sqlite {
+                let pending = sqlite.pending.count
+                try sqlite.copyPendingPairs()
+                logger.info("pending (sender, id) pairs copied", metadata: ["pairs": "\(pending)"])
+            }
         }
     }
 }

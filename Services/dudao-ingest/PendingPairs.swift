@@ -9,13 +9,18 @@ import NIOCore
 /// ``through``, which the `dedupe_mark` table keeps with the copied pairs.
 ///
 /// Kept here as hash (``SeenFeeds/hash(sender:id:)``) → record number, in record order; a lookup
-/// reads the record to compare sender and id, since two pairs may share a hash. Touched by the
+/// reads the record to compare sender and id, since two pairs may share a hash. A pair stored
+/// again (after its window) takes the place of its earlier record, so a sender re-using one id
+/// keeps one entry, not a list to scan. A graceful stop copies every pending pair, so that a
+/// build from before them reads a complete `dedupe` (after a `kill -9` it would miss the pending
+/// ones: start this build once and stop it before going back). Touched by the
 /// store's writer thread and by compaction, whose transactions SQLite runs one at a time.
 final class PendingPairs: Sendable {
     private struct State {
         var through: Int64
         /// Oldest first.
         var pairs = CircularBuffer<(hash: UInt64, seq: Int64)>(initialCapacity: 1024)
+        /// The newest record of each hash (a pair stored again replaces its earlier record).
         var byHash: [UInt64: Int64] = [:]
         /// Pairs whose hash another pending pair already had (rare: 64-bit hashes).
         var collided: [(hash: UInt64, seq: Int64)] = []
@@ -53,11 +58,16 @@ final class PendingPairs: Sendable {
         }
     }
 
-    /// Adds the pair of record `seq` (numbers come in increasing order).
-    func append(hash: UInt64, seq: Int64) {
+    /// Adds the pair of record `seq` (numbers come in increasing order); `earlier`: the pending
+    /// record of the same pair, which this one replaces (the lookup found it).
+    func append(hash: UInt64, seq: Int64, replacing earlier: Int64? = nil) {
         state.withLockedValue { state in
             state.pairs.append((hash, seq))
-            if state.byHash[hash] == nil {
+            if let earlier, state.byHash[hash] == earlier {
+                state.byHash[hash] = seq
+            } else if let earlier, let index = state.collided.firstIndex(where: { $0 == (hash, earlier) }) {
+                state.collided[index].seq = seq
+            } else if state.byHash[hash] == nil {
                 state.byHash[hash] = seq
             } else {
                 state.collided.append((hash, seq))
@@ -102,6 +112,7 @@ final class PendingPairs: Sendable {
                 } else if let index = state.collided.firstIndex(where: { $0 == first }) {
                     state.collided.remove(at: index)
                 }
+                // Else a record whose pair was stored again: the later record stands for it.
             }
         }
     }

@@ -155,7 +155,7 @@ final class SQLiteIngestStore: IngestStore {
             let seen = self.seen
             let pending = self.pending
             var highest: Int64 = 0
-            var added: [(hash: UInt64, seq: Int64)] = []
+            var added: [(hash: UInt64, seq: Int64, replacing: Int64?)] = []
             var copiedThrough: Int64?
             try forgettingVersionsOnFailure { try pool.write { db in
                 added.removeAll()
@@ -173,6 +173,8 @@ final class SQLiteIngestStore: IngestStore {
                     // nor among this batch's records.
                     let pair = SeenFeeds.hash(sender: request.sender, id: request.feedID)
                     var seenAt: Int64?
+                    // The pending record of this pair, if it has one (a pair stored again replaces it).
+                    var pendingSeq: Int64?
                     if seen.mayContain(pair) {
                         // The latest of: the pair in `dedupe`, pending (in the log only), or
                         // stored earlier in this batch.
@@ -181,7 +183,10 @@ final class SQLiteIngestStore: IngestStore {
                             let at = try findPending.query(.integer(seq)) { row -> Int64? in
                                 row.bytes(0).elementsEqual(request.sender.utf8) && row.bytes(1).elementsEqual(request.feedID.utf8) ? row.int64(2) : nil
                             }
-                            if let at = at ?? nil { times.append(at) }
+                            if let at = at ?? nil {
+                                times.append(at)
+                                pendingSeq = seq
+                            }
                         }
                         if let earlier = stored.last(where: { $0.sender == request.sender && $0.feedID == request.feedID }) {
                             times.append(earlier.receivedAt.millis)
@@ -206,7 +211,7 @@ final class SQLiteIngestStore: IngestStore {
                     seen.insert(pair, at: request.receivedAt.millis)
                     working.apply(feed)
                     stored.append(request)
-                    added.append((pair, seq))
+                    added.append((pair, seq, pendingSeq))
                     outcomes.append(.accepted(seq: seq))
                     highest = seq
                 }
@@ -214,7 +219,7 @@ final class SQLiteIngestStore: IngestStore {
                 copiedThrough = pending.copyThrough(adding: stored.count, light: batch.count < Self.lightBatch)
                 if let copiedThrough { try Self.copyPairs(through: copiedThrough, in: db) }
             } }
-            for pair in added { pending.append(hash: pair.hash, seq: pair.seq) }
+            for pair in added { pending.append(hash: pair.hash, seq: pair.seq, replacing: pair.replacing) }
             if let copiedThrough { pending.copied(through: copiedThrough) }
             versions.markDurable(through: highest)
             registry = working
@@ -227,7 +232,8 @@ final class SQLiteIngestStore: IngestStore {
 
     /// Records per INSERT statement.
     static let rowsPerStatement = 32
-    /// A batch of fewer feeds is light (the writer is not pressed; as its busy rule has it).
+    /// A batch of fewer feeds is light: the writer is not pressed (the size half of its busy rule;
+    /// the store does not see the queue).
     static let lightBatch = GroupCommitter.busyBatch
 
     /// Copies the pending pairs of the records up to `through` into `dedupe` (a pair stored again

@@ -95,6 +95,103 @@ import Testing
         #expect(again.allSatisfy { $0 == .duplicate }, "\(again)")
     }
 
+    /// A request for heartbeat `id` of device d1 at 08:`minute`, received at `millis`, with a
+    /// dedupe window of `window` ms.
+    static func reading(_ id: String, minute: Int, receivedAt millis: Int64, window: Int64) throws -> CommitRequest {
+        let request = try Self.heartbeats(1..<2, minute: minute)[0]
+        return CommitRequest(
+            sender: "test", feedID: id, feed: request.feed, allowedTowns: nil, receivedAt: Timestamp(millis: millis), dedupeWindowMillis: window)
+    }
+
+    @Test func aPairStoredAgainIsADuplicateOfItsLatestStore() throws {
+        let directory = try TestDirectory("pending-pairs-again")
+        defer { directory.remove() }
+        let store = try SQLiteIngestStore(path: directory.file("ingest.sqlite"))
+        var registry = Registry()
+        _ = try store.commit(try CurrentVersionsTests.townAndKindergarten(), registry: &registry, now: .now())
+        let day: Int64 = 86_400_000
+        let now = Timestamp.now().millis
+        // "h" received two days ago with a window of one day, its pair copied into `dedupe`
+        // (past its window, not yet purged); then "h" again, a later reading, received now.
+        let old = try Self.reading("h", minute: 0, receivedAt: now - 2 * day, window: day)
+        #expect(try store.commit([old], registry: &registry, now: Timestamp(millis: now)).first?.isAccepted == true)
+        try store.copyPendingPairs()
+        let again = try Self.reading("h", minute: 5, receivedAt: now, window: day)
+        #expect(try store.commit([again], registry: &registry, now: Timestamp(millis: now)).first?.isAccepted == true)
+        // `dedupe` says two days ago, the pending pair says now: the latest counts.
+        #expect(try store.commit([again], registry: &registry, now: Timestamp(millis: now + 1)) == [.duplicate])
+
+        // A sender re-using one id with a window of 1 ms: one entry per pair, not a list.
+        let hash = SeenFeeds.hash(sender: "test", id: "r")
+        for minute in 10..<14 {
+            let reading = try Self.reading("r", minute: minute, receivedAt: now + Int64(minute) * 10, window: 1)
+            #expect(try store.commit([reading], registry: &registry, now: Timestamp(millis: now + Int64(minute) * 10)).first?.isAccepted == true)
+        }
+        #expect(store.pending.seqs(hash: hash).count == 1)
+        let last = try Self.reading("r", minute: 13, receivedAt: now + 130, window: 1)
+        #expect(try store.commit([last], registry: &registry, now: Timestamp(millis: now + 130)) == [.duplicate])
+    }
+
+    @Test func aPendingPairIsComparedNotOnlyItsHash() throws {
+        let directory = try TestDirectory("pending-pairs-compare")
+        defer { directory.remove() }
+        let store = try SQLiteIngestStore(path: directory.file("ingest.sqlite"))
+        var registry = Registry()
+        _ = try store.commit(try CurrentVersionsTests.townAndKindergarten() + Self.heartbeats(1..<2), registry: &registry, now: .now())
+        // Another pair made to look as if it had record 3 (h1's): the filter and the pending
+        // pairs both say "perhaps".
+        let other = try Self.heartbeats(2..<3)[0]
+        let hash = SeenFeeds.hash(sender: other.sender, id: other.feedID)
+        store.seen.insert(hash, at: Timestamp.now().millis)
+        store.pending.append(hash: hash, seq: 3)
+        #expect(try store.commit([other], registry: &registry, now: .now()).first?.isAccepted == true)
+    }
+
+    @Test func compactionCopyingWhileTheWriterCommitsLosesNoPair() async throws {
+        let directory = try TestDirectory("pending-pairs-concurrent")
+        defer { directory.remove() }
+        let path = directory.file("ingest.sqlite")
+        let store = try SQLiteIngestStore(path: path, pendingLimits: Self.small)
+        var registry = Registry()
+        _ = try store.commit(try CurrentVersionsTests.townAndKindergarten(), registry: &registry, now: .now())
+        let policy = RetentionPolicy(dedupeWindowMillis: 7 * 86_400_000, eventRetentionMillis: 90 * 86_400_000, consumers: [])
+        let compactor = Task.detached {
+            for _ in 0..<100 { _ = try store.compact(policy: policy, now: .now()) }
+        }
+        // Single heartbeats (light) and batches of 8 (busy), distinct devices: nothing superseded.
+        var sent: [CommitRequest] = []
+        for round in 0..<30 {
+            let single = try Self.heartbeats((round * 9)..<(round * 9 + 1))
+            let batch = try Self.heartbeats((round * 9 + 1)..<(round * 9 + 9))
+            for group in [single, batch] {
+                #expect(try store.commit(group, registry: &registry, now: .now()).allSatisfy(\.isAccepted))
+                sent += group
+            }
+        }
+        try await compactor.value
+        let (pairs, through) = try Self.copied(path)
+        #expect(through >= store.pending.through)
+        #expect(pairs + store.pending.count == 2 + sent.count)
+        let again = try store.commit(sent, registry: &registry, now: .now())
+        #expect(again.allSatisfy { $0 == .duplicate }, "\(again.filter { $0 != .duplicate }.count) not duplicate")
+    }
+
+    /// A graceful stop of the real ingest copies every pending pair (an earlier build then reads
+    /// a complete `dedupe`).
+    @Test func aGracefulStopLeavesNoPairPending() async throws {
+        let ingest = try IngestFixture(settings: #""retention": {"compact_interval_seconds": 86400}"#)
+        defer { ingest.stop() }
+        try await ingest.registerSampleKindergarten()
+        let client = try await ingest.connect()
+        for n in 0..<5 {
+            #expect(try await client.request(Frames.feed("g-\(n)", "safety.heartbeat", SampleFeeds.heartbeat(device: "g-\(n)")))["status"] == "accepted")
+        }
+        await client.close()
+        #expect(try Self.copied(ingest.databasePath) == (0, 0))
+        #expect(try ingest.terminateAndRestart() == 0)
+        #expect(try Self.copied(ingest.databasePath) == (7, 7))
+    }
+
     @Test func pairsSharingAHashAreKeptApart() {
         let pending = PendingPairs(through: 0)
         pending.append(hash: 7, seq: 1)
