@@ -217,13 +217,17 @@ import Testing
         let directory = try TestDirectory("property-ingest")
         defer { directory.remove() }
         let place = try backend.freshPlace(in: directory)
-        var store = try backend.open(place)
+        // Pending (sender, id) pairs copied every few batches (SQLite), so that copies, restarts
+        // and compaction meet pairs in both places.
+        let limits = PendingPairs.Limits(limit: 8, lightMinimum: 2, chunk: 3)
+        var store = try backend.open(place, pendingLimits: limits)
         var registry = try store.loadRegistry()
         let now = Timestamp(millis: t0 + 86_400_000)
 
         // The model: current version per key, registered towns/kindergartens, accepted pairs.
         var current: [String: Stamp] = [:]
         var accepted: Set<String> = []
+        var acceptedRequests: [CommitRequest] = []
         var pending = feeds.shuffled(using: &random)
         let reopenAfterBatch = Int(random.next() % 6)
         var batchNumber = 0
@@ -261,6 +265,7 @@ import Testing
                         #expect(current[key].map { $0 < stamp } ?? true, "\(what) over \(current[key].map(String.init(describing:)) ?? "-")")
                         current[key] = stamp
                         accepted.insert(pair)
+                        acceptedRequests.append(request)
                     case .stale:
                         #expect(current[key].map { stamp <= $0 } ?? false, "\(what) under \(current[key].map(String.init(describing:)) ?? "-")")
                     case .rejected(let error):
@@ -276,7 +281,7 @@ import Testing
                 batchNumber += 1
                 if batchNumber == reopenAfterBatch {
                     // A restart: a new store on the same file; the registry and dedupe come from disk.
-                    store = try backend.open(place)
+                    store = try backend.open(place, pendingLimits: limits)
                     registry = try store.loadRegistry()
                 }
             }
@@ -300,6 +305,9 @@ import Testing
             stored[key] = Stamp(asOf: entry.asOf, body: entry.body)
         }
         #expect(stored == current, "seed \(seed): the stored state is the model's")
+        // Every accepted feed sent again after compaction (superseded records gone): duplicate.
+        let again = try store.commit(acceptedRequests, registry: &registry, now: now)
+        #expect(again.allSatisfy { $0 == .duplicate }, "seed \(seed): \(again.filter { $0 != .duplicate }.count) re-sent feeds not duplicate")
         return stored
     }
 }

@@ -47,9 +47,10 @@ enum StoreBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
     }
 
     /// Opens (a restart opens again) the ingest's store at `place`.
-    func open(_ place: String) throws -> any IngestStore {
+    /// - Parameter pendingLimits: SQLite's pending (sender, id) pairs (small: copied often).
+    func open(_ place: String, pendingLimits: PendingPairs.Limits = .init()) throws -> any IngestStore {
         switch self {
-        case .sqlite: try SQLiteIngestStore(path: place)
+        case .sqlite: try SQLiteIngestStore(path: place, pendingLimits: pendingLimits)
         case .postgres: try PostgresIngestStore(location: PostgresLocation(url: place), readers: 1, logger: Logger(label: "test"))
         }
     }
