@@ -168,7 +168,6 @@ final class SQLiteIngestStore: IngestStore {
                 let first = (try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM log") ?? 0) + 1
                 var stored: [CommitRequest] = []
                 for request in batch {
-                    let feed = request.feed
                     // A pair the filter has certainly not been told of is neither in the table
                     // nor among this batch's records.
                     let pair = SeenFeeds.hash(sender: request.sender, id: request.feedID)
@@ -209,7 +208,11 @@ final class SQLiteIngestStore: IngestStore {
                     versions.set(currentKey, CurrentVersions.Version(asOf: request.asOfMillis, seq: seq))
                     // Told before the commit: a pair the filter holds in vain costs one lookup.
                     seen.insert(pair, at: request.receivedAt.millis)
-                    working.apply(feed)
+                    // Only registry records change it (and the feed is not copied out for others).
+                    switch request.feed.type {
+                    case .registryTown, .registryInstitution: working.apply(request.feed)
+                    default: break
+                    }
                     stored.append(request)
                     added.append((pair, seq, pendingSeq))
                     outcomes.append(.accepted(seq: seq))
@@ -282,13 +285,13 @@ final class SQLiteIngestStore: IngestStore {
             let rows = records[start..<min(records.count, start + rowsPerStatement)]
             values.removeAll(keepingCapacity: true)
             for (offset, request) in zip(rows.indices, rows) {
-                let feed = request.feed
                 // One append each: an array literal per row would be an allocation per row.
                 values.append(.integer(first + Int64(offset)))
                 values.append(.text(request.sender))
                 values.append(.text(request.feedID))
-                values.append(.text(feed.type.rawValue))
-                values.append(.text(feed.key))
+                // The type and key as the request keeps them (no copy of the feed, no key built again).
+                values.append(.text(request.currentKey.type))
+                values.append(.text(request.currentKey.key))
                 values.append(.integer(request.asOfMillis))
                 values.append(.integer(request.receivedAt.millis))
                 values.append(.bytes(request.body))
