@@ -24,6 +24,6 @@ struct UrgentTypes: Sendable {
     func any(in stored: [GroupCommitter.Stored]) -> Bool {
         guard !patterns.isEmpty else { return false }
         var patterns = patterns
-        return stored.contains { patterns.match($0.request.feed.type.rawValue) }
+        return stored.contains { patterns.match($0.request.currentKey.type) }
     }
 }

@@ -88,7 +88,7 @@ final class GroupCommitter: Service, Sendable {
                 onBatch(highest, stored, busy)
                 metrics.commitTime.record(ContinuousClock.now - started)
                 metrics.batchSize.record(batch.count)
-                metrics.count(types: batch.lazy.map(\.request.feed.type.rawValue), outcomes: outcomes)
+                metrics.count(types: batch.lazy.map(\.request.currentKey.type), outcomes: outcomes)
             },
             refuse: { pending in
                 let refusal = CommitOutcome.rejected(WireError(.overloaded, "the service is shutting down; retry later", zh: "服务正在停止，请稍后重试"))

@@ -178,7 +178,7 @@ final class PostgresIngestStore: IngestStore {
                 ON d.sender = u.sender AND d.feed_id = u.feed_id
                 UNION ALL
                 SELECT 1::int4, c.type, c.key, c.as_of, c.seq FROM current c
-                JOIN unnest(\(batch.map(\.feed.type.rawValue))::text[], \(batch.map(\.feed.key))::text[]) AS u(type, key)
+                JOIN unnest(\(batch.map(\.currentKey.type))::text[], \(batch.map(\.currentKey.key))::text[]) AS u(type, key)
                 ON c.type = u.type AND c.key = u.key
                 """)
             {
@@ -195,7 +195,7 @@ final class PostgresIngestStore: IngestStore {
             var seq = startSeq
             for request in batch {
                 let dedupeKey = DedupeKey(sender: request.sender, feedID: request.feedID)
-                let currentKey = CurrentKey(type: request.feed.type.rawValue, key: request.feed.key)
+                let currentKey = CurrentKey(type: request.currentKey.type, key: request.currentKey.key)
                 let verdict = try IngestAdmission.verdict(request, registry: working, now: now, seenAt: seen[dedupeKey]) {
                     current[currentKey].map { stored in
                         IngestAdmission.Current(asOf: stored.asOf) {
@@ -209,20 +209,22 @@ final class PostgresIngestStore: IngestStore {
                 }
                 let asOf = request.asOfMillis
                 let bodyText = String(decoding: request.body, as: UTF8.self)
-                let feed = request.feed
                 seq += 1
                 added.seq.append(seq)
                 added.sender.append(request.sender)
                 added.feedID.append(request.feedID)
-                added.type.append(feed.type.rawValue)
-                added.key.append(feed.key)
+                added.type.append(currentKey.type)
+                added.key.append(currentKey.key)
                 added.asOf.append(asOf)
                 added.receivedAt.append(request.receivedAt.millis)
                 added.body.append(bodyText)
                 current[currentKey] = Stored(asOf: asOf, seq: seq, body: bodyText)
                 seen[dedupeKey] = request.receivedAt.millis
-                if feed.type == .registryTown || feed.type == .registryInstitution { newRegistrySeq = seq }
-                working.apply(feed)
+                // Only registry records change it (and the feed is not copied out for others).
+                if request.feed.type == .registryTown || request.feed.type == .registryInstitution {
+                    newRegistrySeq = seq
+                    working.apply(request.feed)
+                }
                 outcomes.append(.accepted(seq: seq))
             }
             guard seq > startSeq else { return outcomes }

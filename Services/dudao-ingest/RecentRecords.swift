@@ -57,10 +57,10 @@ final class RecentRecords: Sendable {
         init(_ stored: GroupCommitter.Stored) {
             let request = stored.request
             let parts = Parts(
-                sender: request.sender, feedID: request.feedID, key: request.feed.key, asOfMillis: request.asOfMillis,
+                sender: request.sender, feedID: request.feedID, key: request.currentKey.key, asOfMillis: request.asOfMillis,
                 receivedAtMillis: request.receivedAt.millis, body: request.body)
             seq = stored.seq
-            type = request.feed.type.rawValue
+            type = request.currentKey.type
             content = .parts(parts)
             // The frame's fixed text and numbers are under 150 bytes.
             size = parts.body.count + parts.sender.utf8.count + parts.feedID.utf8.count + parts.key.utf8.count + type.utf8.count + 150
