@@ -24,6 +24,12 @@ final class PendingPairs: Sendable {
         var byHash: [UInt64: Int64] = [:]
         /// Pairs whose hash another pending pair already had (rare: 64-bit hashes).
         var collided: [(hash: UInt64, seq: Int64)] = []
+
+        /// The record number of the `count`-th oldest pending pair (nil: none, or `count` is 0).
+        func lastOfOldest(_ count: Int) -> Int64? {
+            guard count > 0, !pairs.isEmpty else { return nil }
+            return pairs[pairs.index(pairs.startIndex, offsetBy: min(count, pairs.count) - 1)].seq
+        }
     }
 
     /// How many pairs wait, and how many are copied at once.
@@ -84,17 +90,13 @@ final class PendingPairs: Sendable {
             var copy = 0
             if pending + adding > limits.limit { copy = min(pending, pending + adding - limits.limit) }
             if light, pending >= limits.lightMinimum { copy = max(copy, min(pending, limits.chunk)) }
-            return copy == 0 ? nil : state.pairs[state.pairs.index(state.pairs.startIndex, offsetBy: copy - 1)].seq
+            return state.lastOfOldest(copy)
         }
     }
 
     /// The oldest pending pairs, up to `count` of them: the last one's record number (nil: none).
     func oldest(_ count: Int) -> Int64? {
-        state.withLockedValue { state in
-            guard !state.pairs.isEmpty, count > 0 else { return nil }
-            let last = min(count, state.pairs.count) - 1
-            return state.pairs[state.pairs.index(state.pairs.startIndex, offsetBy: last)].seq
-        }
+        state.withLockedValue { $0.lastOfOldest(count) }
     }
 
     /// The pairs of records up to `seq` are in `dedupe` now (their transaction committed).
