@@ -13,7 +13,8 @@
 #
 # BIN=.build/release (swift build -c release --product dudao-ingest, and --product dudao; the
 # consumers' products for SUBSCRIBED and --callgrind-consumer);
-# HARNESS=../shared/bench. A temporary folder holds the certificates and the SQLite file.
+# HARNESS=../shared/bench; INGEST_SETTINGS='"delivery": {"hold_ms": 0}' adds members to the ingest's
+# configuration. A temporary folder holds the certificates and the SQLite file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -37,7 +38,7 @@ cat >"$DIR/ingest.json" <<JSON
 {"listen": {"host": "127.0.0.1", "port": 0},
  "tls": {"ca": "certs/ca.pem", "certificate": "certs/dudao-ingest.pem", "key": "certs/dudao-ingest.key"},
  "access_file": "access.json", "database": "data/ingest.sqlite", "consumers": [],
- "retention": {"compact_interval_seconds": 86400}}
+ "retention": {"compact_interval_seconds": 86400}${INGEST_SETTINGS:+, $INGEST_SETTINGS}}
 JSON
 cat >"$DIR/registry.jsonl" <<'JSONL'
 {"v": 1, "kind": "feed", "id": "vs-town", "type": "registry.town", "body": {"town_id": "bench", "name": "压测镇", "kind": "town"}}

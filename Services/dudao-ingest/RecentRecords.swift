@@ -35,15 +35,48 @@ final class RecentRecords: Sendable {
             case parts(Parts)
         }
 
-        /// What a record frame is made of (strings and body shared with the stored request, not
-        /// copied; the request itself, with its decoded feed, is not kept).
+        /// What a record frame is made of: the sender, feed id, key and body copied one after
+        /// another into a slab (``RecordPartsSlab``), so that the stored request is freed whole.
         fileprivate struct Parts: Sendable {
-            var sender: String
-            var feedID: String
-            var key: String
-            var asOfMillis: Int64
-            var receivedAtMillis: Int64
-            var body: [UInt8]
+            let slab: RecordPartsSlab
+            let offset: Int
+            let senderCount: Int32
+            let feedIDCount: Int32
+            let keyCount: Int32
+            let bodyCount: Int32
+            let asOfMillis: Int64
+            let receivedAtMillis: Int64
+
+            /// How many bytes the parts of `request` take in a slab.
+            static func count(_ request: CommitRequest) -> Int {
+                request.sender.utf8.count + request.feedID.utf8.count + request.currentKey.key.utf8.count + request.body.count
+            }
+
+            /// Copies the parts of `request` into `slab` (which has room: ``count(_:)``).
+            init(_ request: CommitRequest, into slab: RecordPartsSlab) {
+                var sender = request.sender
+                var feedID = request.feedID
+                var key = request.currentKey.key
+                self.slab = slab
+                offset = slab.end
+                senderCount = Int32(sender.withUTF8 { slab.append($0); return $0.count })
+                feedIDCount = Int32(feedID.withUTF8 { slab.append($0); return $0.count })
+                keyCount = Int32(key.withUTF8 { slab.append($0); return $0.count })
+                bodyCount = Int32(request.body.withUnsafeBufferPointer { slab.append($0); return $0.count })
+                asOfMillis = request.asOfMillis
+                receivedAtMillis = request.receivedAt.millis
+            }
+
+            func frame(seq: Int64, type: String) -> ByteBuffer {
+                var offset = self.offset
+                func next(_ count: Int32) -> UnsafeBufferPointer<UInt8> {
+                    defer { offset += Int(count) }
+                    return slab.bytes(at: offset, count: Int(count))
+                }
+                return Frame.Record.encode(
+                    seq: seq, type: type, senderUTF8: next(senderCount), feedIDUTF8: next(feedIDCount), keyUTF8: next(keyCount),
+                    asOfMillis: asOfMillis, receivedAtMillis: receivedAtMillis, bodyUTF8: next(bodyCount))
+            }
         }
 
         init(seq: Int64, type: String, frame: ByteBuffer) {
@@ -53,27 +86,29 @@ final class RecentRecords: Sendable {
             size = frame.readableBytes
         }
 
-        /// A record just stored; its frame is built when first asked for.
-        init(_ stored: GroupCommitter.Stored) {
+        /// A record just stored, its parts copied into `slab`; its frame is built when first
+        /// asked for.
+        init(_ stored: GroupCommitter.Stored, slab: RecordPartsSlab) {
             let request = stored.request
-            let parts = Parts(
-                sender: request.sender, feedID: request.feedID, key: request.currentKey.key, asOfMillis: request.asOfMillis,
-                receivedAtMillis: request.receivedAt.millis, body: request.body)
+            let parts = Parts(request, into: slab)
             seq = stored.seq
-            type = request.currentKey.type
+            // The type's literal (no reference to count), not the string the frame was read into.
+            type = request.feed.type.rawValue
             content = .parts(parts)
             // The frame's fixed text and numbers are under 150 bytes.
-            size = parts.body.count + parts.sender.utf8.count + parts.feedID.utf8.count + parts.key.utf8.count + type.utf8.count + 150
+            size = Int(parts.senderCount + parts.feedIDCount + parts.keyCount + parts.bodyCount) + type.utf8.count + 150
+        }
+
+        /// A record just stored, in a slab of its own.
+        init(_ stored: GroupCommitter.Stored) {
+            self.init(stored, slab: RecordPartsSlab(capacity: Parts.count(stored.request)))
         }
 
         /// The record frame (the same bytes a read of the store would give).
         var frame: ByteBuffer {
             switch content {
             case .frame(let frame): frame
-            case .parts(let parts):
-                Frame.Record.encode(
-                    seq: seq, type: type, sender: parts.sender, feedID: parts.feedID, key: parts.key, asOfMillis: parts.asOfMillis,
-                    receivedAtMillis: parts.receivedAtMillis, bodyUTF8: parts.body)
+            case .parts(let parts): parts.frame(seq: seq, type: type)
             }
         }
 
@@ -86,37 +121,56 @@ final class RecentRecords: Sendable {
     private struct Held {
         var records: CircularBuffer<Record>
         var bytes = 0
+        /// Where the parts of the records the writer adds go.
+        var slab: RecordPartsSlab?
     }
 
     private let capacity: Int
     private let byteBudget: Int
+    private let slabSize: Int
     private let held: NIOLockedValueBox<Held>
 
     /// 65 536 heartbeats' frames are about 30 MB.
-    init(capacity: Int = 65_536, byteBudget: Int = 64 * 1_048_576) {
+    init(capacity: Int = 65_536, byteBudget: Int = 64 * 1_048_576, slabSize: Int = RecordPartsSlab.size) {
         self.capacity = capacity
         self.byteBudget = byteBudget
+        self.slabSize = slabSize
         held = NIOLockedValueBox(Held(records: CircularBuffer(initialCapacity: min(capacity, 4096))))
     }
 
-    /// Adds records just committed, in sequence order; the oldest beyond the capacity or the
-    /// byte budget go.
+    /// Adds records just committed, in sequence order, their parts copied into the current slab
+    /// (a new one when they do not fit); the oldest beyond the capacity or the byte budget go.
     func append(_ added: [GroupCommitter.Stored]) {
-        append(added.lazy.map(Record.init))
+        guard !added.isEmpty else { return }
+        held.withLockedValue { held in
+            for stored in added {
+                let count = Record.Parts.count(stored.request)
+                let slab: RecordPartsSlab
+                if let current = held.slab, current.free >= count {
+                    slab = current
+                } else {
+                    slab = RecordPartsSlab(capacity: max(slabSize, count))
+                    held.slab = slab
+                }
+                Self.add(Record(stored, slab: slab), to: &held, capacity: capacity, byteBudget: byteBudget)
+            }
+        }
     }
 
     func append(_ added: some Collection<Record>) {
         guard !added.isEmpty else { return }
         held.withLockedValue { held in
-            for record in added {
-                while let oldest = held.records.first, held.records.count >= capacity || held.bytes + record.size > byteBudget {
-                    held.bytes -= oldest.size
-                    held.records.removeFirst()
-                }
-                held.records.append(record)
-                held.bytes += record.size
-            }
+            for record in added { Self.add(record, to: &held, capacity: capacity, byteBudget: byteBudget) }
         }
+    }
+
+    private static func add(_ record: Record, to held: inout Held, capacity: Int, byteBudget: Int) {
+        while let oldest = held.records.first, held.records.count >= capacity || held.bytes + record.size > byteBudget {
+            held.bytes -= oldest.size
+            held.records.removeFirst()
+        }
+        held.records.append(record)
+        held.bytes += record.size
     }
 
     /// Up to `limit` records numbered `from`, `from + 1`, … without a gap, none past `head`,

@@ -62,7 +62,7 @@ public enum JSONWriter {
 
     /// Appends UTF-8 text as a JSON string literal: the runs that need no escape (most strings
     /// are one such run) are copied in one piece, not byte by byte.
-    static func writeString(utf8: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
+    public static func writeString(utf8: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         var copied = 0
         for index in 0..<utf8.count {

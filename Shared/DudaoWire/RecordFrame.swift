@@ -57,11 +57,43 @@ extension Frame {
             }
         }
 
-        /// The frame around `body`, written piece by piece into one array: the fixed parts copied
-        /// whole, the numbers digit by digit (the writer thread encodes one per stored feed).
+        /// The same, the sender, feed id, key and body given as their UTF-8 bytes (the ingest
+        /// keeps them so for its subscribers).
+        public static func encode(
+            seq: Int64, type: String, senderUTF8 sender: UnsafeBufferPointer<UInt8>, feedIDUTF8 feedID: UnsafeBufferPointer<UInt8>,
+            keyUTF8 key: UnsafeBufferPointer<UInt8>, asOfMillis: Int64, receivedAtMillis: Int64, bodyUTF8 body: UnsafeBufferPointer<UInt8>
+        ) -> ByteBuffer {
+            var type = type
+            return type.withUTF8 { type in
+                encode(
+                    seq: seq, type: type, sender: sender, feedID: feedID, key: key, asOfMillis: asOfMillis, receivedAtMillis: receivedAtMillis,
+                    body: body)
+            }
+        }
+
         private static func encode(
             seq: Int64, type: String, sender: String, feedID: String, key: String, asOfMillis: Int64, receivedAtMillis: Int64,
             body: UnsafeRawBufferPointer
+        ) -> ByteBuffer {
+            var (type, sender, feedID, key) = (type, sender, feedID, key)
+            return type.withUTF8 { type in
+                sender.withUTF8 { sender in
+                    feedID.withUTF8 { feedID in
+                        key.withUTF8 { key in
+                            encode(
+                                seq: seq, type: type, sender: sender, feedID: feedID, key: key, asOfMillis: asOfMillis,
+                                receivedAtMillis: receivedAtMillis, body: body.bindMemory(to: UInt8.self))
+                        }
+                    }
+                }
+            }
+        }
+
+        /// The frame around `body`, written piece by piece into one array: the fixed parts copied
+        /// whole, the numbers digit by digit.
+        private static func encode(
+            seq: Int64, type: UnsafeBufferPointer<UInt8>, sender: UnsafeBufferPointer<UInt8>, feedID: UnsafeBufferPointer<UInt8>,
+            key: UnsafeBufferPointer<UInt8>, asOfMillis: Int64, receivedAtMillis: Int64, body: UnsafeBufferPointer<UInt8>
         ) -> ByteBuffer {
             var out: [UInt8] = []
             out.reserveCapacity(body.count + 256)
@@ -71,21 +103,21 @@ extension Frame {
             append(#"{"v":1,"kind":"record","id":""#)
             appendDecimal(seq, to: &out)
             append(#"","type":"#)
-            JSONWriter.writeString(type, into: &out)
+            JSONWriter.writeString(utf8: type, into: &out)
             append(#","body":{"seq":"#)
             appendDecimal(seq, to: &out)
             append(#","sender":"#)
-            JSONWriter.writeString(sender, into: &out)
+            JSONWriter.writeString(utf8: sender, into: &out)
             append(#","feed_id":"#)
-            JSONWriter.writeString(feedID, into: &out)
+            JSONWriter.writeString(utf8: feedID, into: &out)
             append(#","key":"#)
-            JSONWriter.writeString(key, into: &out)
+            JSONWriter.writeString(utf8: key, into: &out)
             append(#","as_of":""#)
             Timestamp(millis: asOfMillis).write(into: &out)
             append(#"","received_at":""#)
             Timestamp(millis: receivedAtMillis).write(into: &out)
             append(#"","record":"#)
-            out.append(contentsOf: body.bindMemory(to: UInt8.self))
+            out.append(contentsOf: body)
             append("}}")
             return ByteBuffer(bytes: out)
         }

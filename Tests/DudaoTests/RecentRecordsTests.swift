@@ -91,5 +91,12 @@ import Testing
         recent.append(stored)
         #expect(recent.run(from: 1, through: 3, limit: 10).map(\.frame) == fromStore)
         #expect(recent.run(from: 2, through: 3, limit: 10).map(\.frame) == Array(fromStore.dropFirst()), "kept built: the same again")
+        // Their parts copied into slabs too small for one record's: each record gets a slab of
+        // its own size (above, all three shared one), and the frames are the same.
+        let small = RecentRecords(slabSize: 16)
+        small.append(stored)
+        small.append(stored.map { GroupCommitter.Stored(seq: $0.seq + 3, request: $0.request) })
+        #expect(small.run(from: 1, through: 6, limit: 10).map(\.frame).prefix(3) == fromStore[...])
+        #expect(small.run(from: 4, through: 6, limit: 10).count == 3)
     }
 }
