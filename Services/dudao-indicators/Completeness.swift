@@ -2,7 +2,9 @@ import DudaoCore
 import DudaoEvaluation
 import DudaoFeeds
 
-/// The keys of ``IndicatorsModel/arrivals``: `<type>|<record key>`.
+/// The keys of ``IndicatorsModel/arrivals``: `<type>|<record key>`. Only reports are kept
+/// (``ReportingSchedule/isReport(_:)``): completeness asks for nothing else, and a heartbeat's
+/// arrival cost a string, a dictionary entry and a row per device for nothing.
 enum Arrivals {
     static func key(_ type: String, _ key: String) -> String { type + "|" + key }
 }

@@ -93,17 +93,15 @@ actor IndicatorsModel {
         // Keys whose first arrival this batch sets (or moves earlier), with what memory held
         // before: only they are written, and memory goes back if the transaction fails.
         var arrived: [(index: Int, arrival: String, before: Int64?)] = []
-        // Each record's `type|key`, for the arrivals and the record upsert alike.
-        var keys: [String] = []
-        keys.reserveCapacity(batch.count)
         let affected = engine.applyBatch { apply in
             for (index, record) in batch.enumerated() {
-                let arrival = Arrivals.key(record.type.rawValue, record.key)
-                keys.append(arrival)
-                let before = arrivals[arrival]
-                if before.map({ $0 > record.receivedAt.millis }) ?? true {
-                    arrived.append((index, arrival, before))
-                    arrivals[arrival] = record.receivedAt.millis
+                if ReportingSchedule.isReport(record.type) {
+                    let arrival = Arrivals.key(record.type.rawValue, record.key)
+                    let before = arrivals[arrival]
+                    if before.map({ $0 > record.receivedAt.millis }) ?? true {
+                        arrived.append((index, arrival, before))
+                        arrivals[arrival] = record.receivedAt.millis
+                    }
                 }
                 guard let feed = Self.decode(record.type, record.body, logger: logger) else { continue }
                 apply(feed, record.receivedAt)
@@ -133,7 +131,7 @@ actor IndicatorsModel {
             }
         }
         do {
-            try write(batch, keys: keys, arrived: arrived.map(\.index), changed: changed, events: events, now: now)
+            try write(batch, arrived: arrived.map(\.index), changed: changed, events: events, now: now)
         } catch {
             for (_, arrival, before) in arrived.reversed() { arrivals[arrival] = before }
             throw error
@@ -142,16 +140,15 @@ actor IndicatorsModel {
         if !events.isEmpty { logger.info("transitions", metadata: ["alerts": "\(events.count)", "through": "\(last.seq)"]) }
     }
 
-    /// Stores a batch's records (`keys`: each one's `type|key`), the first arrivals it sets (the
-    /// indexes of those records), its changed statuses, its alerts and the position, in one
-    /// transaction.
+    /// Stores a batch's records, the first arrivals it sets (the indexes of those records), its
+    /// changed statuses, its alerts and the position, in one transaction.
     private func write(
-        _ batch: [LogRecord], keys: [String], arrived: [Int], changed: [(StatusKey, IndicatorsStore.StoredStatus, IndicatorResult)],
+        _ batch: [LogRecord], arrived: [Int], changed: [(StatusKey, IndicatorsStore.StoredStatus, IndicatorResult)],
         events: [AlertEvent], now: Timestamp
     ) throws {
         guard let last = batch.last else { return }
         try store.database.write { db in
-            try Self.upsertRecords(batch, keys: keys, db)
+            try Self.upsertRecords(batch, db)
             for index in arrived {
                 let record = batch[index]
                 try db.run(
@@ -173,8 +170,9 @@ actor IndicatorsModel {
 
     /// Stores each record's body, the last one of a key in `batch` (log order) winning, many
     /// rows per statement: one statement per record cost twice the instructions.
-    private static func upsertRecords(_ batch: [LogRecord], keys: [String], _ db: any SQLConnection) throws {
-        var last: [String: Int] = [:]
+    private static func upsertRecords(_ batch: [LogRecord], _ db: any SQLConnection) throws {
+        let keys = batch.map { RecordKey(type: $0.type, key: $0.key) }
+        var last: [RecordKey: Int] = [:]
         last.reserveCapacity(batch.count)
         for (index, key) in keys.enumerated() { last[key] = index }
         var rows: [Int] = []
@@ -187,6 +185,12 @@ actor IndicatorsModel {
             arguments.values.append(.text(record.bodyText))
             arguments.values.append(.integer(record.receivedAt.millis))
         }
+    }
+
+    /// A record's row in `records`.
+    private struct RecordKey: Hashable {
+        let type: FeedType
+        let key: String
     }
 
     /// The upsert of up to 32 records in one statement.

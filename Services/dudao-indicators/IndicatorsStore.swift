@@ -80,18 +80,26 @@ final class IndicatorsStore: Sendable {
             ]),
         ConsumerPosition.migration,
         Outbox.migration,
+        // First arrivals are kept for reports only (Completeness.swift).
+        SQLMigration(
+            "v5-arrivals-reports-only",
+            sqlite: "DELETE FROM arrivals WHERE type NOT IN \(IndicatorsStore.reportTypesSQL)",
+            postgres: ["DELETE FROM arrivals WHERE type NOT IN \(IndicatorsStore.reportTypesSQL)"]),
     ]
+
+    /// `('preschool.census', …)`: the report types (``ReportingSchedule/isReport(_:)``) as an SQL list.
+    static let reportTypesSQL = "(" + FeedType.allCases.filter(ReportingSchedule.isReport).map { "'\($0.rawValue)'" }.joined(separator: ", ") + ")"
 
     struct StoredStatus: Sendable {
         var status: IndicatorStatus
         var since: Int64
     }
 
-    /// When each record first arrived, by ``Arrivals/key(_:_:)``.
+    /// When each report first arrived, by ``Arrivals/key(_:_:)``.
     func loadArrivals() throws -> [String: Int64] {
         try database.read { db in
             var arrivals: [String: Int64] = [:]
-            for row in try db.rows("SELECT type, key, first_received_at FROM arrivals") {
+            for row in try db.rows("SELECT type, key, first_received_at FROM arrivals WHERE type IN \(Self.reportTypesSQL)") {
                 let type: String = row[0]
                 let key: String = row[1]
                 arrivals[Arrivals.key(type, key)] = row[2]

@@ -21,6 +21,15 @@ struct ReportingFileError: Error, CustomStringConvertible {
 ///   for a year. A record first received after the due date is late.
 /// - `remind_days`: how long before the due date the towns with missing reports are reminded.
 struct ReportingSchedule: Sendable {
+    /// Whether institutions can owe `type` as a report: the only types a schedule may list, and
+    /// the only ones whose first arrivals are kept (``Arrivals``).
+    static func isReport(_ type: FeedType) -> Bool {
+        switch type {
+        case .preschoolCensus, .compulsoryCensus, .safetyInventory: true
+        default: false
+        }
+    }
+
     struct Feed: Sendable {
         var type: FeedType
         var levels: Set<String>
@@ -71,7 +80,7 @@ struct ReportingSchedule: Sendable {
             guard let typeText = object["type"]?.stringValue, let type = FeedType(rawValue: typeText) else {
                 throw fail("\(at).type must be a feed type")
             }
-            guard [.preschoolCensus, .compulsoryCensus, .safetyInventory].contains(type) else {
+            guard Self.isReport(type) else {
                 throw fail("\(at).type: \(typeText) is not a report institutions owe (preschool.census, compulsory.census, safety.inventory)")
             }
             guard let levels = object["levels"]?.arrayValue?.compactMap(\.stringValue), !levels.isEmpty,

@@ -93,6 +93,33 @@ import Testing
         #expect(kgA.3 == Self.time("2025-11-01T10:00:00+08:00"))
     }
 
+    /// First arrivals are kept for reports only: completeness asks for nothing else, and a
+    /// device's heartbeats would cost a row and a dictionary entry each for nothing. Rows an
+    /// earlier build kept for other types are removed when the store is opened.
+    @Test(arguments: StoreBackend.allCases) func arrivalsAreKeptForReportsOnly(backend: StoreBackend) async throws {
+        let directory = try TestDirectory()
+        let model = try Self.model(directory, backend)
+        try await Self.apply(model)
+        let heartbeat: JSONObject = [
+            "device_id": "d1", "institution_id": "kg-a", "device_kind": "alarm", "at": "2025-09-01T08:00:00+08:00", "status": "ok",
+        ]
+        try await model.apply([LogRecord(seq: 100, type: .safetyHeartbeat, key: "d1", body: heartbeat, asOf: Self.time("2025-09-01T08:00:00+08:00"))])
+        let store = try IndicatorsStore(location: backend.location("indicators", in: directory), logger: Logger(label: "test"))
+        let types = try await store.database.read { db in try db.rows("SELECT DISTINCT type FROM arrivals ORDER BY type").map { row -> String in row[0] } }
+        #expect(types == ["preschool.census", "safety.inventory"], "not the registry's, not the heartbeat's")
+        #expect(await model.arrivals.count == 5, "kg-a, kg-b and kg-d's census; kg-a and kg-c's inventory")
+        #expect(try await store.database.read { db in try db.rows("SELECT count(*) FROM records WHERE type = 'safety.heartbeat'").first?[0] } == Int64(1))
+        guard backend == .sqlite else { return }
+        // An arrival an earlier build kept for a heartbeat goes when the store is opened.
+        try await store.database.write { db in
+            try db.run("INSERT INTO arrivals (type, key, first_received_at) VALUES ('safety.heartbeat', 'd1', 1)")
+            try db.run("DELETE FROM grdb_migrations WHERE identifier = 'v5-arrivals-reports-only'")
+        }
+        let reopened = try IndicatorsStore(location: backend.location("indicators", in: directory), logger: Logger(label: "test"))
+        #expect(try await reopened.database.read { db in try db.rows("SELECT count(*) FROM arrivals WHERE type = 'safety.heartbeat'").first?[0] } == Int64(0))
+        #expect(try reopened.loadArrivals().count == 5)
+    }
+
     @Test(arguments: StoreBackend.allCases) func whoSentWhoWasLateWhoIsMissing(backend: StoreBackend) async throws {
         let directory = try TestDirectory()
         let model = try Self.model(directory, backend)
