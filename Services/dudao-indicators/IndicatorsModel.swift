@@ -52,7 +52,16 @@ actor IndicatorsModel {
     /// A record's body decoded by the ingest's validator; one this build refuses (stored by an
     /// older, laxer build) is logged and skipped.
     static func decode(_ type: FeedType, _ body: JSONObject, logger: Logger) -> ValidatedFeed? {
-        switch FeedValidator.validate(type, body: body) {
+        accepted(FeedValidator.validate(type, body: body), type, logger: logger)
+    }
+
+    /// ``decode(_:_:logger:)`` for a record received (a heartbeat may come decoded: ``LogRecord/validated()``).
+    static func decode(_ record: LogRecord, logger: Logger) -> ValidatedFeed? {
+        accepted(record.validated(), record.type, logger: logger)
+    }
+
+    private static func accepted(_ result: Result<ValidatedFeed, WireError>, _ type: FeedType, logger: Logger) -> ValidatedFeed? {
+        switch result {
         case .success(let feed):
             return feed
         case .failure(let error):
@@ -103,7 +112,7 @@ actor IndicatorsModel {
                         arrivals[arrival] = record.receivedAt.millis
                     }
                 }
-                guard let feed = Self.decode(record.type, record.body, logger: logger) else { continue }
+                guard let feed = Self.decode(record, logger: logger) else { continue }
                 apply(feed, record.receivedAt)
                 names.note(feed.feed)
                 if let year = feed.feed.year { dataYears.insert(Int(year)) }

@@ -11,11 +11,21 @@ public struct LogRecord: Sendable {
     public var feedID: String
     public var asOf: Timestamp
     public var receivedAt: Timestamp
-    public var body: JSONObject
+    /// The feed body; for a record whose feed was decoded straight from its bytes, read from
+    /// ``bodyJSON`` when first asked for.
+    public var body: JSONObject {
+        get { storedBody ?? bodyJSON.flatMap { try? JSONParser.parse($0).objectValue } ?? JSONObject() }
+        set { storedBody = newValue }
+    }
+    private var storedBody: JSONObject?
     /// The body as the ingest sent it (the compact JSON it stored), when the frame was read
     /// straight from its bytes; a consumer that stores the body stores these instead of writing
     /// `body` out again (``bodyText``).
     public var bodyJSON: [UInt8]?
+    /// The heartbeat, when it was decoded straight from the frame's bytes
+    /// (``HeartbeatRecordBody``); ``decode()`` gives it. A heartbeat, not a `Feed`: the largest
+    /// feed would make every record as large, and records are copied about in batches.
+    private var decoded: Heartbeat?
 
     /// Reads a `record` frame; `nil` for anything else (or a type this build does not know).
     public init?(frame: JSONValue) {
@@ -24,11 +34,22 @@ public struct LogRecord: Sendable {
     }
 
     /// A record read straight from its frame's bytes; `nil` for a type this build does not know.
+    /// A heartbeat is decoded from the bytes without building its body's members.
     public init?(read: consuming Frame.Record.Read) {
-        self.init(record: read.record, bodyJSON: read.bodyJSON)
+        if read.envelope.type == FeedType.safetyHeartbeat.rawValue, let heartbeat = HeartbeatRecordBody.decode(read) {
+            self.init(record: read.envelope, bodyJSON: read.bodyJSON, storedBody: nil)
+            decoded = heartbeat
+        } else {
+            self.init(record: read.record, bodyJSON: read.bodyJSON)
+        }
     }
 
     private init?(record: consuming Frame.Record, bodyJSON: consuming [UInt8]?) {
+        let body = record.body
+        self.init(record: record, bodyJSON: bodyJSON, storedBody: body)
+    }
+
+    private init?(record: consuming Frame.Record, bodyJSON: consuming [UInt8]?, storedBody: JSONObject?) {
         guard let type = FeedType(rawValue: record.type) else { return nil }
         self.bodyJSON = bodyJSON
         self.seq = record.seq
@@ -38,14 +59,14 @@ public struct LogRecord: Sendable {
         self.feedID = record.feedID
         self.asOf = record.asOf
         self.receivedAt = record.receivedAt
-        self.body = record.body
+        self.storedBody = storedBody
     }
 
     public init(seq: Int64, type: FeedType, key: String, body: JSONObject, asOf: Timestamp, sender: String = "", feedID: String = "") {
         self.seq = seq
         self.type = type
         self.key = key
-        self.body = body
+        self.storedBody = body
         self.asOf = asOf
         self.receivedAt = asOf
         self.sender = sender
@@ -61,5 +82,16 @@ public struct LogRecord: Sendable {
     /// The body decoded by the validator the ingest accepted it with (``FeedValidator/decode(_:_:)``):
     /// what a consumer reads instead of the body's members. A body this build refuses (stored by
     /// an older, laxer build) throws the validator's error, for the caller to log and skip.
-    public func decode() throws(WireError) -> Feed { try FeedValidator.decode(type, body) }
+    public func decode() throws(WireError) -> Feed {
+        if let decoded { return .safetyHeartbeat(decoded) }
+        return try FeedValidator.decode(type, body)
+    }
+
+    /// ``decode()`` with the body beside it, as the validator gives them (``FeedValidator/validate(_:body:)``).
+    /// A heartbeat decoded straight from its bytes comes without its body's members: nothing
+    /// reads a heartbeat's body but its decoder.
+    public func validated() -> Result<ValidatedFeed, WireError> {
+        if let decoded { return .success(ValidatedFeed(feed: .safetyHeartbeat(decoded), body: JSONObject())) }
+        return FeedValidator.validate(type, body: body)
+    }
 }

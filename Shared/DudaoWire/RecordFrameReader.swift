@@ -3,10 +3,35 @@ import DudaoCore
 extension Frame.Record {
     /// A record frame read straight from its bytes, without the generic JSON tree: what a
     /// consumer receives for every stored feed (the heartbeats above all).
+    ///
+    /// The body is kept as it came, with where its members are: ``record`` builds its members
+    /// when asked, and a consumer that decodes a heartbeat straight from ``bodyJSON`` never
+    /// builds them.
     public struct Read: Sendable {
-        public var record: Frame.Record
+        /// The record, its body left empty (``record`` has it).
+        public var envelope: Frame.Record
         /// The feed body as the ingest sent it (the compact JSON it stored).
         public var bodyJSON: [UInt8]
+        /// The body's members in ``bodyJSON``: where each name and each (string) value is.
+        public var bodyMembers: [(key: Range<Int>, value: Range<Int>)]
+
+        /// The record with its body.
+        public var record: Frame.Record {
+            var record = envelope
+            bodyJSON.withUnsafeBufferPointer { bytes in
+                var body: [(key: String, value: JSONValue)] = []
+                body.reserveCapacity(bodyMembers.count)
+                for member in bodyMembers {
+                    body.append(
+                        (
+                            key: String(decoding: UnsafeBufferPointer(rebasing: bytes[member.key]), as: UTF8.self),
+                            value: .string(String(decoding: UnsafeBufferPointer(rebasing: bytes[member.value]), as: UTF8.self))
+                        ))
+                }
+                record.body = JSONObject(body)
+            }
+            return record
+        }
     }
 
     /// Reads a record frame in the exact form ``encode(seq:type:sender:feedID:key:asOfMillis:receivedAtMillis:bodyUTF8:)``
@@ -31,16 +56,18 @@ extension FlatJSONScanner {
             take(#","received_at":"#), let receivedAt = time(), take(#","record":"#)
         else { return nil }
         let bodyStart = index
-        guard let members = flatObject() else { return nil }
+        guard var members = flatObject() else { return nil }
         let bodyEnd = index
         guard take("}}"), index == bytes.count else { return nil }
-        var body: [(key: String, value: JSONValue)] = []
-        body.reserveCapacity(members.count)
-        for member in members { body.append((key: text(member.key), value: .string(text(member.value)))) }
-        let record = Frame.Record(
+        for index in members.indices {
+            members[index].key = members[index].key.lowerBound - bodyStart..<members[index].key.upperBound - bodyStart
+            members[index].value = members[index].value.lowerBound - bodyStart..<members[index].value.upperBound - bodyStart
+        }
+        let envelope = Frame.Record(
             seq: seq, type: text(type), sender: text(sender), feedID: text(feedID), key: text(key), asOf: asOf, receivedAt: receivedAt,
-            body: JSONObject(body))
-        return Frame.Record.Read(record: record, bodyJSON: Array(UnsafeBufferPointer(rebasing: bytes[bodyStart..<bodyEnd])))
+            body: JSONObject())
+        return Frame.Record.Read(
+            envelope: envelope, bodyJSON: Array(UnsafeBufferPointer(rebasing: bytes[bodyStart..<bodyEnd])), bodyMembers: members)
     }
 
     /// A non-negative integer without a sign, a fraction, an exponent or a leading zero.
