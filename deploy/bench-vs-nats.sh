@@ -8,6 +8,8 @@
 #   deploy/bench-vs-nats.sh --callgrind N   # instructions per acknowledged heartbeat (valgrind), and where
 #   SUBSCRIBED=1 deploy/bench-vs-nats.sh    # the same with dudao-safety and dudao-indicators following the log
 #                                           # (also for --callgrind: the record frames sent to them counted)
+#   deploy/bench-vs-nats.sh --alarm-in-burst AT  # an alarm sent AT s into the 64 x 64 burst, both consumers
+#                                           # following: how long until dudao-safety has it (RUNS=3)
 #   deploy/bench-vs-nats.sh --callgrind-consumer indicators|safety N
 #                                           # instructions per record that consumer applies, and where
 #
@@ -94,6 +96,37 @@ subscribe() {
   echo "the subscribers did not start (see $DIR/*.log)" >&2
   exit 1
 }
+
+if [ "${1:-}" = "--alarm-in-burst" ]; then
+  # How long an alarm sent AT seconds into the harness's 64 x 64 burst (128 000 heartbeats) takes
+  # to reach dudao-safety (polled with `dudao query safety.alarms` every 20 ms), with both
+  # consumers following: what holding news back during a burst costs an alarm (README,
+  # "Delivery during a burst"). Runs RUNS times (3), a fresh ingest and consumers each time.
+  AT=${2:-0.4}
+  cc -O2 -o "$DIR/loadgen" "$HARNESS/loadgen.c" -lssl -lcrypto -lpthread
+  for run in $(seq "${RUNS:-3}"); do
+    start
+    subscribe
+    SAFETY_PORT=$(python3 -c "import json; print(json.load(open('$DIR/safety.json'))['listen']['port'])")
+    printf '{"v":1,"kind":"feed","id":"burst-alarm-%s","type":"safety.alarm","body":{"device_id":"burst-alarm","institution_id":"bench-kg","at":"2025-09-01T09:00:00+08:00"}}\n' "$run" >"$DIR/alarm.jsonl"
+    "$DIR/loadgen" dudao 127.0.0.1 "$PORT" 64 2000 64 "$DIR/certs/ca.pem" "$DIR/certs/operator.pem" "$DIR/certs/operator.key" >"$DIR/burst.out" &
+    LOADGEN=$!
+    sleep "$AT"
+    "$BIN/dudao" send --quiet --certs "$DIR/certs" --port "$PORT" "$DIR/alarm.jsonl" >/dev/null
+    acked=$(date +%s%N)
+    until "$BIN/dudao" query --certs "$DIR/certs" --port "$SAFETY_PORT" --server-identity dudao-safety safety.alarms 2>/dev/null |
+      grep -q burst-alarm; do sleep 0.02; done
+    seen=$(date +%s%N)
+    wait "$LOADGEN"
+    echo "run $run: the alarm sent ${AT} s into the burst was in dudao-safety $(((seen - acked) / 1000000)) ms after its ack; burst $(grep -o 'rate=[0-9]* msg/s' "$DIR/burst.out")"
+    for pid in "${SUBSCRIBERS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait "${SUBSCRIBERS[@]}" 2>/dev/null || true
+    SUBSCRIBERS=()
+    stop
+    rm -rf "$DIR/data"
+  done
+  exit 0
+fi
 
 if [ "${1:-}" = "--profile" ]; then
   N=${2:-100000}

@@ -10,7 +10,7 @@ struct DeliveryHold: Sendable {
     /// How many records' news may be held at once (`delivery.hold_records`): an alarm waits at
     /// its consumer behind the records held before it, and a consumer further behind than the
     /// ingest keeps records for (``RecentRecords``) is read from the store.
-    var records: Int = 65_536
+    var records: Int = 131_072
 
     static let none = DeliveryHold(limit: .zero, urgentTypes: [])
 }

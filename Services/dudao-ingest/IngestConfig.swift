@@ -34,7 +34,7 @@ struct IngestConfig: FrameServiceSettings {
             limit: .milliseconds(try file.int("delivery.hold_ms", default: 2000, range: 0...60_000)),
             urgentTypes: try file.strings("delivery.urgent_types", default: ["safety.alarm"]),
             quiet: .milliseconds(try file.int("delivery.quiet_ms", default: 50, range: 1...60_000)),
-            records: try file.int("delivery.hold_records", default: 65_536, range: 1...10_000_000))
+            records: try file.int("delivery.hold_records", default: 131_072, range: 1...10_000_000))
         // Last: anything in the file or the environment not read above is a typo.
         try file.checkUnknownKeys()
     }

@@ -130,8 +130,9 @@ final class RecentRecords: Sendable {
     private let slabSize: Int
     private let held: NIOLockedValueBox<Held>
 
-    /// 65 536 heartbeats' frames are about 30 MB.
-    init(capacity: Int = 65_536, byteBudget: Int = 64 * 1_048_576, slabSize: Int = RecordPartsSlab.size) {
+    /// 131 072 heartbeats' frames are about 60 MB, just under the byte budget: as many as
+    /// `delivery.hold_records` holds news of, so that a burst held back is sent from here.
+    init(capacity: Int = 131_072, byteBudget: Int = 64 * 1_048_576, slabSize: Int = RecordPartsSlab.size) {
         self.capacity = capacity
         self.byteBudget = byteBudget
         self.slabSize = slabSize
