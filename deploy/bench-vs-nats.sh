@@ -115,7 +115,10 @@ if [ "${1:-}" = "--alarm-in-burst" ]; then
     "$BIN/dudao" send --quiet --certs "$DIR/certs" --port "$PORT" "$DIR/alarm.jsonl" >/dev/null
     acked=$(date +%s%N)
     until "$BIN/dudao" query --certs "$DIR/certs" --port "$SAFETY_PORT" --server-identity dudao-safety safety.alarms 2>/dev/null |
-      grep -q burst-alarm; do sleep 0.02; done
+      grep -q burst-alarm; do
+      [ $(($(date +%s%N) - acked)) -lt 30000000000 ] || { echo "run $run: the alarm was not in dudao-safety after 30 s (see $DIR/safety.log)" >&2; exit 1; }
+      sleep 0.02
+    done
     seen=$(date +%s%N)
     wait "$LOADGEN"
     echo "run $run: the alarm sent ${AT} s into the burst was in dudao-safety $(((seen - acked) / 1000000)) ms after its ack; burst $(grep -o 'rate=[0-9]* msg/s' "$DIR/burst.out")"

@@ -58,11 +58,11 @@ public enum FeedValidator {
         }
     }
 
-    /// A reader for the top-level body of `type`, refusing members outside `fields`.
     /// Whether UTF-8 text is an identifier as the validator requires one (letters, digits,
     /// `.`, `_`, `-`; 1 to 64 of them), for readers that decode a body straight from its bytes.
     public static func isIdentifier(utf8: UnsafeBufferPointer<UInt8>) -> Bool { FieldReader.isIdentifier(utf8) }
 
+    /// A reader for the top-level body of `type`, refusing members outside `fields`.
     static func bodyReader(_ body: JSONObject, _ type: FeedType, fields: [String]) throws(WireError) -> FieldReader {
         try FieldReader(
             body, path: "body", allowed: fields, subject: Expected(en: type.rawValue, zh: "\(FeedSheet.of(type).titleZh)（\(type.rawValue)）"))

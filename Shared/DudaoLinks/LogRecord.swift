@@ -12,10 +12,14 @@ public struct LogRecord: Sendable {
     public var asOf: Timestamp
     public var receivedAt: Timestamp
     /// The feed body; for a record whose feed was decoded straight from its bytes, read from
-    /// ``bodyJSON`` when first asked for.
+    /// ``bodyJSON`` each time it is asked for (nothing asks for a heartbeat's). A body set here
+    /// is the one ``decode()`` decodes.
     public var body: JSONObject {
         get { storedBody ?? bodyJSON.flatMap { try? JSONParser.parse($0).objectValue } ?? JSONObject() }
-        set { storedBody = newValue }
+        set {
+            storedBody = newValue
+            decoded = nil
+        }
     }
     private var storedBody: JSONObject?
     /// The body as the ingest sent it (the compact JSON it stored), when the frame was read
@@ -25,7 +29,7 @@ public struct LogRecord: Sendable {
     /// The heartbeat, when it was decoded straight from the frame's bytes
     /// (``HeartbeatRecordBody``); ``decode()`` gives it. A heartbeat, not a `Feed`: the largest
     /// feed would make every record as large, and records are copied about in batches.
-    private var decoded: Heartbeat?
+    private(set) var decoded: Heartbeat?
 
     /// Reads a `record` frame; `nil` for anything else (or a type this build does not know).
     public init?(frame: JSONValue) {

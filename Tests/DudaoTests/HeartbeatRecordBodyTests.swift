@@ -55,6 +55,7 @@ import Testing
         for body in Self.valid + Self.refused {
             let read = try Self.read(body)
             let record = try #require(LogRecord(read: read))
+            #expect((record.decoded != nil) == Self.valid.contains(body), "decoded from the bytes, or not: \(body)")
             let before = read.record.body
             #expect(record.body == before, "\(body)")
             #expect(record.bodyText == body)
@@ -66,5 +67,12 @@ import Testing
             }
             #expect((try? record.decode()) == (try? FeedValidator.decode(.safetyHeartbeat, before)))
         }
+        // A body set on a decoded record is the one decoded.
+        var record = try #require(LogRecord(read: try Self.read(Self.valid[0])))
+        var changed = record.body
+        changed["status"] = "fault"
+        record.body = changed
+        guard case .safetyHeartbeat(let heartbeat) = try record.decode() else { throw WireError(.invalidField, "not a heartbeat") }
+        #expect(heartbeat.status == .fault)
     }
 }

@@ -91,12 +91,17 @@ import Testing
         recent.append(stored)
         #expect(recent.run(from: 1, through: 3, limit: 10).map(\.frame) == fromStore)
         #expect(recent.run(from: 2, through: 3, limit: 10).map(\.frame) == Array(fromStore.dropFirst()), "kept built: the same again")
-        // Their parts copied into slabs too small for one record's: each record gets a slab of
-        // its own size (above, all three shared one), and the frames are the same.
-        let small = RecentRecords(slabSize: 16)
-        small.append(stored)
-        small.append(stored.map { GroupCommitter.Stored(seq: $0.seq + 3, request: $0.request) })
-        #expect(small.run(from: 1, through: 6, limit: 10).map(\.frame).prefix(3) == fromStore[...])
-        #expect(small.run(from: 4, through: 6, limit: 10).count == 3)
+        // Their parts copied into slabs of other sizes: too small for one record (each gets a slab
+        // of its own size), filled partway then left for a fresh one, or shared by all (above).
+        // The frames are the same, and so are those of the same requests stored again.
+        let again = stored.map { GroupCommitter.Stored(seq: $0.seq + 3, request: $0.request) }
+        for slabSize in [16, 200, 400, 700, 1_000] {
+            let slabs = RecentRecords(slabSize: slabSize)
+            slabs.append(stored)
+            slabs.append(again)
+            let frames = slabs.run(from: 1, through: 6, limit: 10).map(\.frame)
+            #expect(Array(frames.prefix(3)) == fromStore, "slabs of \(slabSize) bytes")
+            #expect(Array(frames.dropFirst(3)) == again.map { RecentRecords.Record($0).frame }, "slabs of \(slabSize) bytes")
+        }
     }
 }
