@@ -19,16 +19,8 @@ extension Frame.Record {
         public var record: Frame.Record {
             var record = envelope
             bodyJSON.withUnsafeBufferPointer { bytes in
-                var body: [(key: String, value: JSONValue)] = []
-                body.reserveCapacity(bodyMembers.count)
-                for member in bodyMembers {
-                    body.append(
-                        (
-                            key: String(decoding: UnsafeBufferPointer(rebasing: bytes[member.key]), as: UTF8.self),
-                            value: .string(String(decoding: UnsafeBufferPointer(rebasing: bytes[member.value]), as: UTF8.self))
-                        ))
-                }
-                record.body = JSONObject(body)
+                let body = FlatJSONScanner(bytes: bytes, skipsWhitespace: false)
+                record.body = JSONObject(bodyMembers.map { (key: body.text($0.key), value: .string(body.text($0.value))) })
             }
             return record
         }
