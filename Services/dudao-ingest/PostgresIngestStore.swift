@@ -221,7 +221,7 @@ final class PostgresIngestStore: IngestStore {
                 current[currentKey] = Stored(asOf: asOf, seq: seq, body: bodyText)
                 seen[dedupeKey] = request.receivedAt.millis
                 // Only registry records change it (and the feed is not copied out for others).
-                if request.feed.type == .registryTown || request.feed.type == .registryInstitution {
+                if request.feed.type.isRegistry {
                     newRegistrySeq = seq
                     working.apply(request.feed)
                 }

@@ -209,10 +209,7 @@ final class SQLiteIngestStore: IngestStore {
                     // Told before the commit: a pair the filter holds in vain costs one lookup.
                     seen.insert(pair, at: request.receivedAt.millis)
                     // Only registry records change it (and the feed is not copied out for others).
-                    switch request.feed.type {
-                    case .registryTown, .registryInstitution: working.apply(request.feed)
-                    default: break
-                    }
+                    if request.feed.type.isRegistry { working.apply(request.feed) }
                     stored.append(request)
                     added.append((pair, seq, pendingSeq))
                     outcomes.append(.accepted(seq: seq))

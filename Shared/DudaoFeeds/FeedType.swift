@@ -29,6 +29,9 @@ public enum FeedType: String, Sendable, CaseIterable {
     /// A one-key alarm (一键报警) was pressed.
     case safetyAlarm = "safety.alarm"
 
+    /// Whether records of this type change the ``Registry`` (a town or an institution).
+    public var isRegistry: Bool { self == .registryTown || self == .registryInstitution }
+
     /// The type named `rawValue`, looked up in a table: the synthesized initializer compares the
     /// name with each case in turn, about 2 000 instructions for every feed.
     public init?(rawValue: String) {
