@@ -46,20 +46,35 @@ import Testing
         let writers = 4
         let perWriter = 1500
         let done = NIOLockedValueBox(0)
-        // The reader follows the log as a subscription does: from its position, in order.
-        let follower = Task.detached { () -> (seen: [Int64], ids: [String]) in
-            var position: Int64 = 0
-            var seen: [Int64] = []
-            var ids: [String] = []
-            while true {
-                let finished = done.withLockedValue { $0 } == writers
-                let entries = try reader.readLog(after: position, limit: 300)
-                for entry in entries {
-                    seen.append(entry.seq)
-                    ids.append(entry.sender + "/" + entry.feedID)
-                    position = entry.seq
-                }
-                if entries.isEmpty && finished { return (seen, ids) }
+        // The reader follows the log as a subscription does: from its position, in order. On a
+        // thread of its own, like the writers: a loop of blocking reads on a task held one of the
+        // two cooperative threads, and with another suite's task on the other the writers' tasks
+        // never started (a CI run hung here, the follower reading an empty log for ten minutes).
+        let follower = Task {
+            await withCheckedContinuation { (resume: CheckedContinuation<Result<(seen: [Int64], ids: [String]), any Error>, Never>) in
+                Thread {
+                    var position: Int64 = 0
+                    var seen: [Int64] = []
+                    var ids: [String] = []
+                    do {
+                        while true {
+                            let finished = done.withLockedValue { $0 } == writers
+                            let entries = try reader.readLog(after: position, limit: 300)
+                            for entry in entries {
+                                seen.append(entry.seq)
+                                ids.append(entry.sender + "/" + entry.feedID)
+                                position = entry.seq
+                            }
+                            if entries.isEmpty {
+                                if finished { break }
+                                Thread.sleep(forTimeInterval: 0.001)
+                            }
+                        }
+                        resume.resume(returning: .success((seen, ids)))
+                    } catch {
+                        resume.resume(returning: .failure(error))
+                    }
+                }.start()
             }
         }
         await withTaskGroup(of: Void.self) { group in
@@ -94,7 +109,7 @@ import Testing
                 }
             }
         }
-        let (seen, ids) = try await follower.value
+        let (seen, ids) = try await follower.value.get()
         let total = writers * perWriter + 2
         #expect(seen == Array(1...Int64(total)), "the follower read every number once, in order (\(seen.count) of \(total))")
         #expect(Set(ids).count == total, "every feed once")
